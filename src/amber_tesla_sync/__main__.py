@@ -1,0 +1,5 @@
+"""Allow ``python -m amber_tesla_sync``."""
+
+from amber_tesla_sync.cli import main
+
+main()

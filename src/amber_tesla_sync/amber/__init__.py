@@ -1,0 +1,1 @@
+"""Amber Electric: data models (and, later, the API client)."""

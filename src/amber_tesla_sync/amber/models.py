@@ -1,0 +1,216 @@
+"""pydantic models of Amber's API 2.0.0 (sites and price intervals).
+
+Parsing is forward-compatible: unknown fields are ignored and enumerations are plain strings (an
+unknown value is kept, and reported by :func:`unknown_values`), so a new value from Amber does not
+break a run. Only what the tool needs is required; a body that lacks it, or has the wrong type
+there, is rejected with a message naming the item and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from amber_tesla_sync.errors import DataError
+
+ACTUAL = "ActualInterval"
+CURRENT = "CurrentInterval"
+FORECAST = "ForecastInterval"
+INTERVAL_TYPES = frozenset({ACTUAL, CURRENT, FORECAST})
+
+GENERAL = "general"
+CONTROLLED_LOAD = "controlledLoad"
+FEED_IN = "feedIn"
+CHANNEL_TYPES = frozenset({GENERAL, CONTROLLED_LOAD, FEED_IN})
+
+SPIKE_STATUSES = frozenset({"none", "potential", "spike"})
+DESCRIPTORS = frozenset({"negative", "extremelyLow", "veryLow", "low", "neutral", "high", "spike"})
+SITE_STATUSES = frozenset({"pending", "active", "closed"})
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
+
+
+class AdvancedPrice(_Model):
+    """Amber's own forecast band (c/kWh, retail). On feed-in the band is reversed in sign."""
+
+    low: float
+    predicted: float
+    high: float
+
+
+class PriceRange(_Model):
+    """Possible spread of spot prices (c/kWh) when volatile."""
+
+    min: float
+    max: float
+
+
+class TariffInformation(_Model):
+    period: str | None = None
+    season: str | None = None
+    block: float | None = None
+    demand_window: bool | None = Field(default=None, alias="demandWindow")
+
+
+class Interval(_Model):
+    """One price interval of one channel: Actual, Current or Forecast."""
+
+    type: str
+    duration: int = Field(gt=0)
+    end_time: AwareDatetime = Field(alias="endTime")
+    per_kwh: float = Field(alias="perKwh")
+    channel_type: str = Field(alias="channelType")
+    spike_status: str = Field(default="none", alias="spikeStatus")
+    descriptor: str | None = None
+    spot_per_kwh: float | None = Field(default=None, alias="spotPerKwh")
+    renewables: float | None = None
+    date: dt.date | None = None
+    nem_time: AwareDatetime | None = Field(default=None, alias="nemTime")
+    start_time: AwareDatetime | None = Field(default=None, alias="startTime")
+    estimate: bool | None = None
+    advanced_price: AdvancedPrice | None = Field(default=None, alias="advancedPrice")
+    range: PriceRange | None = None
+    tariff_information: TariffInformation | None = Field(default=None, alias="tariffInformation")
+
+    @property
+    def end(self) -> dt.datetime:
+        """Interval end in UTC (rule 1: ``endTime``)."""
+        return self.end_time.astimezone(dt.UTC)
+
+    @property
+    def start(self) -> dt.datetime:
+        """Interval start in UTC: ``endTime − duration`` (never ``startTime``, which is +1 s)."""
+        return self.end - dt.timedelta(minutes=self.duration)
+
+
+class Channel(_Model):
+    identifier: str
+    type: str
+    tariff: str | None = None
+
+
+class Site(_Model):
+    id: str
+    nmi: str | None = None
+    channels: list[Channel] = Field(default_factory=list)
+    network: str | None = None
+    status: str = "active"
+    active_from: dt.date | None = Field(default=None, alias="activeFrom")
+    closed_on: dt.date | None = Field(default=None, alias="closedOn")
+    interval_length: int = Field(default=30, alias="intervalLength", gt=0)
+
+    @property
+    def channel_types(self) -> set[str]:
+        return {channel.type for channel in self.channels}
+
+
+_INTERVALS = TypeAdapter(list[Interval])
+_SITES = TypeAdapter(list[Site])
+
+
+def parse_intervals(data: Any, source: str = "the Amber response") -> list[Interval]:
+    """Validate a ``/prices/current`` body (a JSON array of intervals)."""
+    if not isinstance(data, list):
+        raise DataError(
+            f"{source} is not an Amber price list: expected a JSON array of intervals, "
+            f"got {_kind(data)}",
+            "pass the body of GET /v1/sites/{id}/prices/current exactly as Amber returns it",
+        )
+    try:
+        return _INTERVALS.validate_python(data)
+    except ValidationError as exc:
+        raise DataError(
+            f"{source} has malformed intervals:\n" + _describe(exc, data, _interval_name),
+            "check that the data is an unmodified Amber price response",
+        ) from exc
+
+
+def parse_sites(data: Any, source: str = "the Amber response") -> list[Site]:
+    """Validate a ``/sites`` body (a JSON array of sites)."""
+    if not isinstance(data, list):
+        raise DataError(
+            f"{source} is not an Amber site list: expected a JSON array, got {_kind(data)}",
+            "check the Amber API base URL",
+        )
+    try:
+        return _SITES.validate_python(data)
+    except ValidationError as exc:
+        raise DataError(
+            f"{source} has malformed sites:\n" + _describe(exc, data, lambda item: "site"),
+            "check the Amber API base URL",
+        ) from exc
+
+
+def load_intervals_file(path: Path) -> list[Interval]:
+    """Read a saved ``/prices/current`` JSON body from ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"cannot read the price file {path}: {exc}", "check the path given to --prices"
+        ) from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"the price file {path} is not valid JSON: {exc}",
+            "pass a saved Amber /prices/current response body",
+        ) from exc
+    return parse_intervals(data, source=f"the price file {path}")
+
+
+def unknown_values(intervals: Iterable[Interval]) -> set[str]:
+    """Enumeration values this version does not know (worth a log line, not an error)."""
+    unknown: set[str] = set()
+    for item in intervals:
+        if item.type not in INTERVAL_TYPES:
+            unknown.add(f"type={item.type}")
+        if item.channel_type not in CHANNEL_TYPES:
+            unknown.add(f"channelType={item.channel_type}")
+        if item.spike_status not in SPIKE_STATUSES:
+            unknown.add(f"spikeStatus={item.spike_status}")
+        if item.descriptor is not None and item.descriptor not in DESCRIPTORS:
+            unknown.add(f"descriptor={item.descriptor}")
+    return unknown
+
+
+def _kind(data: Any) -> str:
+    if isinstance(data, dict):
+        keys = ", ".join(list(data)[:5])
+        return f"a JSON object (keys: {keys})"
+    return f"a JSON {type(data).__name__}"
+
+
+def _interval_name(item: Any) -> str:
+    if not isinstance(item, dict):
+        return "interval"
+    parts = [str(item.get(key)) for key in ("channelType", "type") if key in item]
+    if "endTime" in item:
+        parts.append(f"ending {item['endTime']}")
+    return " ".join(parts) or "interval"
+
+
+def _describe(exc: ValidationError, data: list[Any], name: Any) -> str:
+    lines = []
+    errors = exc.errors()
+    for err in errors[:10]:
+        loc = list(err["loc"])
+        index = loc.pop(0) if loc and isinstance(loc[0], int) else None
+        where = ""
+        if isinstance(index, int) and 0 <= index < len(data):
+            where = f"item {index} ({name(data[index])})"
+        field = ".".join(str(part) for part in loc) or "(whole item)"
+        got = "" if err["type"] == "missing" else f" (got {err['input']!r})"
+        lines.append(f"  - {where}: field {field!r}: {err['msg']}{got}")
+    if len(errors) > 10:
+        lines.append(f"  - … and {len(errors) - 10} more")
+    return "\n".join(lines)

@@ -1,0 +1,228 @@
+"""Settings in ``config.toml``: pydantic models, load (tomllib) and save (tomli-w).
+
+The file holds settings only, never secrets. No file at all means "all defaults", which is fine for
+commands that need nothing from it (such as an offline ``tariff`` preview).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from amber_tesla_sync.errors import ConfigError
+from amber_tesla_sync.fsutil import atomic_write_text
+
+APP_NAME = "amber-tesla-sync"
+CONFIG_ENV = "AMBER_TESLA_SYNC_CONFIG"
+
+ForecastPrice = Literal["predicted", "low", "high", "per_kwh"]
+Backend = Literal["auto", "fleet", "teslemetry"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class AmberSettings(_Section):
+    site_id: str | None = Field(default=None, min_length=1)
+    forecast_price: ForecastPrice = "predicted"
+
+
+class TeslaSettings(_Section):
+    backend: Backend = "auto"
+    energy_site_id: int | None = Field(default=None, gt=0)
+
+
+class SiteSettings(_Section):
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_timezone(value)
+        return value
+
+
+class TariffSettings(_Section):
+    allow_sell_above_buy: bool = False
+    max_gap_slots: int = Field(default=4, ge=0, le=48)
+
+
+class SyncSettings(_Section):
+    """Options of ``sync``; none yet."""
+
+
+class Config(_Section):
+    amber: AmberSettings = Field(default_factory=AmberSettings)
+    tesla: TeslaSettings = Field(default_factory=TeslaSettings)
+    site: SiteSettings = Field(default_factory=SiteSettings)
+    tariff: TariffSettings = Field(default_factory=TariffSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+
+
+def check_timezone(name: str) -> ZoneInfo:
+    """Return the zone called ``name`` or raise ``ValueError`` saying what is expected."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"{name!r} is not a known IANA time zone (expected e.g. 'Australia/Sydney')"
+        ) from exc
+
+
+@dataclass
+class LoadedConfig:
+    """A configuration file as found on disk: its path, its raw table and the validated model."""
+
+    path: Path
+    exists: bool
+    raw: dict[str, Any]
+    config: Config
+
+
+def default_config_path() -> Path:
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def resolve_config_path(option: Path | None) -> Path:
+    """``--config`` wins, then ``$AMBER_TESLA_SYNC_CONFIG``, then the platform default."""
+    if option is not None:
+        return option
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    return default_config_path()
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Read and validate ``path``; a missing file gives the defaults."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return LoadedConfig(path=path, exists=False, raw={}, config=Config())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the configuration file {path}: {exc}",
+            "check the path and its permissions, or pass another file with --config",
+        ) from exc
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"the configuration file {path} is not valid TOML: {exc}",
+            "fix the line it names (examples/config.toml documents every key)",
+        ) from exc
+    return LoadedConfig(path=path, exists=True, raw=raw, config=validate_config(raw, path))
+
+
+def validate_config(raw: dict[str, Any], path: Path) -> Config:
+    try:
+        return Config.model_validate(raw, strict=True)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"the configuration file {path} is invalid:\n" + _describe(exc),
+            "fix the key(s) named above (examples/config.toml documents every key), "
+            "or set them with `amber-tesla-sync config set KEY VALUE`",
+        ) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"])
+        if err["type"] == "extra_forbidden":
+            section = _section_model(str(err["loc"][0])) if len(err["loc"]) > 1 else Config
+            known = ", ".join(section.model_fields) if section is not None else ""
+            lines.append(f"  - unknown key {key!r} (known here: {known})")
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(f"  - key {key!r}: {message} (got {err['input']!r})")
+    return "\n".join(lines)
+
+
+def _section_model(name: str) -> type[BaseModel] | None:
+    field = Config.model_fields.get(name)
+    if field is None or not isinstance(field.annotation, type):
+        return None
+    return field.annotation if issubclass(field.annotation, BaseModel) else None
+
+
+def known_keys() -> list[str]:
+    """Every settable key, dotted (``tariff.max_gap_slots``)."""
+    keys: list[str] = []
+    for section_name in Config.model_fields:
+        section = _section_model(section_name)
+        if section is not None:
+            keys.extend(f"{section_name}.{key}" for key in section.model_fields)
+    return keys
+
+
+def _split_key(key: str) -> tuple[str, str, Any]:
+    section_name, _, field_name = key.partition(".")
+    section = _section_model(section_name)
+    if section is None or field_name not in section.model_fields:
+        raise ConfigError(
+            f"unknown configuration key {key!r}",
+            "known keys: " + ", ".join(known_keys()),
+        )
+    return section_name, field_name, section.model_fields[field_name].annotation
+
+
+def set_value(loaded: LoadedConfig, key: str, text: str) -> Config:
+    """Set ``key`` from its command-line text; validate the whole file; save it atomically."""
+    section_name, field_name, annotation = _split_key(key)
+    try:
+        value = TypeAdapter(annotation).validate_python(text)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ConfigError(
+            f"invalid value for {key}: {message} (got {text!r})",
+            "nothing was saved; see examples/config.toml for what the key expects",
+        ) from exc
+    raw = {
+        name: dict(table) if isinstance(table, dict) else table
+        for name, table in loaded.raw.items()
+    }
+    raw.setdefault(section_name, {})[field_name] = value
+    return _save(loaded.path, raw)
+
+
+def unset_value(loaded: LoadedConfig, key: str) -> Config:
+    """Remove ``key`` from the file so that its default applies again."""
+    section_name, field_name, _ = _split_key(key)
+    raw = {
+        name: dict(table) if isinstance(table, dict) else table
+        for name, table in loaded.raw.items()
+    }
+    section = raw.get(section_name)
+    if isinstance(section, dict):
+        section.pop(field_name, None)
+        if not section:
+            del raw[section_name]
+    return _save(loaded.path, raw)
+
+
+def _save(path: Path, raw: dict[str, Any]) -> Config:
+    config = validate_config(raw, path)
+    try:
+        atomic_write_text(path, tomli_w.dumps(raw), mode=0o644)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the configuration file {path}: {exc}",
+            "check that its directory is writable, or pass another file with --config",
+        ) from exc
+    return config
+
+
+def effective_toml(config: Config) -> str:
+    """The configuration with every default filled in, as TOML (unset keys are omitted)."""
+    return tomli_w.dumps(config.model_dump(exclude_none=True))

@@ -1,0 +1,47 @@
+"""User-facing errors and the documented exit codes.
+
+Every error a user can meet is an :class:`AppError`: it carries what happened, what to do next,
+and the exit code the CLI ends with. The CLI prints it without a traceback.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes of ``amber-tesla-sync`` (documented in the README)."""
+
+    OK = 0
+    INTERNAL = 1  # a bug: an unexpected error (run with -v for the traceback)
+    USAGE = 2  # bad command-line usage
+    CONFIG = 3  # the configuration file is missing, unreadable or invalid
+    BAD_DATA = 4  # price data unreadable or malformed
+    REFUSED = 5  # the tariff was refused: too much price data missing
+
+
+class AppError(Exception):
+    """An error with a message for the user, a next step and an exit code."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ConfigError(AppError):
+    exit_code = ExitCode.CONFIG
+
+
+class DataError(AppError):
+    exit_code = ExitCode.BAD_DATA
+
+
+class UsageError(AppError):
+    exit_code = ExitCode.USAGE
+
+
+class RefusedError(AppError):
+    exit_code = ExitCode.REFUSED

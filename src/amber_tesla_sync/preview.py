@@ -1,0 +1,42 @@
+"""``tariff``: fold a price response into the tariff that would be pushed (no writes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from amber_tesla_sync.amber.models import Interval, unknown_values
+from amber_tesla_sync.errors import UsageError
+from amber_tesla_sync.tariff import FoldOptions, Refusal, TariffPlan, fold
+from amber_tesla_sync.tariff.slots import UnalignedZoneError
+
+log = logging.getLogger(__name__)
+
+
+def plan_tariff(
+    intervals: Sequence[Interval], zone: ZoneInfo, now: dt.datetime, options: FoldOptions
+) -> TariffPlan | Refusal:
+    """Fold, logging what a user may want to know about the data."""
+    unknown = unknown_values(intervals)
+    if unknown:
+        log.warning(
+            "Amber data has values this version does not know: %s", ", ".join(sorted(unknown))
+        )
+    try:
+        result = fold(intervals, zone, now, options)
+    except UnalignedZoneError as exc:
+        raise UsageError(str(exc), "use the site's IANA zone, e.g. Australia/Adelaide") from exc
+    if isinstance(result, TariffPlan):
+        fallback = sum(
+            slot.general.per_kwh_fallback or bool(slot.feed_in and slot.feed_in.per_kwh_fallback)
+            for slot in result.slots
+        )
+        log.info(
+            "folded %d intervals: forecast price %s%s",
+            len(intervals),
+            options.forecast_price,
+            f", perKwh used in {fallback} slots without advancedPrice" if fallback else "",
+        )
+    return result

@@ -1,0 +1,1 @@
+"""Terminal rendering (rich tables and compact charts) shared by the commands."""

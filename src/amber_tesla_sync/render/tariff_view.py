@@ -1,0 +1,144 @@
+"""How ``tariff`` shows a plan (table, chart, summary) and a refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from amber_tesla_sync.render.chart import chart
+from amber_tesla_sync.tariff.model import ChannelValue, Refusal, Slot, SlotSpan, Source, TariffPlan
+
+SOURCE_MARK = {
+    Source.ACTUAL: "A",
+    Source.CURRENT: "C",
+    Source.FORECAST: "F",
+    Source.GAP_FILLED: "G",
+    Source.ESTIMATED: "E",
+    Source.CARRIED: "L",
+    Source.NO_CHANNEL: "-",
+}
+LEGEND = (
+    "Source (buy/sell): A actual · C current · F forecast · G gap filled from a neighbour · "
+    "E estimated beyond the forecast horizon (same time on the last day with data) · "
+    "L last known price carried forward · - no feed-in channel"
+)
+
+
+def local_name(moment: dt.datetime, zone: ZoneInfo, with_day: bool = True) -> str:
+    local = moment.astimezone(zone)
+    return local.strftime("%a %H:%M" if with_day else "%H:%M")
+
+
+def _cents(dollars: float) -> str:
+    return f"{dollars * 100:.2f}"
+
+
+def _mark(value: ChannelValue | None) -> str:
+    return SOURCE_MARK[value.source] if value is not None else "-"
+
+
+def _notes(slot: Slot) -> str:
+    notes = []
+    if slot.buy_clamped:
+        notes.append("buy<0→0")
+    if slot.sell_clamped:
+        notes.append("sell<0→0")
+    if slot.sell_capped:
+        notes.append("sell capped at buy")
+    if slot.general.per_kwh_fallback or (slot.feed_in and slot.feed_in.per_kwh_fallback):
+        notes.append("perKwh (no advancedPrice)")
+    return ", ".join(notes)
+
+
+def plan_table(plan: TariffPlan) -> Table:
+    zone = ZoneInfo(plan.timezone)
+    table = Table(
+        title=f"Tariff for the next 24 h ({plan.timezone}, from {local_name(plan.now, zone)})",
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("Slot")
+    table.add_column("Starts")
+    table.add_column("Buy c/kWh", justify="right")
+    table.add_column("Sell c/kWh", justify="right")
+    table.add_column("Src")
+    table.add_column("Spike")
+    table.add_column("Notes")
+    for slot in plan.slots:
+        spike = {"spike": "SPIKE", "potential": "maybe"}.get(slot.spike, "")
+        table.add_row(
+            slot.label,
+            local_name(slot.span.start, zone),
+            _cents(slot.buy),
+            _cents(slot.sell),
+            f"{_mark(slot.general)}/{_mark(slot.feed_in)}",
+            Text(spike, style="bold red" if spike == "SPIKE" else "yellow"),
+            _notes(slot),
+        )
+    return table
+
+
+def plan_chart(plan: TariffPlan) -> list[str]:
+    zone = ZoneInfo(plan.timezone)
+    hours = [slot.span.start.astimezone(zone).strftime("%H") for slot in plan.slots]
+    lines = chart("Buy c/kWh (next 24 h)", [slot.buy * 100 for slot in plan.slots], hours)
+    if plan.has_feed_in:
+        lines += chart("Sell c/kWh (next 24 h)", [slot.sell * 100 for slot in plan.slots], hours)
+    return lines
+
+
+def plan_summary(plan: TariffPlan) -> str:
+    zone = ZoneInfo(plan.timezone)
+    slots = plan.slots
+    cheapest = min(slots, key=lambda s: (s.buy, s.span.start))
+    dearest = max(slots, key=lambda s: (s.buy, -s.span.start.timestamp()))
+    parts = [
+        f"cheapest buy {local_name(cheapest.span.start, zone, False)} "
+        f"({_cents(cheapest.buy)} c/kWh)",
+        f"dearest buy {local_name(dearest.span.start, zone, False)} ({_cents(dearest.buy)} c/kWh)",
+    ]
+    if plan.has_feed_in:
+        best = max(slots, key=lambda s: (s.sell, -s.span.start.timestamp()))
+        parts.append(
+            f"best sell {local_name(best.span.start, zone, False)} ({_cents(best.sell)} c/kWh)"
+        )
+    estimated = sum(slot.estimated for slot in slots)
+    filled = sum(
+        Source.GAP_FILLED in (slot.general.source, slot.feed_in.source if slot.feed_in else None)
+        for slot in slots
+    )
+    parts.append(f"{estimated} of 48 slots estimated beyond the forecast horizon")
+    if filled:
+        parts.append(f"{filled} gap{'s' if filled != 1 else ''} filled")
+    spikes = sum(slot.spike == "spike" for slot in slots)
+    if spikes:
+        parts.append(f"{spikes} spike slot{'s' if spikes != 1 else ''}")
+    return "Summary: " + " · ".join(parts) + "."
+
+
+def render_plan(console: Console, plan: TariffPlan) -> None:
+    console.print(plan_table(plan))
+    console.print(Text(LEGEND, style="dim"))
+    console.print()
+    for line in plan_chart(plan):
+        console.print(Text(line), no_wrap=True, overflow="crop")
+    console.print()
+    console.print(plan_summary(plan))
+
+
+def _span_names(spans: tuple[SlotSpan, ...], zone: ZoneInfo) -> str:
+    return ", ".join(local_name(span.start, zone) for span in sorted(spans, key=lambda s: s.start))
+
+
+def refusal_message(refusal: Refusal) -> str:
+    zone = ZoneInfo(refusal.timezone)
+    lines = ["refused to build a tariff: " + "; ".join(refusal.reasons) + "."]
+    for channel, spans in refusal.missing.items():
+        lines.append(f"  missing {channel} slots ({refusal.timezone}): {_span_names(spans, zone)}")
+    lines.append("The Powerwall keeps its current tariff; nothing was pushed.")
+    return "\n".join(lines)

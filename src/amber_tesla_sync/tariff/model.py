@@ -1,0 +1,111 @@
+"""Data types of the fold: options in, a plan (or a refusal) out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+ForecastPrice = Literal["predicted", "low", "high", "per_kwh"]
+
+
+class Source(StrEnum):
+    """Where a slot's price came from."""
+
+    ACTUAL = "actual"
+    CURRENT = "current"
+    FORECAST = "forecast"
+    GAP_FILLED = "gap-filled"
+    ESTIMATED = "estimated"  # beyond the forecast horizon: persistence estimate
+    CARRIED = "carried"  # beyond the horizon, nothing known: last in-horizon slot carried forward
+    NO_CHANNEL = "no-channel"  # the site has no feed-in channel: sell is 0
+
+
+LIVE = frozenset({Source.ACTUAL, Source.CURRENT, Source.FORECAST})
+"""Sources backed by Amber data for the slot itself."""
+
+
+@dataclass(frozen=True)
+class FoldOptions:
+    forecast_price: ForecastPrice = "predicted"
+    allow_sell_above_buy: bool = False
+    max_gap_slots: int = 4
+
+
+@dataclass(frozen=True)
+class SlotSpan:
+    """A tariff slot: its label (local start ``HH:MM``) and the instants it stands for."""
+
+    label: str  # "HH:MM", local time of the site
+    start: dt.datetime  # UTC
+    end: dt.datetime  # UTC
+
+    @property
+    def period_name(self) -> str:
+        return "PERIOD_" + self.label.replace(":", "_")
+
+
+@dataclass(frozen=True)
+class ChannelValue:
+    """One channel's price for one slot, before units, signs and clamps (c/kWh)."""
+
+    price: float
+    source: Source
+    spike: str = "none"  # "none" | "potential" | "spike" among the intervals used
+    per_kwh_fallback: bool = False  # a forecast without advancedPrice used perKwh
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One of the 48 slots with what a preview needs to explain it."""
+
+    span: SlotSpan
+    buy: float  # $/kWh, as pushed
+    sell: float  # $/kWh, as pushed
+    general: ChannelValue
+    feed_in: ChannelValue | None  # None when the site has no feed-in channel
+    buy_clamped: bool = False  # a negative buy price became 0
+    sell_clamped: bool = False  # a negative sell price became 0
+    sell_capped: bool = False  # sell was lowered to buy
+
+    @property
+    def label(self) -> str:
+        return self.span.label
+
+    @property
+    def spike(self) -> str:
+        statuses = {self.general.spike, self.feed_in.spike if self.feed_in else "none"}
+        for status in ("spike", "potential"):
+            if status in statuses:
+                return status
+        return "none"
+
+    @property
+    def estimated(self) -> bool:
+        return self.general.source in (Source.ESTIMATED, Source.CARRIED) or (
+            self.feed_in is not None and self.feed_in.source in (Source.ESTIMATED, Source.CARRIED)
+        )
+
+
+@dataclass(frozen=True)
+class TariffPlan:
+    """The fold's result: 48 slots in time order and the exact request body to POST."""
+
+    slots: tuple[Slot, ...]
+    body: dict[str, Any]
+    timezone: str
+    now: dt.datetime
+    options: FoldOptions
+    has_feed_in: bool
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The fold refuses: too many slots have no data. Nothing may be pushed."""
+
+    missing: dict[str, tuple[SlotSpan, ...]]  # channel → the slots without data
+    max_gap_slots: int
+    timezone: str
+    now: dt.datetime
+    reasons: tuple[str, ...] = field(default=())

@@ -1,0 +1,208 @@
+"""Rules 2, 5 and 6 for one channel: interval prices → one value per slot (c/kWh).
+
+Works on a channel's intervals and the slot spans; signs, units and clamps come later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from amber_tesla_sync.amber.models import ACTUAL, CURRENT, FORECAST, Interval
+from amber_tesla_sync.tariff.model import ChannelValue, ForecastPrice, SlotSpan, Source
+from amber_tesla_sync.tariff.slots import HALF_HOUR, floor_to, label_instants
+
+PERSISTENCE_DAYS = 7
+_SPIKE_ORDER = {"none": 0, "potential": 1, "spike": 2}
+
+
+@dataclass(frozen=True)
+class PricedInterval:
+    """An interval reduced to what the fold needs, with its rule-2 price."""
+
+    start: dt.datetime
+    end: dt.datetime
+    price: float  # c/kWh
+    kind: str  # ACTUAL | CURRENT | FORECAST
+    spike: str
+    per_kwh_fallback: bool
+
+
+def interval_price(item: Interval, forecast_price: ForecastPrice) -> tuple[float, bool]:
+    """Rule 2. Returns the price and whether a forecast fell back to ``perKwh``."""
+    if item.type != FORECAST or forecast_price == "per_kwh":
+        return item.per_kwh, False
+    if item.advanced_price is None:
+        return item.per_kwh, True
+    return getattr(item.advanced_price, forecast_price), False
+
+
+def priced(items: Sequence[Interval], forecast_price: ForecastPrice) -> list[PricedInterval]:
+    """Known interval types only, in time order (the input may be in any order)."""
+    result = []
+    for item in items:
+        if item.type not in (ACTUAL, CURRENT, FORECAST):
+            continue
+        price, fallback = interval_price(item, forecast_price)
+        result.append(
+            PricedInterval(item.start, item.end, price, item.type, item.spike_status, fallback)
+        )
+    result.sort(key=lambda p: (p.start, p.end))
+    return result
+
+
+@dataclass
+class ChannelSeries:
+    """One value per slot (``None`` where refused) and the gap slots found."""
+
+    values: list[ChannelValue | None]
+    gaps: list[SlotSpan]
+    unknown: list[SlotSpan]  # beyond the horizon with nothing to estimate from
+
+
+def _overlap_seconds(start: dt.datetime, end: dt.datetime, item: PricedInterval) -> float:
+    return max(0.0, (min(end, item.end) - max(start, item.start)).total_seconds())
+
+
+def _weighted(
+    items: Sequence[PricedInterval], start: dt.datetime, end: dt.datetime
+) -> list[tuple[PricedInterval, float]]:
+    weighted = []
+    for item in items:
+        if item.start >= end:
+            break
+        seconds = _overlap_seconds(start, end, item)
+        if seconds > 0:
+            weighted.append((item, seconds))
+    return weighted
+
+
+def effective_start(span: SlotSpan, now: dt.datetime) -> dt.datetime:
+    """Rule 5: in the slot containing ``now`` only the part from ``now`` floored to 5 min counts."""
+    if span.start <= now < span.end:
+        return max(span.start, floor_to(now, 5))
+    return span.start
+
+
+def _slot_value(weighted: Sequence[tuple[PricedInterval, float]]) -> ChannelValue:
+    total = sum(seconds for _, seconds in weighted)
+    price = sum(item.price * seconds for item, seconds in weighted) / total
+    kinds = {item.kind for item, _ in weighted}
+    source = (
+        Source.CURRENT
+        if CURRENT in kinds
+        else Source.FORECAST
+        if FORECAST in kinds
+        else Source.ACTUAL
+    )
+    spike = max((item.spike for item, _ in weighted), key=lambda s: _SPIKE_ORDER.get(s, 0))
+    fallback = any(item.per_kwh_fallback for item, _ in weighted)
+    return ChannelValue(price, source, spike if spike in _SPIKE_ORDER else "none", fallback)
+
+
+def channel_series(
+    items: Sequence[PricedInterval],
+    spans: Sequence[SlotSpan],
+    now: dt.datetime,
+    zone: ZoneInfo,
+    history: Sequence[PricedInterval] = (),
+) -> ChannelSeries:
+    """Rules 5 and 6 for one channel over ``spans`` (in time order)."""
+    horizon_end = max((item.end for item in items), default=None)
+    values: list[ChannelValue | None] = []
+    gaps: list[int] = []
+    beyond: list[int] = []
+    for index, span in enumerate(spans):
+        start = effective_start(span, now)
+        weighted = _weighted(items, start, span.end)
+        if weighted:
+            values.append(_slot_value(weighted))
+            continue
+        values.append(None)
+        if horizon_end is not None and start < horizon_end:
+            gaps.append(index)
+        else:
+            beyond.append(index)
+    _fill_gaps(values, gaps)
+    unknown = _estimate(values, beyond, spans, zone, [*items, *history])
+    gap_spans = [spans[index] for index in gaps]
+    return ChannelSeries(values=values, gaps=gap_spans, unknown=unknown)
+
+
+def _fill_gaps(values: list[ChannelValue | None], gaps: Sequence[int]) -> None:
+    """Rule 6: a gap takes the previous slot's value; a leading gap the next slot's."""
+    gap_set = set(gaps)
+    for index in gaps:
+        earlier = (values[i] for i in range(index - 1, -1, -1))
+        later = (values[i] for i in range(index + 1, len(values)) if i not in gap_set)
+        donor = next((v for v in earlier if v is not None), None) or next(
+            (v for v in later if v is not None), None
+        )
+        if donor is not None:
+            values[index] = ChannelValue(donor.price, Source.GAP_FILLED)
+
+
+def _estimate(
+    values: list[ChannelValue | None],
+    beyond: Sequence[int],
+    spans: Sequence[SlotSpan],
+    zone: ZoneInfo,
+    known: Sequence[PricedInterval],
+) -> list[SlotSpan]:
+    """Rule 6: persistence estimate for the slots beyond the horizon. Returns those left unknown."""
+    known = sorted(known, key=lambda p: (p.start, p.end))
+    beyond_set = set(beyond)
+    in_horizon = [v for i, v in enumerate(values) if v is not None and i not in beyond_set]
+    carry = in_horizon[-1] if in_horizon else None
+    unknown = []
+    for index in beyond:
+        estimate = _persistence(spans[index], zone, known)
+        if estimate is not None:
+            values[index] = ChannelValue(estimate, Source.ESTIMATED)
+        elif carry is not None:
+            values[index] = ChannelValue(carry.price, Source.CARRIED)
+        else:
+            unknown.append(spans[index])
+    return unknown
+
+
+def _persistence(span: SlotSpan, zone: ZoneInfo, known: Sequence[PricedInterval]) -> float | None:
+    """The same local time of day on the most recent earlier day with data, spikes replaced."""
+    local_start = span.start.astimezone(zone)
+    minute_of_day = local_start.hour * 60 + local_start.minute
+    for days_back in range(1, PERSISTENCE_DAYS + 1):
+        day = local_start.date() - dt.timedelta(days=days_back)
+        candidates = label_instants(zone, day, minute_of_day)
+        if not candidates:
+            continue
+        start = candidates[0]
+        weighted = _weighted(known, start, start + HALF_HOUR)
+        if not weighted:
+            continue
+        if any(item.spike == "spike" for item, _ in weighted):
+            median = _day_median(day, zone, known)
+            if median is None:
+                continue
+            weighted = [
+                (item if item.spike != "spike" else _replaced(item, median), seconds)
+                for item, seconds in weighted
+            ]
+        total = sum(seconds for _, seconds in weighted)
+        return sum(item.price * seconds for item, seconds in weighted) / total
+    return None
+
+
+def _replaced(item: PricedInterval, price: float) -> PricedInterval:
+    return PricedInterval(item.start, item.end, price, item.kind, "none", item.per_kwh_fallback)
+
+
+def _day_median(day: dt.date, zone: ZoneInfo, known: Sequence[PricedInterval]) -> float | None:
+    prices = [
+        item.price
+        for item in known
+        if item.spike != "spike" and item.start.astimezone(zone).date() == day
+    ]
+    return statistics.median(prices) if prices else None

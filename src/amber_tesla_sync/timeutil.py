@@ -1,0 +1,30 @@
+"""Parsing times and zones given on the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from amber_tesla_sync.config import check_timezone
+from amber_tesla_sync.errors import UsageError
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    try:
+        return check_timezone(name)
+    except ValueError as exc:
+        raise UsageError(str(exc), "pass an IANA zone name such as Australia/Sydney") from exc
+
+
+def parse_now(text: str, zone: ZoneInfo) -> dt.datetime:
+    """An ISO 8601 instant; one without an offset is taken as local time in ``zone``."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(
+            f"--now {text!r} is not an ISO 8601 date-time",
+            "use e.g. 2025-10-05T09:41:00+11:00 or 2025-10-04T22:41:00Z",
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(dt.UTC)
