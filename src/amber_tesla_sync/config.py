@@ -184,14 +184,8 @@ def set_value(loaded: LoadedConfig, key: str, text: str) -> Config:
         value = TypeAdapter(annotation).validate_python(text)
     except ValidationError as exc:
         message = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        raise ConfigError(
-            f"invalid value for {key}: {message} (got {text!r})",
-            "nothing was saved; see examples/config.toml for what the key expects",
-        ) from exc
-    raw = {
-        name: dict(table) if isinstance(table, dict) else table
-        for name, table in loaded.raw.items()
-    }
+        raise ConfigError(f"invalid value for {key}: {message} (got {text!r})", _NOT_SAVED) from exc
+    raw = _copy(loaded.raw)
     raw.setdefault(section_name, {})[field_name] = value
     return _save(loaded.path, raw)
 
@@ -199,10 +193,7 @@ def set_value(loaded: LoadedConfig, key: str, text: str) -> Config:
 def unset_value(loaded: LoadedConfig, key: str) -> Config:
     """Remove ``key`` from the file so that its default applies again."""
     section_name, field_name, _ = _split_key(key)
-    raw = {
-        name: dict(table) if isinstance(table, dict) else table
-        for name, table in loaded.raw.items()
-    }
+    raw = _copy(loaded.raw)
     section = raw.get(section_name)
     if isinstance(section, dict):
         section.pop(field_name, None)
@@ -211,8 +202,20 @@ def unset_value(loaded: LoadedConfig, key: str) -> Config:
     return _save(loaded.path, raw)
 
 
+_NOT_SAVED = "nothing was saved; see examples/config.toml for what the key expects"
+
+
+def _copy(raw: dict[str, Any]) -> dict[str, Any]:
+    return {name: dict(table) if isinstance(table, dict) else table for name, table in raw.items()}
+
+
 def _save(path: Path, raw: dict[str, Any]) -> Config:
-    config = validate_config(raw, path)
+    try:
+        config = Config.model_validate(raw, strict=True)
+    except ValidationError as exc:
+        raise ConfigError(
+            "the change would make the settings invalid:\n" + _describe(exc), _NOT_SAVED
+        ) from exc
     try:
         atomic_write_text(path, tomli_w.dumps(raw), mode=0o644)
     except OSError as exc:

@@ -184,6 +184,8 @@ def unknown_values(intervals: Iterable[Interval]) -> set[str]:
 
 
 def _kind(data: Any) -> str:
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return f"an Amber error body ({data['message']!r})"
     if isinstance(data, dict):
         keys = ", ".join(list(data)[:5])
         return f"a JSON object (keys: {keys})"

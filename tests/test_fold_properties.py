@@ -1,0 +1,70 @@
+"""Properties of the fold on generated input, and agreement with an independent implementation."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from amber_tesla_sync.tariff import Refusal, TariffPlan, validate_request_body
+from amber_tesla_sync.tariff.model import LIVE
+from foldkit import rates, run_fold
+from generators import Case, cases
+from oracle.reference_fold import ReferenceRefusal, reference_fold
+
+SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(cases())
+def test_refuses_or_returns_a_valid_body(case: Case) -> None:
+    result = run_fold(case.payload, case.zone, case.now, **case.options)
+    if isinstance(result, Refusal):
+        assert result.missing
+        assert all(spans for spans in result.missing.values())
+        return
+    assert len(result.slots) == 48
+    assert len({slot.label for slot in result.slots}) == 48
+    allow = case.options["allow_sell_above_buy"]
+    assert validate_request_body(result.body, allow_sell_above_buy=allow) == []
+    for buy, sell in rates(result).values():
+        assert buy >= 0
+        assert sell >= 0
+        assert allow or sell <= buy
+    assert result.slots[0].span.start <= case.now < result.slots[0].span.end
+
+
+def _no_live_data(result: TariffPlan | Refusal) -> bool:
+    return isinstance(result, Refusal) and any(
+        "any of the coming 48 slots" in reason for reason in result.reasons
+    )
+
+
+@SETTINGS
+@given(cases())
+def test_agrees_with_the_reference_implementation(case: Case) -> None:
+    ours = run_fold(case.payload, case.zone, case.now, **case.options)
+    reference = reference_fold(case.payload, case.zone, case.now, **case.options)
+    if isinstance(reference, ReferenceRefusal):
+        assert isinstance(ours, Refusal), f"reference refused ({reference.missing}), we did not"
+        assert {c: {s.period_name for s in spans} for c, spans in ours.missing.items()} == {
+            c: set(labels) for c, labels in reference.missing.items()
+        }
+        return
+    if _no_live_data(ours):
+        # stricter than the rules on purpose: no slot has data of its own, every price would be
+        # an estimate; the reference estimates them all
+        assert isinstance(ours, Refusal)
+        assert (
+            all(label in reference.estimated for label in reference.rates)
+            or "feedIn" in ours.missing
+        )
+        return
+    assert isinstance(ours, TariffPlan), f"we refused: {ours}"
+    mine = rates(ours)
+    for label, (buy, sell) in reference.rates.items():
+        assert abs(mine[label][0] - buy) <= 1.0001e-4, (label, mine[label], (buy, sell))
+        assert abs(mine[label][1] - sell) <= 1.0001e-4, (label, mine[label], (buy, sell))
+    estimated = {slot.span.period_name for slot in ours.slots if slot.estimated}
+    assert estimated == reference.estimated
+    assert {s.span.period_name for s in ours.slots if s.general.source not in LIVE} | {
+        s.span.period_name for s in ours.slots if s.feed_in and s.feed_in.source not in LIVE
+    } == reference.estimated | reference.gap_filled
