@@ -113,7 +113,7 @@ def test_options_come_from_config_and_flags(cli: CliRunner, tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (("--timezone", "Australia/Sydney"), ExitCode.USAGE, "live prices are not available"),
+        (("--timezone", "Australia/Sydney"), ExitCode.CONFIG, "no Amber site is configured"),
         (("--prices", "{missing}", "--timezone", "UTC"), ExitCode.BAD_DATA, "cannot read the price file"),
         (("--prices", "{prices}"), ExitCode.USAGE, "no time zone for the site"),
         (("--prices", "{prices}", "--timezone", "Mars/Base"), ExitCode.USAGE, "not a known IANA time zone"),

@@ -31,14 +31,45 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+AMBER_API = "https://api.amber.com.au/v1"
+FLEET_AUTHORIZE_URL = "https://auth.tesla.com/oauth2/v3/authorize"
+FLEET_TOKEN_URL = "https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token"
+FLEET_API_NA = "https://fleet-api.prd.na.vn.cloud.tesla.com"
+TESLEMETRY_API = "https://api.teslemetry.com"
+REDIRECT_URI = "http://localhost:58585/callback"
+
+
 class AmberSettings(_Section):
     site_id: str | None = Field(default=None, min_length=1)
     forecast_price: ForecastPrice = "predicted"
+    base_url: str = Field(default=AMBER_API, pattern=r"^https?://")
 
 
 class TeslaSettings(_Section):
     backend: Backend = "auto"
     energy_site_id: int | None = Field(default=None, gt=0)
+    client_id: str | None = Field(default=None, min_length=1)
+    redirect_uri: str = Field(
+        default=REDIRECT_URI, pattern=r"^http://(localhost|127\.0\.0\.1):\d+/"
+    )
+    authorize_url: str = Field(default=FLEET_AUTHORIZE_URL, pattern=r"^https?://")
+    token_url: str = Field(default=FLEET_TOKEN_URL, pattern=r"^https?://")
+    fleet_api_url: str = Field(default=FLEET_API_NA, pattern=r"^https?://")
+    teslemetry_url: str = Field(default=TESLEMETRY_API, pattern=r"^https?://")
+    domain: str | None = Field(default=None, min_length=1)
+
+
+SecretStoreKind = Literal["keyring", "file"]
+
+
+class SecretsSettings(_Section):
+    store: SecretStoreKind = "keyring"
+
+
+class NetworkSettings(_Section):
+    timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    attempts: int = Field(default=3, ge=1, le=10)
+    backoff_seconds: float = Field(default=1.0, ge=0, le=60)
 
 
 class SiteSettings(_Section):
@@ -67,6 +98,8 @@ class Config(_Section):
     site: SiteSettings = Field(default_factory=SiteSettings)
     tariff: TariffSettings = Field(default_factory=TariffSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
 
 
 def check_timezone(name: str) -> ZoneInfo:
@@ -224,6 +257,16 @@ def _save(path: Path, raw: dict[str, Any]) -> Config:
             "check that its directory is writable, or pass another file with --config",
         ) from exc
     return config
+
+
+def update_config(loaded: LoadedConfig, updates: dict[str, Any]) -> LoadedConfig:
+    """Set already-typed values (``{"amber.site_id": "…"}``), validate, save atomically."""
+    raw = _copy(loaded.raw)
+    for key, value in updates.items():
+        section_name, field_name, _ = _split_key(key)
+        raw.setdefault(section_name, {})[field_name] = value
+    config = _save(loaded.path, raw)
+    return LoadedConfig(path=loaded.path, exists=True, raw=raw, config=config)
 
 
 def effective_toml(config: Config) -> str:

@@ -18,6 +18,9 @@ class ExitCode(IntEnum):
     CONFIG = 3  # the configuration file is missing, unreadable or invalid
     BAD_DATA = 4  # price data unreadable or malformed
     REFUSED = 5  # the tariff was refused: too much price data missing
+    AUTH = 6  # not logged in, or a token/key was rejected: log in again
+    SECRETS = 7  # the secret store is unavailable or read-only
+    SERVICE = 8  # Amber or Tesla unavailable, rate-limited or refused a command
 
 
 class AppError(Exception):
@@ -45,3 +48,15 @@ class UsageError(AppError):
 
 class RefusedError(AppError):
     exit_code = ExitCode.REFUSED
+
+
+class AuthError(AppError):
+    exit_code = ExitCode.AUTH
+
+
+class SecretsError(AppError):
+    exit_code = ExitCode.SECRETS
+
+
+class ServiceError(AppError):
+    exit_code = ExitCode.SERVICE

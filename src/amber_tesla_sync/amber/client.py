@@ -1,0 +1,129 @@
+"""The Amber API client: sites and current prices, with bounded retries. Only this module knows
+Amber's URLs and wire format; the token never appears in logs or errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Self
+
+import httpx
+
+from amber_tesla_sync.amber.models import Interval, Site, parse_intervals, parse_sites
+from amber_tesla_sync.errors import AuthError, ServiceError
+from amber_tesla_sync.httpbase import (
+    NetworkPolicy,
+    Transient,
+    call_with_retries,
+    make_client,
+    retry_after,
+    transport_failure,
+)
+
+log = logging.getLogger(__name__)
+LOGIN_HINT = (
+    "run `amber-tesla-sync login amber` with a valid API key (Amber app → Settings → Developer)"
+)
+
+
+def intervals_to_request(interval_length: int) -> tuple[int, int]:
+    """``next`` and ``previous`` for one run: ≥ 25 h ahead (the day daylight saving ends has 25
+    hours) and 24 h back for the persistence estimate, counted at the billing resolution."""
+    per_hour = 60 // interval_length
+    return 25 * per_hour, 24 * per_hour
+
+
+class AmberClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        policy: NetworkPolicy | None = None,
+    ) -> None:
+        self.policy = policy or NetworkPolicy()
+        self._http = make_client(
+            base_url.rstrip("/") + "/", self.policy.timeout, {"Authorization": f"Bearer {token}"}
+        )
+        self.requests = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def sites(self) -> list[Site]:
+        return parse_sites(self._get("sites", {}, "listing Amber sites"), "Amber's site list")
+
+    def current_prices(
+        self, site_id: str, next_: int, previous: int, resolution: int | None = None
+    ) -> list[Interval]:
+        params: dict[str, Any] = {"next": next_, "previous": previous}
+        if resolution is not None:
+            params["resolution"] = resolution
+        body = self._get(f"sites/{site_id}/prices/current", params, "fetching Amber prices")
+        return parse_intervals(body, "Amber's price response")
+
+    def _get(self, path: str, params: dict[str, Any], what: str) -> Any:
+        def attempt() -> Any:
+            self.requests += 1
+            try:
+                response = self._http.get(path, params=params)
+            except httpx.HTTPError as error:
+                raise transport_failure(error) from error
+            return self._decode(response, path)
+
+        try:
+            return call_with_retries(attempt, self.policy, what)
+        except Transient as error:
+            raise ServiceError(
+                f"{what} failed: {error.description}"
+                + (f" (tried {self.policy.attempts} times)" if error.retry_after is None else ""),
+                "Amber may be having problems or the network is down; the next run will try "
+                "again (nothing was changed)",
+            ) from None
+
+    def _decode(self, response: httpx.Response, path: str) -> Any:
+        status = response.status_code
+        log.debug("Amber GET %s → %d", path, status)
+        if status in (401, 403):
+            raise AuthError(f"the Amber token is not valid (Amber answered {status})", LOGIN_HINT)
+        if status == 404:
+            raise ServiceError(
+                f"Amber does not know this site or path ({path.split('/', maxsplit=1)[0]}: 404)",
+                "check amber.site_id (`amber-tesla-sync login amber` picks a site) and "
+                "amber.base_url",
+            )
+        if status == 429:
+            wait = retry_after(response)
+            raise Transient(
+                "Amber's rate limit (50 requests per 5 minutes per account) was reached"
+                + (f"; it asks to wait {wait:.0f} s" if wait is not None else ""),
+                wait,
+            )
+        if status >= 500:
+            raise Transient(
+                f"Amber answered {status} ({_message(response)})", retry_after(response)
+            )
+        if status != 200:
+            raise ServiceError(
+                f"Amber refused the request: {status} ({_message(response)})",
+                "this looks like a bug in amber-tesla-sync; please report it",
+            )
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise Transient("Amber sent a malformed response (not JSON)") from None
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "no details"
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])[:200]
+    return "no details"

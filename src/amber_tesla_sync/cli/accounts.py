@@ -1,0 +1,145 @@
+"""``login``, ``logout``, ``keygen``, ``register`` and ``sandbox``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from amber_tesla_sync import accounts as flows
+from amber_tesla_sync.cli.app import app, state
+from amber_tesla_sync.render.terminal_ui import TerminalUi
+from amber_tesla_sync.tesla.keys import WELL_KNOWN_PATH
+
+login_app = typer.Typer(
+    help="Log in to Amber, Teslemetry or the Tesla Fleet API.", no_args_is_help=True
+)
+app.add_typer(login_app, name="login")
+
+TokenStdin = Annotated[
+    bool, typer.Option("--token-stdin", help="Read the token from standard input (no prompt).")
+]
+
+
+def _secret(from_stdin: bool, prompt: str, ui: TerminalUi) -> str:
+    return sys.stdin.readline().strip() if from_stdin else ui.secret(prompt)
+
+
+@login_app.command("amber")
+def login_amber(
+    ctx: typer.Context,
+    token_stdin: TokenStdin = False,
+    site: Annotated[
+        str | None, typer.Option("--site", help="Amber site id (or NMI) when there are several.")
+    ] = None,
+) -> None:
+    """Save an Amber API token (checked against Amber) and pick the site."""
+    ui = TerminalUi()
+    token = _secret(token_stdin, "Amber API token (Amber app → Settings → Developer): ", ui)
+    ui.say(flows.login_amber(state(ctx).app(), token, site, ui).summary)
+
+
+@login_app.command("teslemetry")
+def login_teslemetry(
+    ctx: typer.Context,
+    token_stdin: TokenStdin = False,
+    site: Annotated[
+        int | None, typer.Option("--site", help="Energy site id when there are several.")
+    ] = None,
+) -> None:
+    """Save a Teslemetry token (checked against Teslemetry) and pick the Powerwall."""
+    ui = TerminalUi()
+    token = _secret(token_stdin, "Teslemetry access token: ", ui)
+    ui.say(flows.login_teslemetry(state(ctx).app(), token, site, ui).summary)
+
+
+@login_app.command("fleet")
+def login_fleet(
+    ctx: typer.Context,
+    client_id: Annotated[
+        str | None, typer.Option("--client-id", help="Your app's client id (saved in the config).")
+    ] = None,
+    client_secret_stdin: Annotated[
+        bool,
+        typer.Option("--client-secret-stdin", help="Read the client secret from standard input."),
+    ] = False,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open a browser; just print the URL.")
+    ] = False,
+    paste: Annotated[
+        bool,
+        typer.Option("--paste", help="Do not listen for the redirect; paste the redirected URL."),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=5, help="Seconds to wait for the approval.")
+    ] = 300.0,
+    site: Annotated[
+        int | None, typer.Option("--site", help="Energy site id when there are several.")
+    ] = None,
+) -> None:
+    """Log in to the Tesla Fleet API in the browser (OAuth with PKCE, loopback redirect)."""
+    ui = TerminalUi()
+    secret = sys.stdin.readline().strip() if client_secret_stdin else None
+    options = flows.FleetLoginOptions(client_id, secret, not no_browser, paste, timeout, site)
+    ui.say(flows.login_fleet(state(ctx).app(), options, ui).summary)
+
+
+@app.command()
+def logout(
+    ctx: typer.Context,
+    service: Annotated[
+        str,
+        typer.Argument(
+            help="amber, teslemetry, fleet or all.", metavar="[amber|teslemetry|fleet|all]"
+        ),
+    ] = "all",
+) -> None:
+    """Forget saved tokens (the Fleet key pair is kept; `keygen --force` replaces it)."""
+    if service not in ("amber", "teslemetry", "fleet", "all"):
+        raise typer.BadParameter("choose amber, teslemetry, fleet or all", param_hint="SERVICE")
+    removed = flows.logout(state(ctx).app(), service)  # type: ignore[arg-type]
+    TerminalUi().say(f"Removed: {', '.join(removed)}." if removed else "Nothing to remove.")
+
+
+@app.command()
+def keygen(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing key pair.")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Where to write the public key PEM.")
+    ] = None,
+) -> None:
+    """Make the app's EC key pair (prime256v1) for Tesla's partner registration."""
+    app_ctx = state(ctx).app()
+    public, path = flows.keygen(app_ctx, force, output)
+    ui = TerminalUi()
+    ui.say(f"Private key saved in {app_ctx.store.backend.description}.")
+    ui.say(f"Public key written to {path}. Serve it, unchanged, at")
+    ui.say(f"  https://YOUR_DOMAIN{WELL_KNOWN_PATH}")
+    ui.say("then run `amber-tesla-sync register --domain YOUR_DOMAIN`.")
+    sys.stdout.write(public)
+
+
+@app.command()
+def register(
+    ctx: typer.Context,
+    domain: Annotated[str, typer.Option("--domain", help="The domain serving your public key.")],
+) -> None:
+    """Register this app's partner account with Tesla (once per region) and check the key."""
+    ui = TerminalUi()
+    ui.say(flows.register(state(ctx).app(), domain, ui))
+
+
+@app.command()
+def sandbox(
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")
+    ] = 8787,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the simulated prices.")] = 0,
+) -> None:
+    """Run the built-in simulator of Amber, Tesla Fleet and Teslemetry on 127.0.0.1."""
+    from amber_tesla_sync.sandbox import serve_forever
+
+    serve_forever(port, seed=seed)

@@ -1,0 +1,114 @@
+"""``tariff``: preview the tariff that would be pushed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from amber_tesla_sync.amber.models import load_intervals_file
+from amber_tesla_sync.cli.app import app, state
+from amber_tesla_sync.errors import RefusedError, UsageError
+from amber_tesla_sync.preview import fetch_prices, plan_tariff, site_zone
+from amber_tesla_sync.render.tariff_view import refusal_message, render_plan
+from amber_tesla_sync.tariff import FoldOptions, Refusal
+from amber_tesla_sync.tariff.model import ForecastPrice
+from amber_tesla_sync.timeutil import parse_now, parse_zone
+
+
+def _stdout() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+@app.command()
+def tariff(
+    ctx: typer.Context,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices",
+            help="A saved Amber /prices/current body (JSON array); default: live from Amber.",
+            dir_okay=False,
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="The site's IANA time zone, e.g. Australia/Sydney."),
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="Fold as if it were this ISO 8601 time (default: now)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print exactly the request body sync would POST.")
+    ] = False,
+    forecast_price: Annotated[
+        str | None,
+        typer.Option(
+            "--forecast-price",
+            help="Forecast price to use: predicted, low, high or per_kwh (default from config).",
+        ),
+    ] = None,
+    max_gap_slots: Annotated[
+        int | None, typer.Option("--max-gap-slots", min=0, max=48, help="Gap slots to fill.")
+    ] = None,
+    allow_sell_above_buy: Annotated[
+        bool | None,
+        typer.Option("--allow-sell-above-buy/--cap-sell-at-buy", help="Override the sell cap."),
+    ] = None,
+) -> None:
+    """Preview the tariff that would be pushed: 48 slots, where each price came from, a chart."""
+    app_ctx = state(ctx).app()
+    settings = app_ctx.config
+    zone_name = timezone or settings.site.timezone
+    if prices is not None and zone_name is None:
+        raise UsageError(
+            "no time zone for the site",
+            "pass --timezone (e.g. Australia/Sydney) or set it with "
+            "`amber-tesla-sync config set site.timezone Australia/Sydney`",
+        )
+    zone = parse_zone(zone_name) if zone_name else site_zone(app_ctx)
+    moment = parse_now(now, zone) if now else _clock_now()
+    chosen_price = forecast_price or settings.amber.forecast_price
+    if chosen_price not in ("predicted", "low", "high", "per_kwh"):
+        raise UsageError(
+            f"--forecast-price {chosen_price!r} is not one of predicted, low, high, per_kwh",
+            "pick one of those",
+        )
+    options = FoldOptions(
+        forecast_price=_forecast(chosen_price),
+        allow_sell_above_buy=(
+            settings.tariff.allow_sell_above_buy
+            if allow_sell_above_buy is None
+            else allow_sell_above_buy
+        ),
+        max_gap_slots=settings.tariff.max_gap_slots if max_gap_slots is None else max_gap_slots,
+    )
+    intervals = load_intervals_file(prices) if prices is not None else fetch_prices(app_ctx)
+    result = plan_tariff(intervals, zone, moment, options)
+    if isinstance(result, Refusal):
+        raise RefusedError(
+            refusal_message(result),
+            "check the price data (a saved file may be cut short or stale); "
+            "up to tariff.max_gap_slots missing slots per channel are filled from a neighbour",
+        )
+    if as_json:
+        sys.stdout.write(json.dumps(result.body, indent=2) + "\n")
+    else:
+        render_plan(_stdout(), result)
+
+
+def _forecast(value: str) -> ForecastPrice:
+    for option in ("predicted", "low", "high", "per_kwh"):
+        if value == option:
+            return option
+    raise AssertionError(value)
+
+
+def _clock_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

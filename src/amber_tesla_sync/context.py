@@ -1,0 +1,123 @@
+"""What a command works with: the loaded settings, the secret store and the service clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from amber_tesla_sync.amber.client import LOGIN_HINT as AMBER_LOGIN
+from amber_tesla_sync.amber.client import AmberClient
+from amber_tesla_sync.config import Config, LoadedConfig, update_config
+from amber_tesla_sync.errors import AuthError, ConfigError
+from amber_tesla_sync.httpbase import NetworkPolicy
+from amber_tesla_sync.paths import state_dir
+from amber_tesla_sync.secretstore import (
+    AMBER_TOKEN,
+    FLEET_TOKENS,
+    TESLEMETRY_TOKEN,
+    SecretStore,
+)
+from amber_tesla_sync.tesla.api import TeslaApi
+from amber_tesla_sync.tesla.connection import FallbackConnection, TeslaConnection
+from amber_tesla_sync.tesla.oauth import TokenEndpoint
+from amber_tesla_sync.tesla.tokens import FleetTokens, StaticToken
+
+SECRETS_FILE = "secrets.json"
+NOT_LOGGED_IN = (
+    "run `amber-tesla-sync login fleet` (Tesla Fleet API) or "
+    "`amber-tesla-sync login teslemetry` (Teslemetry)"
+)
+
+
+@dataclass
+class AppContext:
+    loaded: LoadedConfig
+    _store: SecretStore | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        return self.loaded.config
+
+    @property
+    def store(self) -> SecretStore:
+        if self._store is None:
+            self._store = SecretStore(
+                self.config.secrets.store, self.loaded.path.parent / SECRETS_FILE
+            )
+        return self._store
+
+    @property
+    def policy(self) -> NetworkPolicy:
+        network = self.config.network
+        return NetworkPolicy(
+            timeout=network.timeout_seconds,
+            attempts=network.attempts,
+            backoff=network.backoff_seconds,
+        )
+
+    def update(self, updates: dict[str, Any]) -> None:
+        self.loaded = update_config(self.loaded, updates)
+
+    def amber(self) -> AmberClient:
+        token = self.store.get(AMBER_TOKEN)
+        if not token:
+            raise AuthError("not logged in to Amber (no API token)", AMBER_LOGIN)
+        return AmberClient(self.config.amber.base_url, token, self.policy)
+
+    def amber_site_id(self) -> str:
+        site_id = self.config.amber.site_id
+        if not site_id:
+            raise ConfigError("no Amber site is configured (amber.site_id)", AMBER_LOGIN)
+        return site_id
+
+    def energy_site_id(self) -> int:
+        site_id = self.config.tesla.energy_site_id
+        if site_id is None:
+            raise ConfigError("no Powerwall is configured (tesla.energy_site_id)", NOT_LOGGED_IN)
+        return site_id
+
+    def fleet_tokens(self) -> FleetTokens:
+        client_id = self.config.tesla.client_id
+        if not client_id:
+            raise ConfigError("no Fleet client id is configured (tesla.client_id)", NOT_LOGGED_IN)
+        return FleetTokens(
+            self.store,
+            TokenEndpoint(self.config.tesla.token_url, self.policy),
+            client_id,
+            state_dir() / "fleet-token.lock",
+        )
+
+    def fleet_connection(self, tokens: FleetTokens | StaticToken | None = None) -> TeslaConnection:
+        return TeslaConnection(
+            "fleet",
+            self.config.tesla.fleet_api_url,
+            tokens or self.fleet_tokens(),
+            self.policy,
+            on_base_url_change=lambda url: self.update({"tesla.fleet_api_url": url}),
+        )
+
+    def teslemetry_connection(self, token: str) -> TeslaConnection:
+        return TeslaConnection(
+            "teslemetry", self.config.tesla.teslemetry_url, StaticToken(token), self.policy
+        )
+
+    def tesla(self) -> TeslaApi:
+        """The configured backend; ``auto`` is Fleet when logged in, else Teslemetry, and falls
+        back to Teslemetry when Fleet fails for auth or registration reasons."""
+        backend = self.config.tesla.backend
+        has_fleet = self.store.find(FLEET_TOKENS) is not None
+        teslemetry = self.store.get(TESLEMETRY_TOKEN)
+        if backend == "fleet" or (backend == "auto" and has_fleet):
+            if not has_fleet:
+                raise AuthError(
+                    "not logged in to the Tesla Fleet API", "run `amber-tesla-sync login fleet`"
+                )
+            fleet = self.fleet_connection()
+            if backend == "auto" and teslemetry:
+                return TeslaApi(FallbackConnection(fleet, self.teslemetry_connection(teslemetry)))
+            return TeslaApi(fleet)
+        if not teslemetry:
+            if backend == "teslemetry":
+                raise AuthError("no Teslemetry token", "run `amber-tesla-sync login teslemetry`")
+            raise AuthError("not logged in to Tesla", NOT_LOGGED_IN)
+        return TeslaApi(self.teslemetry_connection(teslemetry))

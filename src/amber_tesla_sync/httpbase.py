@@ -1,0 +1,129 @@
+"""Shared HTTP plumbing: one httpx client per service, bounded retries with tenacity."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from amber_tesla_sync import __version__
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+USER_AGENT = f"amber-tesla-sync/{__version__}"
+
+
+@dataclass(frozen=True)
+class NetworkPolicy:
+    """Timeouts and retries. ``backoff`` is the first wait (doubling); a server asking to wait
+    longer than ``max_wait`` seconds is not waited for."""
+
+    timeout: float = 20.0
+    attempts: int = 3
+    backoff: float = 1.0
+    max_wait: float = 30.0
+
+
+class Transient(Exception):
+    """A failure worth retrying: 5xx, 429, a timeout, a dropped connection, a garbled body."""
+
+    def __init__(self, description: str, retry_after: float | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.retry_after = retry_after
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the server asks us to wait: ``Retry-After`` (seconds or a date) or
+    ``RateLimit-Reset`` (seconds)."""
+    for header in ("retry-after", "ratelimit-reset"):
+        value = response.headers.get(header)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(value) if header == "retry-after" else None
+            if parsed is not None:
+                return max(0.0, parsed.timestamp() - time.time())
+    return None
+
+
+def make_client(
+    base_url: str, timeout: float, headers: dict[str, str] | None = None
+) -> httpx.Client:
+    return httpx.Client(
+        base_url=base_url,
+        timeout=httpx.Timeout(timeout),
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+        follow_redirects=False,
+    )
+
+
+def call_with_retries(
+    attempt: Callable[[], T],
+    policy: NetworkPolicy,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``attempt`` until it succeeds, raises something other than :class:`Transient`, or
+    ``policy.attempts`` are used up (then the last :class:`Transient` is raised)."""
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, Transient) and error.retry_after is not None:
+            return error.retry_after
+        return float(policy.backoff * 2 ** (state.attempt_number - 1))
+
+    def before_sleep(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "%s failed (%s); retrying in %.1f s (attempt %d of %d)",
+            what,
+            error.description if isinstance(error, Transient) else error,
+            state.next_action.sleep if state.next_action else 0.0,
+            state.attempt_number + 1,
+            policy.attempts,
+        )
+
+    def guarded() -> T:
+        try:
+            return attempt()
+        except Transient as error:
+            if error.retry_after is not None and error.retry_after > policy.max_wait:
+                raise GiveUp(error) from error
+            raise
+
+    retrying = Retrying(
+        stop=stop_after_attempt(policy.attempts),
+        wait=wait,
+        retry=retry_if_exception_type(Transient),
+        before_sleep=before_sleep,
+        sleep=sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(guarded)
+    except GiveUp as give_up:
+        raise give_up.error from None
+
+
+class GiveUp(Exception):
+    """A transient failure not worth waiting for (the server asks for too long a pause)."""
+
+    def __init__(self, error: Transient) -> None:
+        super().__init__(error.description)
+        self.error = error
+
+
+def transport_failure(error: httpx.HTTPError) -> Transient:
+    """Timeouts and connection errors, described without URLs' query strings or headers."""
+    if isinstance(error, httpx.TimeoutException):
+        return Transient("timed out")
+    return Transient(f"connection failed: {type(error).__name__}")

@@ -1,0 +1,65 @@
+"""Asking the user things in a terminal (prompts, choices, a spinner), on stderr."""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import sys
+from collections.abc import Iterator, Sequence
+
+from rich.console import Console
+
+from amber_tesla_sync.errors import AppError, UsageError
+
+PROG = "amber-tesla-sync"
+
+
+def report(error: AppError) -> None:
+    """An error for the user: what happened, then what to do next. No traceback."""
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err.print(f"{PROG}: error: {error.message}", markup=False)
+    if error.hint:
+        err.print(f"  what to do: {error.hint}", markup=False)
+
+
+class TerminalUi:
+    def __init__(self) -> None:
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def say(self, text: str) -> None:
+        self.err.print(text, markup=False)
+
+    def _interactive(self, what: str, instead: str) -> None:
+        if not sys.stdin.isatty():
+            raise UsageError(f"{what}, but there is no terminal to ask", instead)
+
+    def secret(self, prompt: str) -> str:
+        self._interactive("a secret is needed", "pipe it in with the command's --*-stdin option")
+        return getpass.getpass(prompt, stream=sys.stderr)
+
+    def text(self, prompt: str) -> str:
+        self._interactive("an answer is needed", "run the command in a terminal")
+        self.err.print(prompt, end="", markup=False)
+        try:
+            return input()
+        except EOFError:
+            raise UsageError("no answer was given", "run the command again") from None
+
+    def choose(self, title: str, options: Sequence[str]) -> int:
+        self._interactive(title, "pick one with --site")
+        self.say(title)
+        for number, option in enumerate(options, start=1):
+            self.say(f"  {number}. {option}")
+        while True:
+            answer = self.text(f"Choose 1–{len(options)}: ").strip()
+            if answer.isdigit() and 1 <= int(answer) <= len(options):
+                return int(answer) - 1
+
+    @contextlib.contextmanager
+    def waiting(self, message: str) -> Iterator[None]:
+        if self.err.is_terminal:
+            with self.err.status(message):
+                yield
+        else:
+            self.say(message)
+            yield

@@ -1,0 +1,58 @@
+"""Small cached facts about the sites (time zone, billing interval), in the state directory.
+
+A damaged state file is moved aside (never silently overwritten) and the cache starts afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from amber_tesla_sync.fsutil import atomic_write_text
+from amber_tesla_sync.paths import state_dir
+
+log = logging.getLogger(__name__)
+
+
+class AmberSiteState(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    interval_length: int | None = None
+
+
+class EnergySiteState(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    time_zone: str | None = None
+    name: str | None = None
+
+
+class State(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    amber_sites: dict[str, AmberSiteState] = Field(default_factory=dict)
+    energy_sites: dict[str, EnergySiteState] = Field(default_factory=dict)
+
+
+def state_path() -> Path:
+    return state_dir() / "state.json"
+
+
+def load_state(path: Path | None = None) -> State:
+    path = path or state_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return State()
+    try:
+        return State.model_validate(json.loads(text))
+    except (ValueError, ValidationError):
+        aside = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+        path.replace(aside)
+        log.warning("the state file %s was damaged; moved it to %s and started afresh", path, aside)
+        return State()
+
+
+def save_state(state: State, path: Path | None = None) -> None:
+    atomic_write_text(path or state_path(), state.model_dump_json(indent=1), mode=0o600)

@@ -1,0 +1,99 @@
+"""The Tesla energy endpoints this tool uses, over a Fleet or Teslemetry connection."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class Connection(Protocol):
+    @property
+    def backend(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def requests(self) -> Counter[str]: ...
+
+    def call(self, method: str, path: str, body: Any = None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class EnergySite:
+    id: int
+    name: str
+    resource_type: str
+
+
+class TeslaApi:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    @property
+    def backend(self) -> str:
+        return self.connection.backend
+
+    def region(self) -> dict[str, Any]:
+        return _object(self.connection.call("GET", "/api/1/users/region"))
+
+    def energy_sites(self) -> list[EnergySite]:
+        products = self.connection.call("GET", "/api/1/products")
+        sites = []
+        for item in products if isinstance(products, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("energy_site_id"), int):
+                sites.append(
+                    EnergySite(
+                        id=item["energy_site_id"],
+                        name=str(item.get("site_name") or "(unnamed)"),
+                        resource_type=str(item.get("resource_type") or ""),
+                    )
+                )
+        return sites
+
+    def site_info(self, site_id: int) -> dict[str, Any]:
+        return _object(self.connection.call("GET", f"/api/1/energy_sites/{site_id}/site_info"))
+
+    def live_status(self, site_id: int) -> dict[str, Any]:
+        return _object(self.connection.call("GET", f"/api/1/energy_sites/{site_id}/live_status"))
+
+    def set_time_of_use(self, site_id: int, body: dict[str, Any]) -> Any:
+        return self.connection.call(
+            "POST", f"/api/1/energy_sites/{site_id}/time_of_use_settings", body
+        )
+
+    def set_operation(self, site_id: int, mode: str) -> Any:
+        return self.connection.call(
+            "POST", f"/api/1/energy_sites/{site_id}/operation", {"default_real_mode": mode}
+        )
+
+    def set_grid_import_export(
+        self,
+        site_id: int,
+        export_rule: str | None = None,
+        disallow_grid_charging: bool | None = None,
+    ) -> Any:
+        body: dict[str, Any] = {}
+        if export_rule is not None:
+            body["customer_preferred_export_rule"] = export_rule
+        if disallow_grid_charging is not None:
+            body["disallow_charge_from_grid_with_solar_installed"] = disallow_grid_charging
+        return self.connection.call(
+            "POST", f"/api/1/energy_sites/{site_id}/grid_import_export", body
+        )
+
+    def metadata(self) -> dict[str, Any]:
+        return _object(self.connection.call("GET", "/api/metadata"))
+
+    def register_partner(self, domain: str) -> dict[str, Any]:
+        return _object(self.connection.call("POST", "/api/1/partner_accounts", {"domain": domain}))
+
+    def partner_public_key(self, domain: str) -> dict[str, Any]:
+        return _object(
+            self.connection.call("GET", f"/api/1/partner_accounts/public_key?domain={domain}")
+        )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

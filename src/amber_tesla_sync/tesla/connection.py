@@ -1,0 +1,237 @@
+"""One connection to the Tesla energy API: Fleet (regional host, rotating tokens) or Teslemetry
+(static token). Both share every path and body; only the base URL and the token differ.
+
+Handles: the ``{"response": …}`` wrapper; 401 → refresh once and retry once; 421 → switch to
+the host named in the error and retry once; 5xx, timeouts and dropped connections → bounded
+retries; everything else → a clear error with the next step. The token never appears in logs or
+errors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from amber_tesla_sync.errors import AuthError, ServiceError
+from amber_tesla_sync.httpbase import (
+    NetworkPolicy,
+    Transient,
+    call_with_retries,
+    make_client,
+    retry_after,
+    transport_failure,
+)
+from amber_tesla_sync.tesla.tokens import TokenSource
+
+log = logging.getLogger(__name__)
+_REGION_URL = re.compile(r"use base URL:\s*(https?://[^\s,;]+)", re.IGNORECASE)
+
+LOGIN = {"fleet": "amber-tesla-sync login fleet", "teslemetry": "amber-tesla-sync login teslemetry"}
+NAMES = {"fleet": "the Tesla Fleet API", "teslemetry": "Teslemetry"}
+
+
+class TeslaConnection:
+    def __init__(
+        self,
+        backend: str,
+        base_url: str,
+        tokens: TokenSource,
+        policy: NetworkPolicy | None = None,
+        on_base_url_change: Callable[[str], None] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self.policy = policy or NetworkPolicy()
+        self.on_base_url_change = on_base_url_change
+        self.requests: Counter[str] = Counter()  # "GET" / "POST" → count
+        self.name = NAMES.get(backend, backend)
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        """The ``response`` of a call (its payload), after at most one refresh and one switch."""
+        token = self.tokens.token()
+        refreshed = switched = False
+        while True:
+            try:
+                return self._with_retries(method, path, body, token)
+            except _Unauthorized:
+                if refreshed:
+                    raise AuthError(
+                        f"{self.name} rejected the access token even after a refresh",
+                        f"run `{LOGIN[self.backend]}`",
+                    ) from None
+                new = self.tokens.refresh_after_rejection(token)
+                if new is None:
+                    raise AuthError(
+                        f"{self.name} rejected the token (401)", f"run `{LOGIN[self.backend]}`"
+                    ) from None
+                token, refreshed = new, True
+            except _WrongRegion as wrong:
+                if switched or wrong.url is None:
+                    raise ServiceError(
+                        f"{self.name} says this account is served by another region "
+                        f"({wrong.message})",
+                        "run `amber-tesla-sync login fleet` to resolve the region again",
+                    ) from None
+                log.warning("switching the Fleet API host to %s (Tesla answered 421)", wrong.url)
+                self.base_url = wrong.url.rstrip("/")
+                if self.on_base_url_change is not None:
+                    self.on_base_url_change(self.base_url)
+                switched = True
+
+    def _with_retries(self, method: str, path: str, body: Any, token: str) -> Any:
+        what = f"{method} {path} on {self.name}"
+
+        def attempt() -> Any:
+            self.requests[method] += 1
+            try:
+                with make_client(
+                    self.base_url, self.policy.timeout, {"Authorization": f"Bearer {token}"}
+                ) as http:
+                    response = http.request(method, path, json=body)
+            except httpx.HTTPError as error:
+                raise transport_failure(error) from error
+            return self._decode(response, what)
+
+        try:
+            return call_with_retries(attempt, self.policy, what)
+        except Transient as error:
+            raise ServiceError(
+                f"{what} failed: {error.description}",
+                f"{self.name} may be having problems or the Powerwall is offline; nothing more "
+                "was changed, and the next run will try again",
+            ) from None
+
+    def _decode(self, response: httpx.Response, what: str) -> Any:
+        status = response.status_code
+        txid = response.headers.get("x-txid")
+        log.debug("%s → %d%s", what, status, f" (txid {txid})" if txid else "")
+        if status >= 500:
+            raise Transient(f"{status} ({_error_text(response)})", retry_after(response))
+        try:
+            payload = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            if status == 200:
+                raise Transient("a malformed response (not JSON)") from None
+            payload = None
+        text = _error_text(response, payload)
+        if status == 200:
+            if not isinstance(payload, dict) or "response" not in payload:
+                raise Transient("a malformed response (no 'response')")
+            result = payload["response"]
+            if isinstance(result, dict) and result.get("result") is False:
+                reason = result.get("reason") or "no reason given"
+                raise ServiceError(
+                    f"{what}: Tesla refused the command: {reason}",
+                    "check the Powerwall's settings in the Tesla app (installer- or VPP-locked "
+                    "sites refuse some changes)",
+                )
+            return result
+        if status == 401:
+            raise _Unauthorized
+        if status == 421:
+            match = _REGION_URL.search(text)
+            raise _WrongRegion(text, match.group(1) if match else None)
+        raise self._failure(status, text, what)
+
+    def _failure(self, status: int, text: str, what: str) -> Exception:
+        login = f"`{LOGIN[self.backend]}`"
+        if status == 402:
+            hint = (
+                "add a payment method or raise the billing limit of your app at "
+                "developer.tesla.com (Tesla disables apps past their free credit)"
+                if self.backend == "fleet"
+                else "check your Teslemetry subscription (an energy site subscription is needed)"
+            )
+            return ServiceError(f"{what}: payment required ({text})", hint)
+        if status == 403:
+            return AuthError(
+                f"{what}: the token lacks a needed permission ({text})",
+                f"run {login} again and grant energy data and energy commands"
+                + (" (it asks Tesla for the missing scopes)" if self.backend == "fleet" else ""),
+            )
+        if status == 412:
+            return AuthError(
+                f"{what}: the partner account is not registered in this region ({text})",
+                "run `amber-tesla-sync register --domain YOUR_DOMAIN`",
+            )
+        if status == 404:
+            return ServiceError(
+                f"{what}: not found ({text})",
+                "check tesla.energy_site_id (`amber-tesla-sync login` lists your sites)",
+            )
+        if status == 408:
+            return ServiceError(
+                f"{what}: the Powerwall gateway is offline ({text})", "try again later"
+            )
+        if status == 429:
+            return ServiceError(
+                f"{what}: rate limited by {self.name} ({text})",
+                "this run stops here to avoid more (billed) requests; the next run will try again",
+            )
+        return ServiceError(
+            f"{what}: {status} ({text})", "see the message above; nothing more was changed"
+        )
+
+
+class _Unauthorized(Exception):
+    pass
+
+
+class _WrongRegion(Exception):
+    def __init__(self, message: str, url: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.url = url
+
+
+def _error_text(response: httpx.Response, payload: Any = None) -> str:
+    if payload is None:
+        try:
+            payload = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return f"HTTP {response.status_code}"
+    if isinstance(payload, dict):
+        parts = [str(payload[key]) for key in ("error", "error_description") if payload.get(key)]
+        if parts:
+            return ": ".join(parts)[:300]
+    return f"HTTP {response.status_code}"
+
+
+class FallbackConnection:
+    """Fleet first; if it fails for auth or registration reasons, Teslemetry for the rest of the
+    run (and say so)."""
+
+    def __init__(self, primary: TeslaConnection, secondary: TeslaConnection) -> None:
+        self.primary = primary
+        self.secondary = secondary
+        self.active = primary
+
+    @property
+    def backend(self) -> str:
+        return self.active.backend
+
+    @property
+    def name(self) -> str:
+        return self.active.name
+
+    @property
+    def requests(self) -> Counter[str]:
+        return self.primary.requests + self.secondary.requests
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        if self.active is self.primary:
+            try:
+                return self.primary.call(method, path, body)
+            except AuthError as error:
+                log.warning(
+                    "%s failed (%s); falling back to Teslemetry", self.primary.name, error.message
+                )
+                self.active = self.secondary
+        return self.secondary.call(method, path, body)

@@ -1,0 +1,115 @@
+"""Access tokens for the Tesla client: static (Teslemetry, partner) or rotating (Fleet).
+
+Fleet refresh tokens are single-use, so refreshing is serialised across processes with an
+exclusive file lock held across "read → refresh → save", and the new tokens are saved (atomically,
+in the secret store) before the new access token is used. Overlapping runs (cron!) therefore never
+burn the chain: a run that waited for the lock finds the tokens already refreshed and uses them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from amber_tesla_sync.errors import AuthError, SecretsError
+from amber_tesla_sync.secretstore import FLEET_TOKENS, SecretStore
+from amber_tesla_sync.tesla.oauth import LOGIN_HINT, TokenEndpoint, TokenSet
+
+log = logging.getLogger(__name__)
+
+
+class TokenSource(Protocol):
+    def token(self) -> str: ...
+
+    def refresh_after_rejection(self, rejected: str) -> str | None:
+        """A new token after ``rejected`` got a 401, or None when this source cannot refresh."""
+        ...
+
+
+class StaticToken:
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def token(self) -> str:
+        return self._value
+
+    def refresh_after_rejection(self, rejected: str) -> str | None:
+        return None
+
+
+class FleetTokens:
+    """The logged-in user's Fleet tokens, refreshed ahead of expiry and once after a 401."""
+
+    def __init__(
+        self,
+        store: SecretStore,
+        endpoint: TokenEndpoint,
+        client_id: str,
+        lock_path: Path,
+        clock: Callable[[], float] = time.time,
+        margin: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.endpoint = endpoint
+        self.client_id = client_id
+        self.lock_path = lock_path
+        self.clock = clock
+        self.margin = margin
+        self.refreshes = 0
+
+    def load(self) -> TokenSet:
+        found = self.store.find(FLEET_TOKENS)
+        if found is None:
+            raise AuthError("not logged in to the Tesla Fleet API", LOGIN_HINT)
+        try:
+            return TokenSet.from_json(found.value)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AuthError("the saved Fleet tokens are damaged", LOGIN_HINT) from exc
+
+    def token(self) -> str:
+        tokens = self.load()
+        if not tokens.expiring(self.clock(), self.margin):
+            return tokens.access_token
+        return self._refresh(lambda current: current.expiring(self.clock(), self.margin))
+
+    def refresh_after_rejection(self, rejected: str) -> str | None:
+        return self._refresh(lambda current: current.access_token == rejected)
+
+    def _refresh(self, still_needed: Callable[[TokenSet], bool]) -> str:
+        with self._locked():
+            current = self.load()  # another run may have refreshed while we waited
+            if not still_needed(current):
+                return current.access_token
+            found = self.store.find(FLEET_TOKENS)
+            if found is not None and not found.writable:
+                raise SecretsError(
+                    f"the Fleet tokens come from a read-only source ({found.origin}) but Fleet "
+                    "refresh tokens rotate: every refresh must be saved",
+                    "keep Fleet tokens in a writable store (the OS keyring or "
+                    "`amber-tesla-sync config set secrets.store file`) and log in again",
+                )
+            fresh = self.endpoint.refresh(self.client_id, current.refresh_token)
+            self.store.set(FLEET_TOKENS, fresh.to_json())  # saved before it is used
+            self.refreshes += 1
+            log.info(
+                "refreshed the Fleet access token (valid for %.0f min)",
+                (fresh.expires_at - time.time()) / 60,
+            )
+            return fresh.access_token
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
