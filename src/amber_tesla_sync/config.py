@@ -10,7 +10,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -89,7 +89,33 @@ class TariffSettings(_Section):
 
 
 class SyncSettings(_Section):
-    """Options of ``sync``; none yet."""
+    """Options of ``sync``: when a new tariff is worth pushing, checks, export curtailment."""
+
+    near_term_hours: float = Field(default=2.0, gt=0, le=24)
+    near_tolerance_cents: float = Field(default=0.5, ge=0, le=100)
+    far_tolerance_cents: float = Field(default=2.0, ge=0, le=100)
+    reassert_after_minutes: int = Field(default=120, ge=5, le=7 * 24 * 60)
+    check_remote_every_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+    verify_seconds: float = Field(default=30.0, ge=0, le=120)
+    ensure_autonomous: bool = False
+    curtail_exports: bool = False
+    curtail_rule: Literal["never", "pv_only"] = "never"
+
+
+class SiteLink(_Section):
+    """One Amber site and the Powerwall it drives (for more than one site)."""
+
+    name: str | None = Field(default=None, min_length=1)
+    amber_site_id: str = Field(min_length=1)
+    energy_site_id: int = Field(gt=0)
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_timezone(value)
+        return value
 
 
 class Config(_Section):
@@ -100,6 +126,7 @@ class Config(_Section):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
+    sites: list[SiteLink] = Field(default_factory=list)
 
 
 def check_timezone(name: str) -> ZoneInfo:
@@ -173,13 +200,29 @@ def _describe(exc: ValidationError) -> str:
     for err in exc.errors():
         key = ".".join(str(part) for part in err["loc"])
         if err["type"] == "extra_forbidden":
-            section = _section_model(str(err["loc"][0])) if len(err["loc"]) > 1 else Config
+            section = _model_at(err["loc"][:-1])
             known = ", ".join(section.model_fields) if section is not None else ""
             lines.append(f"  - unknown key {key!r} (known here: {known})")
         else:
             message = err["msg"].removeprefix("Value error, ")
             lines.append(f"  - key {key!r}: {message} (got {err['input']!r})")
     return "\n".join(lines)
+
+
+def _model_at(path: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model class found by following ``path`` (field names, list indexes) from Config."""
+    model: type[BaseModel] = Config
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field is not None else None
+        if get_origin(annotation) is list:
+            annotation = get_args(annotation)[0]
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
 
 
 def _section_model(name: str) -> type[BaseModel] | None:

@@ -21,6 +21,9 @@ class ExitCode(IntEnum):
     AUTH = 6  # not logged in, or a token/key was rejected: log in again
     SECRETS = 7  # the secret store is unavailable or read-only
     SERVICE = 8  # Amber or Tesla unavailable, rate-limited or refused a command
+    BUSY = 10  # another sync is running
+    VERIFY = 11  # the tariff read back from the Powerwall is not the one pushed
+    SCHEDULER = 9  # the timer or cron entry could not be installed, removed or checked
 
 
 class AppError(Exception):
@@ -60,3 +63,15 @@ class SecretsError(AppError):
 
 class ServiceError(AppError):
     exit_code = ExitCode.SERVICE
+
+
+class SchedulerError(AppError):
+    exit_code = ExitCode.SCHEDULER
+
+
+class BusyError(AppError):
+    exit_code = ExitCode.BUSY
+
+
+class VerifyError(AppError):
+    exit_code = ExitCode.VERIFY

@@ -5,6 +5,7 @@ A damaged state file is moved aside (never silently overwritten) and the cache s
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
@@ -29,10 +30,41 @@ class EnergySiteState(BaseModel):
     name: str | None = None
 
 
+class LastPush(BaseModel):
+    """The tariff last pushed: rates by slot label ("HH:MM" → [buy, sell] in $/kWh)."""
+
+    rates: dict[str, tuple[float, float]]
+    pushed_at: dt.datetime
+    fingerprint: str
+
+
+class Curtailment(BaseModel):
+    """Export curtailment in progress. ``user_rule`` is the user's own export rule, saved before
+    the first change and restored when feed-in prices recover."""
+
+    active: bool = False
+    user_rule: str | None = None
+    our_rule: str | None = None
+    since: dt.datetime | None = None
+
+
+class SyncState(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    last_push: LastPush | None = None
+    last_remote_check: dt.datetime | None = None
+    remote_mode: str | None = None
+    remote_export_rule: str | None = None
+    curtailment: Curtailment = Field(default_factory=Curtailment)
+    last_run_at: dt.datetime | None = None
+    last_outcome: str | None = None
+    last_reason: str | None = None
+
+
 class State(BaseModel):
     model_config = ConfigDict(extra="allow")
     amber_sites: dict[str, AmberSiteState] = Field(default_factory=dict)
     energy_sites: dict[str, EnergySiteState] = Field(default_factory=dict)
+    sync: dict[str, SyncState] = Field(default_factory=dict)
 
 
 def state_path() -> Path:

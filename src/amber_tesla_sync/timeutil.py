@@ -16,7 +16,7 @@ def parse_zone(name: str) -> ZoneInfo:
         raise UsageError(str(exc), "pass an IANA zone name such as Australia/Sydney") from exc
 
 
-def parse_now(text: str, zone: ZoneInfo) -> dt.datetime:
+def parse_now(text: str, zone: dt.tzinfo) -> dt.datetime:
     """An ISO 8601 instant; one without an offset is taken as local time in ``zone``."""
     try:
         moment = dt.datetime.fromisoformat(text)
@@ -28,3 +28,21 @@ def parse_now(text: str, zone: ZoneInfo) -> dt.datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(dt.UTC)
+
+
+_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(text: str, now: dt.datetime) -> dt.datetime:
+    """``24h`` / ``7d`` / ``90m`` before ``now``, or an ISO 8601 time (UTC if no offset)."""
+    value = text.strip().lower()
+    if value[:-1].isdigit() and value[-1:] in _UNITS:
+        return now - dt.timedelta(seconds=int(value[:-1]) * _UNITS[value[-1]])
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(
+            f"--since {text!r} is neither a duration nor an ISO 8601 time",
+            "use e.g. 24h, 7d, 90m or 2025-10-05T00:00+11:00",
+        ) from exc
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment

@@ -57,7 +57,7 @@ def validate_tariff(tariff: Any, *, allow_sell_above_buy: bool = False) -> list[
     if not isinstance(tariff, Mapping):
         return ["the tariff must be an object"]
     problems: list[str] = []
-    buy_seasons = _side(tariff, "buy", problems)
+    buy_seasons = side_seasons(tariff, "buy", problems)
     sell_tariff = tariff.get("sell_tariff")
     sell_seasons: list[Season] = []
     if sell_tariff is not None:
@@ -69,7 +69,7 @@ def validate_tariff(tariff: Any, *, allow_sell_above_buy: bool = False) -> list[
                 if "seasons" in sell_tariff
                 else {**sell_tariff, "seasons": tariff.get("seasons")}
             )
-            sell_seasons = _side(shaped, "sell", problems)
+            sell_seasons = side_seasons(shaped, "sell", problems)
     if (
         not problems
         and isinstance(sell_tariff, Mapping)
@@ -80,7 +80,7 @@ def validate_tariff(tariff: Any, *, allow_sell_above_buy: bool = False) -> list[
     return problems
 
 
-def _side(tariff: Mapping[str, Any], side: str, problems: list[str]) -> list[Season]:
+def side_seasons(tariff: Mapping[str, Any], side: str, problems: list[str]) -> list[Season]:
     """Check one side (buy or sell): seasons, periods, labels ↔ rates, rate values."""
     seasons_raw = tariff.get("seasons")
     charges = tariff.get("energy_charges")
@@ -145,7 +145,7 @@ def _season(name: str, raw: Any, where: str, problems: list[str]) -> Season | No
     if uncovered:
         problems.append(
             f"{where}: {len(uncovered)} minutes of the week are not covered "
-            f"(first: {_minute_name(uncovered[0])})"
+            f"(first: {minute_name(uncovered[0])})"
         )
     return Season(name=name, days=frozenset(days), labels=tuple(grid))
 
@@ -269,7 +269,7 @@ def _sell_above_buy(
         if bad:
             problems.append(
                 f"sell is above buy for {bad} minutes of the week "
-                f"(first: {_minute_name(first)}, season {buy.name})"
+                f"(first: {minute_name(first)}, season {buy.name})"
             )
     return problems
 
@@ -282,7 +282,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _minute_name(minute: int) -> str:
+def minute_name(minute: int) -> str:
     day, rest = divmod(minute, MINUTES_PER_DAY)
     return f"{_DAYS[day]} {rest // 60:02d}:{rest % 60:02d}"
 

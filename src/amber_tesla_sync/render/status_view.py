@@ -1,0 +1,156 @@
+"""How ``status`` shows one site on one screen (or as JSON)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from amber_tesla_sync.render.chart import chart
+from amber_tesla_sync.status import PriceNow, SiteStatus
+
+
+def _kw(watts: Any) -> str:
+    return f"{watts / 1000:.1f} kW" if isinstance(watts, int | float) else "?"
+
+
+def _price(price: PriceNow | None, sell: bool) -> str:
+    if price is None:
+        return "no data"
+    value = -price.per_kwh if sell else price.per_kwh
+    parts = [f"{value:.2f} c/kWh"]
+    if price.descriptor:
+        parts.append(price.descriptor)
+    if price.renewables is not None and not sell:
+        parts.append(f"{price.renewables:.0f}% renewables")
+    if price.spike != "none":
+        parts.append(f"spike: {price.spike}")
+    if price.estimate is not None:
+        parts.append("estimate" if price.estimate else "final")
+    return " · ".join(parts)
+
+
+def _powerwall(status: SiteStatus) -> list[str]:
+    if status.tesla_error is not None:
+        return [f"unavailable: {status.tesla_error}"]
+    live, info = status.live or {}, status.info or {}
+    components = info.get("components") if isinstance(info.get("components"), dict) else {}
+    assert isinstance(components, dict)
+    grid, battery = live.get("grid_power"), live.get("battery_power")
+    grid_note = (
+        " (importing)"
+        if isinstance(grid, int | float) and grid > 50
+        else (" (exporting)" if isinstance(grid, int | float) and grid < -50 else "")
+    )
+    battery_note = (
+        " (discharging)"
+        if isinstance(battery, int | float) and battery > 50
+        else (" (charging)" if isinstance(battery, int | float) and battery < -50 else "")
+    )
+    soc = live.get("percentage_charged")
+    charging = components.get("disallow_charge_from_grid_with_solar_installed")
+    return [
+        (f"{soc:.0f}% charged" if isinstance(soc, int | float) else "charge ?")
+        + f" · solar {_kw(live.get('solar_power'))} · home {_kw(live.get('load_power'))}"
+        + f" · grid {_kw(grid)}{grid_note} · battery {_kw(battery)}{battery_note}",
+        f"mode {info.get('default_real_mode', '?')} · backup reserve "
+        f"{info.get('backup_reserve_percent', '?')}% · export rule "
+        f"{components.get('customer_preferred_export_rule', '?')} · grid charging "
+        + ("?" if charging is None else "blocked" if charging else "allowed"),
+    ]
+
+
+def _last_sync(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> str:
+    run = status.last_run
+    if run is None:
+        return "never (run `amber-tesla-sync sync`)"
+    when = run.started_at.astimezone(zone) if zone else run.started_at
+    minutes = (now - run.started_at).total_seconds() / 60
+    return f"{when:%a %H:%M} ({minutes:.0f} min ago): {run.outcome} — {run.reason}"
+
+
+def render_status(console: Console, status: SiteStatus, now: dt.datetime) -> None:
+    zone = ZoneInfo(status.zone) if status.zone else None
+    local = now.astimezone(zone) if zone else now
+    target = status.target
+    console.print(
+        Text(
+            f"{target.key} — Amber site {target.amber_site_id}, Powerwall {target.energy_site_id}"
+            f" — {status.zone or 'time zone unknown'}, {local:%a %d %b %H:%M}",
+            style="bold",
+        )
+    )
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    if status.amber_error is not None:
+        grid.add_row("Amber now", f"unavailable: {status.amber_error}")
+    else:
+        grid.add_row("Amber now", "buy " + _price(status.buy, sell=False))
+        grid.add_row("", "sell " + _price(status.sell, sell=True))
+    for index, line in enumerate(_powerwall(status)):
+        grid.add_row("Powerwall" if index == 0 else "", line)
+    grid.add_row("Last sync", _last_sync(status, now, zone))
+    console.print(grid)
+    if status.plan and zone is not None:
+        hours = [start.astimezone(zone).strftime("%H") for _, start, _, _ in status.plan]
+        for line in chart(
+            "Pushed tariff, buy c/kWh (next 24 h)",
+            [b * 100 for _, _, b, _ in status.plan],
+            hours,
+            height=4,
+        ):
+            console.print(Text(line), no_wrap=True, overflow="crop")
+    else:
+        console.print("Plan: nothing pushed yet")
+    for warning in status.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
+
+
+def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
+    def price(p: PriceNow | None) -> dict[str, Any] | None:
+        return None if p is None else dict(p.__dict__)
+
+    run = status.last_run
+    return {
+        "site": status.target.key,
+        "amber_site_id": status.target.amber_site_id,
+        "energy_site_id": status.target.energy_site_id,
+        "time_zone": status.zone,
+        "now": now.isoformat(),
+        "amber": {
+            "buy": price(status.buy),
+            "feed_in": price(status.sell),
+            "error": status.amber_error,
+        },
+        "powerwall": {
+            "live_status": status.live,
+            "site_info": _brief(status.info),
+            "error": status.tesla_error,
+        },
+        "last_sync": None
+        if run is None
+        else {
+            "at": run.started_at.isoformat(),
+            "outcome": run.outcome,
+            "pushed": run.pushed,
+            "reason": run.reason,
+            "error": run.error,
+        },
+        "plan": [
+            {"slot": label, "starts": start.isoformat(), "buy": buy, "sell": sell}
+            for label, start, buy, sell in status.plan
+        ],
+        "warnings": status.warnings,
+    }
+
+
+def _brief(info: dict[str, Any] | None) -> dict[str, Any] | None:
+    """site_info without the (long) tariff."""
+    if info is None:
+        return None
+    return {key: value for key, value in info.items() if not key.startswith("tariff_content")}

@@ -1,0 +1,154 @@
+"""``status``: gather what is known now — Amber's current prices, the Powerwall, the last sync,
+the plan — tolerating missing pieces (each part says why it is missing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from amber_tesla_sync.amber.models import CURRENT, FEED_IN, GENERAL, Interval
+from amber_tesla_sync.context import AppContext
+from amber_tesla_sync.errors import AppError
+from amber_tesla_sync.history import History, RunRecord
+from amber_tesla_sync.secretstore import FLEET_TOKENS
+from amber_tesla_sync.state import SyncState, load_state
+from amber_tesla_sync.sync.targets import Target
+from amber_tesla_sync.tariff.slots import slot_spans
+from amber_tesla_sync.tesla.oauth import TokenSet
+
+REFRESH_TOKEN_WARN_DAYS = 60
+
+
+@dataclass
+class PriceNow:
+    per_kwh: float
+    descriptor: str | None
+    renewables: float | None
+    spike: str
+    estimate: bool | None
+    kind: str
+
+
+@dataclass
+class SiteStatus:
+    target: Target
+    zone: str | None = None
+    buy: PriceNow | None = None
+    sell: PriceNow | None = None
+    amber_error: str | None = None
+    live: dict[str, Any] | None = None
+    info: dict[str, Any] | None = None
+    tesla_error: str | None = None
+    last_run: RunRecord | None = None
+    sync_state: SyncState | None = None
+    plan: list[tuple[str, dt.datetime, float, float]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _price_now(intervals: list[Interval], channel: str, now: dt.datetime) -> PriceNow | None:
+    mine = [i for i in intervals if i.channel_type == channel]
+    chosen = next((i for i in mine if i.type == CURRENT), None) or next(
+        (i for i in mine if i.start <= now < i.end), None
+    )
+    if chosen is None:
+        return None
+    return PriceNow(
+        chosen.per_kwh,
+        chosen.descriptor,
+        chosen.renewables,
+        chosen.spike_status,
+        chosen.estimate,
+        chosen.type,
+    )
+
+
+def gather(ctx: AppContext, target: Target, now: dt.datetime) -> SiteStatus:
+    status = SiteStatus(target)
+    state = load_state()
+    status.sync_state = state.sync.get(target.key)
+    runs = History().runs(now - dt.timedelta(days=30), target.key, limit=1)
+    status.last_run = runs[0] if runs else None
+    cached = state.energy_sites.get(str(target.energy_site_id))
+    status.zone = target.timezone or (cached.time_zone if cached else None)
+    _amber(ctx, target, now, status)
+    _tesla(ctx, target, status)
+    if status.zone is None and status.info is not None:
+        zone = status.info.get("installation_time_zone")
+        status.zone = zone if isinstance(zone, str) else None
+    _plan(status, now)
+    _warnings(ctx, status, now)
+    return status
+
+
+def _amber(ctx: AppContext, target: Target, now: dt.datetime, status: SiteStatus) -> None:
+    try:
+        with ctx.amber() as client:
+            intervals = client.current_prices(target.amber_site_id, 0, 0)
+    except AppError as error:
+        status.amber_error = f"{error.message} — {error.hint}" if error.hint else error.message
+        return
+    status.buy = _price_now(intervals, GENERAL, now)
+    status.sell = _price_now(intervals, FEED_IN, now)
+
+
+def _tesla(ctx: AppContext, target: Target, status: SiteStatus) -> None:
+    try:
+        api = ctx.tesla()
+        status.info = api.site_info(target.energy_site_id)
+        status.live = api.live_status(target.energy_site_id)
+    except AppError as error:
+        status.tesla_error = f"{error.message} — {error.hint}" if error.hint else error.message
+
+
+def _plan(status: SiteStatus, now: dt.datetime) -> None:
+    """The tariff last pushed, laid out from now (labels → their next occurrence)."""
+    push = status.sync_state.last_push if status.sync_state else None
+    if push is None or status.zone is None:
+        return
+    for span in slot_spans(ZoneInfo(status.zone), now):
+        rates = push.rates.get(span.label)
+        if rates is not None:
+            status.plan.append((span.label, span.start, rates[0], rates[1]))
+
+
+def _warnings(ctx: AppContext, status: SiteStatus, now: dt.datetime) -> None:
+    info = status.info or {}
+    mode = info.get("default_real_mode")
+    if isinstance(mode, str) and mode != "autonomous":
+        status.warnings.append(
+            f"the Powerwall is in {mode} mode: the tariff has no effect until Time-Based Control "
+            "(autonomous) is chosen"
+        )
+    strategy = (
+        (info.get("tou_settings") or {}).get("optimization_strategy")
+        if isinstance(info.get("tou_settings"), dict)
+        else None
+    )
+    if strategy == "balanced":
+        status.warnings.append(
+            "the optimisation strategy is balanced: the Powerwall will not export for price "
+            "(sync sends economics with every push)"
+        )
+    run = status.last_run
+    if run is not None and run.outcome in ("failed", "refused"):
+        status.warnings.append(f"the last sync {run.outcome}: {run.error or run.reason}")
+    if status.sync_state is not None and status.sync_state.curtailment.active:
+        curtailment = status.sync_state.curtailment
+        status.warnings.append(
+            f"export curtailment is active (export rule {curtailment.our_rule}; your rule "
+            f"{curtailment.user_rule} is restored when feed-in prices recover)"
+        )
+    found = ctx.store.find(FLEET_TOKENS) if status.tesla_error is None else None
+    if found is not None:
+        try:
+            tokens = TokenSet.from_json(found.value)
+        except (ValueError, KeyError, TypeError):
+            return
+        age = now.timestamp() - (tokens.expires_at - 8 * 3600)
+        if age > REFRESH_TOKEN_WARN_DAYS * 86400:
+            status.warnings.append(
+                f"the Fleet tokens were last refreshed {age / 86400:.0f} days ago; refresh "
+                "tokens expire after 3 months (run sync regularly, or `login fleet` again)"
+            )

@@ -1,0 +1,1 @@
+"""One ``sync``: fetch → fold → decide → push → verify → record, for every configured site."""

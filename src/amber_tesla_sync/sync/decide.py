@@ -1,0 +1,116 @@
+"""Whether a freshly folded tariff is worth pushing (pure: no I/O, ``now`` is an argument).
+
+Tesla bills every Fleet request, so the tool pushes only on a material change: some slot's buy or
+sell price moved by more than a tolerance that is tight for the near term and loose further
+ahead; or the Powerwall runs a tariff that is not ours; or ``reassert_after`` has passed; or the
+user forces it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from amber_tesla_sync.tariff.model import TariffPlan
+
+Rates = Mapping[str, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    near_term: dt.timedelta = dt.timedelta(hours=2)
+    near_dollars: float = 0.005
+    far_dollars: float = 0.02
+    reassert_after: dt.timedelta = dt.timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    start: dt.datetime
+    side: str  # "buy" | "sell"
+    before: float
+    after: float
+
+    @property
+    def size(self) -> float:
+        return abs(self.after - self.before)
+
+
+@dataclass(frozen=True)
+class Decision:
+    push: bool
+    reason: str
+    changes: tuple[Change, ...] = ()
+
+
+def plan_rates(plan: TariffPlan) -> dict[str, tuple[float, float]]:
+    return {slot.label: (slot.buy, slot.sell) for slot in plan.slots}
+
+
+def fingerprint(body: Mapping[str, Any]) -> str:
+    """A short, stable fingerprint of a request body (canonical JSON)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def changes(
+    plan: TariffPlan, before: Rates, now: dt.datetime, tolerances: Tolerances
+) -> list[Change]:
+    """Slots whose buy or sell moved by more than the tolerance for how soon they start."""
+    found = []
+    for slot in plan.slots:
+        old = before.get(slot.label)
+        near = slot.span.start - now < tolerances.near_term
+        limit = tolerances.near_dollars if near else tolerances.far_dollars
+        for side, index, value in (("buy", 0, slot.buy), ("sell", 1, slot.sell)):
+            previous = old[index] if old is not None else None
+            if previous is None or abs(value - previous) > limit + 1e-9:
+                found.append(Change(slot.label, slot.span.start, side, previous or 0.0, value))
+    return found
+
+
+def decide(
+    plan: TariffPlan,
+    last_rates: Rates | None,
+    last_pushed_at: dt.datetime | None,
+    now: dt.datetime,
+    tolerances: Tolerances,
+    *,
+    force: bool = False,
+    foreign_tariff: str | None = None,
+) -> Decision:
+    """Push or not, and why (one line, for the log and the history)."""
+    if force:
+        return Decision(True, "forced (--force)")
+    if last_rates is None or last_pushed_at is None:
+        return Decision(True, "first push for this site")
+    if foreign_tariff:
+        return Decision(True, f"the Powerwall runs a tariff that is not ours ({foreign_tariff})")
+    moved = changes(plan, last_rates, now, tolerances)
+    if moved:
+        biggest = max(moved, key=lambda change: change.size)
+        return Decision(
+            True,
+            f"{len({c.label for c in moved})} slot(s) changed materially; largest "
+            f"{biggest.label} {biggest.side} {biggest.before * 100:.2f} → "
+            f"{biggest.after * 100:.2f} c/kWh",
+            tuple(moved),
+        )
+    if now - last_pushed_at >= tolerances.reassert_after:
+        minutes = (now - last_pushed_at).total_seconds() / 60
+        return Decision(True, f"re-asserting the tariff ({minutes:.0f} min since the last push)")
+    largest = max(
+        (
+            abs(value - last_rates[label][index])
+            for label, pair in plan_rates(plan).items()
+            if label in last_rates
+            for index, value in enumerate(pair)
+        ),
+        default=0.0,
+    )
+    return Decision(False, f"unchanged (largest move {largest * 100:.2f} c/kWh, within tolerance)")

@@ -1,0 +1,429 @@
+"""One pass of fetch → fold → decide → push → verify → record, for each configured site."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from amber_tesla_sync.amber.client import intervals_to_request
+from amber_tesla_sync.amber.models import Interval
+from amber_tesla_sync.context import AppContext
+from amber_tesla_sync.errors import AppError, ExitCode, RefusedError, ServiceError, VerifyError
+from amber_tesla_sync.history import History, RunRecord
+from amber_tesla_sync.paths import state_dir
+from amber_tesla_sync.render.tariff_view import refusal_message
+from amber_tesla_sync.runlock import run_lock
+from amber_tesla_sync.state import (
+    AmberSiteState,
+    EnergySiteState,
+    LastPush,
+    State,
+    SyncState,
+    load_state,
+    save_state,
+)
+from amber_tesla_sync.sync import curtail
+from amber_tesla_sync.sync.decide import Decision, Tolerances, decide, fingerprint, plan_rates
+from amber_tesla_sync.sync.targets import Target
+from amber_tesla_sync.tariff import FoldOptions, Refusal, TariffPlan, fold, validate_request_body
+from amber_tesla_sync.tariff.body import build_request_body
+from amber_tesla_sync.tariff.compare import differences, is_ours
+from amber_tesla_sync.tesla.api import TeslaApi
+
+log = logging.getLogger(__name__)
+VERIFY_DELAYS = (0.0, 1.0, 3.0, 7.0, 15.0, 25.0)
+HISTORY_DAYS = 8
+# worst first: the exit code of a multi-site run is that of its worst site
+SEVERITY = (
+    ExitCode.INTERNAL,
+    ExitCode.CONFIG,
+    ExitCode.SECRETS,
+    ExitCode.AUTH,
+    ExitCode.BAD_DATA,
+    ExitCode.SERVICE,
+    ExitCode.VERIFY,
+    ExitCode.REFUSED,
+    ExitCode.BUSY,
+    ExitCode.OK,
+)
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    force: bool = False
+    dry_run: bool = False
+
+
+@dataclass
+class SiteOutcome:
+    site: str
+    outcome: str  # pushed | unchanged | refused | failed | dry-run
+    pushed: bool
+    reason: str
+    fingerprint: str | None = None
+    error: AppError | None = None
+    warnings: list[str] = field(default_factory=list)
+    plan: TariffPlan | None = None
+    actions: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.error.exit_code if self.error is not None else ExitCode.OK
+
+
+def worst(outcomes: list[SiteOutcome]) -> ExitCode:
+    codes = {outcome.exit_code for outcome in outcomes}
+    return next((code for code in SEVERITY if code in codes), ExitCode.OK)
+
+
+@dataclass
+class Remote:
+    """What site_info said about the Powerwall this run."""
+
+    info: Mapping[str, Any]
+
+    @property
+    def tariff(self) -> Any:
+        return self.info.get("tariff_content_v2")
+
+    @property
+    def mode(self) -> str | None:
+        mode = self.info.get("default_real_mode")
+        return mode if isinstance(mode, str) else None
+
+    @property
+    def components(self) -> Mapping[str, Any]:
+        found = self.info.get("components")
+        return found if isinstance(found, Mapping) else {}
+
+    @property
+    def export_rule(self) -> str | None:
+        rule = self.components.get("customer_preferred_export_rule")
+        return rule if isinstance(rule, str) else None
+
+
+class SiteSync:
+    """Syncs one site; everything it learns goes into ``state`` (saved by the caller)."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        tesla: Callable[[], TeslaApi],
+        history: History,
+        state: State,
+        now: dt.datetime,
+        options: SyncOptions,
+        save_state: Callable[[], None],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.ctx = ctx
+        self.save_state = save_state
+        self._tesla_factory = tesla
+        self._tesla: TeslaApi | None = None
+        self.history = history
+        self.state = state
+        self.now = now
+        self.options = options
+        self.sleep = sleep
+        settings = ctx.config.sync
+        self.tolerances = Tolerances(
+            near_term=dt.timedelta(hours=settings.near_term_hours),
+            near_dollars=settings.near_tolerance_cents / 100,
+            far_dollars=settings.far_tolerance_cents / 100,
+            reassert_after=dt.timedelta(minutes=settings.reassert_after_minutes),
+        )
+
+    @property
+    def tesla(self) -> TeslaApi:
+        if self._tesla is None:
+            self._tesla = self._tesla_factory()
+        return self._tesla
+
+    def run(self, target: Target) -> SiteOutcome:
+        site_state = self.state.sync.setdefault(target.key, SyncState())
+        try:
+            outcome = self._run(target, site_state)
+        except AppError as error:
+            outcome = SiteOutcome(target.key, "failed", False, error.message, error=error)
+            log.error("%s: %s", target.key, error.message)
+        if not self.options.dry_run:
+            site_state.last_run_at = self.now
+            site_state.last_outcome = outcome.outcome
+            site_state.last_reason = outcome.reason
+            self.history.record_run(
+                RunRecord(
+                    started_at=self.now,
+                    site=target.key,
+                    outcome=outcome.outcome,
+                    pushed=outcome.pushed,
+                    reason=outcome.reason,
+                    fingerprint=outcome.fingerprint,
+                    error=outcome.error.message if outcome.error else None,
+                    exit_code=int(outcome.exit_code),
+                    rates=plan_rates(outcome.plan) if outcome.pushed and outcome.plan else None,
+                )
+            )
+        return outcome
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def _run(self, target: Target, site_state: SyncState) -> SiteOutcome:
+        intervals = self._fetch(target)
+        remote: Remote | None = None
+        zone, remote = self._zone(target, remote)
+        plan = self._fold(target, intervals, zone)
+        if isinstance(plan, Refusal):
+            message = refusal_message(plan)
+            log.warning("%s: %s", target.key, message.splitlines()[0])
+            return SiteOutcome(
+                target.key,
+                "refused",
+                False,
+                message.splitlines()[0],
+                error=RefusedError(message, "nothing was pushed; the next run will try again"),
+            )
+        body = plan.body
+        outcome = SiteOutcome(target.key, "unchanged", False, "", fingerprint(body), plan=plan)
+        remote = self._remote_check(target, site_state, remote, outcome)
+        decision = decide(
+            plan,
+            site_state.last_push.rates if site_state.last_push else None,
+            site_state.last_push.pushed_at if site_state.last_push else None,
+            self.now,
+            self.tolerances,
+            force=self.options.force,
+            foreign_tariff=self._foreign(remote, site_state),
+        )
+        log.info("%s: %s", target.key, decision.reason)
+        outcome.reason = decision.reason
+        if decision.push:
+            if self.options.dry_run:
+                outcome.outcome = "dry-run"
+                outcome.reason = "would push: " + decision.reason
+            else:
+                remote = self._push(target, site_state, plan, decision, outcome)
+        self._curtail(target, site_state, intervals, remote, outcome)
+        return outcome
+
+    def _fetch(self, target: Target) -> list[Interval]:
+        cached = self.state.amber_sites.get(target.amber_site_id)
+        with self.ctx.amber() as client:
+            if cached is None or cached.interval_length is None:
+                site = next((s for s in client.sites() if s.id == target.amber_site_id), None)
+                if site is None:
+                    raise ServiceError(
+                        f"the Amber account has no site {target.amber_site_id}",
+                        "run `amber-tesla-sync login amber` to pick a site",
+                    )
+                cached = AmberSiteState(interval_length=site.interval_length)
+                self.state.amber_sites[target.amber_site_id] = cached
+            next_, previous = intervals_to_request(cached.interval_length or 30)
+            intervals = client.current_prices(target.amber_site_id, next_, previous)
+        if not self.options.dry_run:
+            self.history.record_prices(target.amber_site_id, intervals, self.now)
+        return intervals
+
+    def _zone(self, target: Target, remote: Remote | None) -> tuple[ZoneInfo, Remote | None]:
+        if target.timezone:
+            return ZoneInfo(target.timezone), remote
+        cached = self.state.energy_sites.get(str(target.energy_site_id))
+        if cached is not None and cached.time_zone:
+            return ZoneInfo(cached.time_zone), remote
+        remote = self._read(target)
+        zone = remote.info.get("installation_time_zone")
+        if not isinstance(zone, str):
+            raise ServiceError(
+                "the Powerwall did not report its time zone",
+                "set it with `amber-tesla-sync config set site.timezone Australia/Sydney`",
+            )
+        self.state.energy_sites.setdefault(
+            str(target.energy_site_id), EnergySiteState()
+        ).time_zone = zone
+        return ZoneInfo(zone), remote
+
+    def _fold(
+        self, target: Target, intervals: list[Interval], zone: ZoneInfo
+    ) -> TariffPlan | Refusal:
+        tariff = self.ctx.config.tariff
+        options = FoldOptions(
+            forecast_price=self.ctx.config.amber.forecast_price,
+            allow_sell_above_buy=tariff.allow_sell_above_buy,
+            max_gap_slots=tariff.max_gap_slots,
+        )
+        older = self.history.actual_intervals(
+            target.amber_site_id, self.now - dt.timedelta(days=HISTORY_DAYS)
+        )
+        return fold(intervals, zone, self.now, options, history=older)
+
+    def _read(self, target: Target) -> Remote:
+        remote = Remote(self.tesla.site_info(target.energy_site_id))
+        site_state = self.state.sync.setdefault(target.key, SyncState())
+        site_state.last_remote_check = self.now
+        site_state.remote_mode = remote.mode
+        site_state.remote_export_rule = remote.export_rule
+        return remote
+
+    def _remote_check(
+        self, target: Target, site_state: SyncState, remote: Remote | None, outcome: SiteOutcome
+    ) -> Remote | None:
+        every = dt.timedelta(minutes=self.ctx.config.sync.check_remote_every_minutes)
+        last = site_state.last_remote_check
+        if remote is None and (last is None or self.now - last >= every):
+            remote = self._read(target)
+        if remote is None:
+            return None
+        if remote.components.get("tou_capable") is False:
+            raise ServiceError(
+                "the Powerwall says it cannot take a time-of-use tariff (tou_capable false)",
+                "check the site in the Tesla app; nothing was pushed",
+            )
+        if remote.mode is not None and remote.mode != "autonomous":
+            if self.ctx.config.sync.ensure_autonomous and not self.options.dry_run:
+                self.tesla.set_operation(target.energy_site_id, "autonomous")
+                outcome.actions.append(f"mode {remote.mode} → autonomous")
+                site_state.remote_mode = "autonomous"
+            else:
+                outcome.warnings.append(
+                    f"the Powerwall is in {remote.mode} mode, where the tariff has no effect: "
+                    "choose Time-Based Control in the Tesla app, or set sync.ensure_autonomous"
+                )
+        return remote
+
+    def _foreign(self, remote: Remote | None, site_state: SyncState) -> str | None:
+        if remote is None or site_state.last_push is None:
+            return None
+        tariff = remote.tariff
+        if not is_ours(tariff):
+            code = tariff.get("code") if isinstance(tariff, Mapping) else None
+            return f"code {code!r}" if code else "no tariff of this tool"
+        expected = build_request_body(site_state.last_push.rates)["tou_settings"][
+            "tariff_content_v2"
+        ]
+        found = differences(expected, tariff, tolerance=1e-4)
+        return f"ours, but changed: {found[0]}" if found else None
+
+    def _push(
+        self,
+        target: Target,
+        site_state: SyncState,
+        plan: TariffPlan,
+        decision: Decision,
+        outcome: SiteOutcome,
+    ) -> Remote:
+        allow = self.ctx.config.tariff.allow_sell_above_buy
+        problems = validate_request_body(plan.body, allow_sell_above_buy=allow)
+        if problems:  # a bug: never send an invalid tariff
+            raise AppError(
+                "refusing to push an invalid tariff: " + "; ".join(problems[:3]),
+                "please report this bug",
+            )
+        self.tesla.set_time_of_use(target.energy_site_id, plan.body)
+        outcome.pushed = True
+        outcome.outcome = "pushed"
+        remote = self._verify(target, plan.body)
+        site_state.last_push = LastPush(
+            rates=plan_rates(plan), pushed_at=self.now, fingerprint=fingerprint(plan.body)
+        )
+        log.info("%s: pushed tariff %s; read back and verified", target.key, outcome.fingerprint)
+        return remote
+
+    def _verify(self, target: Target, body: Mapping[str, Any]) -> Remote:
+        sent = body["tou_settings"]["tariff_content_v2"]
+        limit = self.ctx.config.sync.verify_seconds
+        waited = 0.0
+        found: list[str] = ["nothing was read back"]
+        remote: Remote | None = None
+        for delay in VERIFY_DELAYS:
+            if delay > limit and remote is not None:
+                break
+            if delay > waited:
+                self.sleep(delay - waited)
+                waited = delay
+            remote = self._read(target)
+            tariff = remote.tariff
+            found = differences(sent, tariff) if isinstance(tariff, Mapping) else ["no tariff"]
+            if not found:
+                return remote
+        raise VerifyError(
+            f"the tariff read back from the Powerwall does not match the one pushed "
+            f"({'; '.join(found[:3])})",
+            "the push was accepted but is not in effect as sent; the next run checks again "
+            "(if this persists, check the site in the Tesla app)",
+        )
+
+    def _curtail(
+        self,
+        target: Target,
+        site_state: SyncState,
+        intervals: list[Interval],
+        remote: Remote | None,
+        outcome: SiteOutcome,
+    ) -> None:
+        settings = self.ctx.config.sync
+        if not settings.curtail_exports and not site_state.curtailment.active:
+            return
+        feed_in = curtail.current_feed_in(intervals, self.now)
+        needs_rule = (
+            settings.curtail_exports
+            and feed_in is not None
+            and feed_in > 0
+            and not site_state.curtailment.active
+        )
+        if needs_rule and remote is None:
+            remote = self._read(target)
+        current = remote.export_rule if remote is not None else None
+        step = curtail.step(
+            settings.curtail_exports,
+            feed_in,
+            site_state.curtailment,
+            current,
+            settings.curtail_rule,
+            self.now,
+        )
+        if step.note:
+            log.info("%s: %s", target.key, step.note)
+        if step.send_rule is None or self.options.dry_run:
+            if step.send_rule is not None:
+                outcome.actions.append(f"would set export rule {step.send_rule}")
+            return
+        site_state.curtailment = step.state
+        self.save_state()  # the user's rule is on disk before anything changes on the Powerwall
+        self.tesla.set_grid_import_export(target.energy_site_id, export_rule=step.send_rule)
+        site_state.remote_export_rule = step.send_rule
+        outcome.actions.append(step.note or f"export rule → {step.send_rule}")
+
+
+def sync_all(
+    ctx: AppContext,
+    targets: list[Target],
+    now: dt.datetime,
+    options: SyncOptions,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[list[SiteOutcome], TeslaApi | None]:
+    """Sync every target (one failing does not stop the others), under the run lock."""
+    with run_lock(state_dir() / "sync.lock"):
+        state = load_state()
+        history = History()
+        tesla: list[TeslaApi] = []
+
+        def api() -> TeslaApi:
+            if not tesla:
+                tesla.append(ctx.tesla())
+            return tesla[0]
+
+        def save() -> None:
+            if not options.dry_run:
+                save_state(state)
+
+        outcomes = []
+        for target in targets:
+            outcomes.append(
+                SiteSync(ctx, api, history, state, now, options, save, sleep).run(target)
+            )
+            save()
+        return outcomes, (tesla[0] if tesla else None)
