@@ -9,18 +9,25 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CliRunner
-from foldkit import run_fold
-from payloads import site_payload, utc, without
 
 from amber_tesla_sync import __version__
 from amber_tesla_sync.errors import ExitCode
 from amber_tesla_sync.tariff import TariffPlan, validate_request_body
+from conftest import CliRunner
+from foldkit import run_fold
+from payloads import site_payload, utc, without
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 GLOBIRD = FIXTURES / "amber" / "globird_amber_forecast_5min_site_20250628.json"
-GLOBIRD_ARGS = ("--prices", str(GLOBIRD), "--timezone", "Australia/Sydney", "--now", "2025-06-28T16:27:00+10:00")
+GLOBIRD_ARGS = (
+    "--prices",
+    str(GLOBIRD),
+    "--timezone",
+    "Australia/Sydney",
+    "--now",
+    "2025-06-28T16:27:00+10:00",
+)
 
 
 def write(tmp_path: Path, payload: object, name: str = "prices.json") -> Path:
@@ -41,7 +48,9 @@ def test_json_is_exactly_the_body_sync_would_post(cli: CliRunner) -> None:
     result = cli("tariff", *GLOBIRD_ARGS, "--json")
     assert result.code == 0, result.stderr
     body = json.loads(result.stdout)
-    expected = run_fold(json.loads(GLOBIRD.read_text()), "Australia/Sydney", utc("2025-06-28T06:27"))
+    expected = run_fold(
+        json.loads(GLOBIRD.read_text()), "Australia/Sydney", utc("2025-06-28T06:27")
+    )
     assert isinstance(expected, TariffPlan)
     assert body == expected.body
     assert validate_request_body(body) == []
@@ -65,10 +74,19 @@ def test_table_chart_and_summary_snapshot(cli: CliRunner) -> None:
 
 def test_estimates_gaps_and_clamps_are_explained(cli: CliRunner, tmp_path: Path) -> None:
     now = utc("2025-07-17T08:00:00+10:00")
-    payload = site_payload(now, hours_back=24, hours_ahead=14, buy=lambda s: -3.0 if s.hour == 1 else 22.0)
+    payload = site_payload(
+        now, hours_back=24, hours_ahead=14, buy=lambda s: -3.0 if s.hour == 1 else 22.0
+    )
     payload = without(payload, utc("2025-07-17T04:00"), utc("2025-07-17T04:30"))
-    result = cli("tariff", "--prices", str(write(tmp_path, payload)), "--timezone", "Australia/Brisbane",
-                 "--now", "2025-07-17T08:00:00+10:00")
+    result = cli(
+        "tariff",
+        "--prices",
+        str(write(tmp_path, payload)),
+        "--timezone",
+        "Australia/Brisbane",
+        "--now",
+        "2025-07-17T08:00:00+10:00",
+    )
     assert result.code == 0, result.stderr
     check_snapshot("tariff_estimates_gaps.txt", result.stdout)
     assert "E/E" in result.stdout
@@ -80,19 +98,40 @@ def test_estimates_gaps_and_clamps_are_explained(cli: CliRunner, tmp_path: Path)
 
 def test_refusal_lists_the_missing_slots_and_exits_5(cli: CliRunner, tmp_path: Path) -> None:
     now = utc("2025-07-17T12:05:00+10:00")
-    missing = [utc("2025-07-17T06:00") + i * (utc("2025-07-17T06:30") - utc("2025-07-17T06:00")) for i in range(6)]
+    missing = [
+        utc("2025-07-17T06:00") + i * (utc("2025-07-17T06:30") - utc("2025-07-17T06:00"))
+        for i in range(6)
+    ]
     prices = write(tmp_path, without(site_payload(now), *missing))
     for extra in ((), ("--json",)):
-        result = cli("tariff", "--prices", str(prices), "--timezone", "Australia/Brisbane",
-                     "--now", "2025-07-17T12:05:00+10:00", *extra)
+        result = cli(
+            "tariff",
+            "--prices",
+            str(prices),
+            "--timezone",
+            "Australia/Brisbane",
+            "--now",
+            "2025-07-17T12:05:00+10:00",
+            *extra,
+        )
         assert result.code == ExitCode.REFUSED == 5
         assert result.stdout == ""
         assert "6 general slots have no data (at most 4 may be filled)" in result.stderr
         assert "Thu 16:00, Thu 16:30, Thu 17:00, Thu 17:30, Thu 18:00, Thu 18:30" in result.stderr
         assert "The Powerwall keeps its current tariff" in result.stderr
         assert "Traceback" not in result.stderr
-    allowed = cli("tariff", "--prices", str(prices), "--timezone", "Australia/Brisbane",
-                  "--now", "2025-07-17T12:05:00+10:00", "--max-gap-slots", "6", "--json")
+    allowed = cli(
+        "tariff",
+        "--prices",
+        str(prices),
+        "--timezone",
+        "Australia/Brisbane",
+        "--now",
+        "2025-07-17T12:05:00+10:00",
+        "--max-gap-slots",
+        "6",
+        "--json",
+    )
     assert allowed.code == 0
 
 
@@ -100,13 +139,28 @@ def test_options_come_from_config_and_flags(cli: CliRunner, tmp_path: Path) -> N
     now = utc("2025-07-17T12:05:00+10:00")
     prices = write(tmp_path, site_payload(now, buy=20.0, sell=-30.0))
     config = tmp_path / "config.toml"
-    config.write_text('[site]\ntimezone = "Australia/Brisbane"\n[tariff]\nallow_sell_above_buy = true\n')
-    args = ("--config", str(config), "tariff", "--prices", str(prices), "--now", "2025-07-17T12:05:00+10:00", "--json")
+    config.write_text(
+        '[site]\ntimezone = "Australia/Brisbane"\n[tariff]\nallow_sell_above_buy = true\n'
+    )
+    args = (
+        "--config",
+        str(config),
+        "tariff",
+        "--prices",
+        str(prices),
+        "--now",
+        "2025-07-17T12:05:00+10:00",
+        "--json",
+    )
     body = json.loads(cli(*args).stdout)
-    sell = body["tou_settings"]["tariff_content_v2"]["sell_tariff"]["energy_charges"]["Summer"]["rates"]
+    sell = body["tou_settings"]["tariff_content_v2"]["sell_tariff"]["energy_charges"]["Summer"][
+        "rates"
+    ]
     assert set(sell.values()) == {0.3}
     capped = json.loads(cli(*args, "--cap-sell-at-buy").stdout)
-    sell = capped["tou_settings"]["tariff_content_v2"]["sell_tariff"]["energy_charges"]["Summer"]["rates"]
+    sell = capped["tou_settings"]["tariff_content_v2"]["sell_tariff"]["energy_charges"]["Summer"][
+        "rates"
+    ]
     assert set(sell.values()) == {0.2}
 
 
@@ -114,12 +168,32 @@ def test_options_come_from_config_and_flags(cli: CliRunner, tmp_path: Path) -> N
     ("args", "code", "message"),
     [
         (("--timezone", "Australia/Sydney"), ExitCode.CONFIG, "no Amber site is configured"),
-        (("--prices", "{missing}", "--timezone", "UTC"), ExitCode.BAD_DATA, "cannot read the price file"),
+        (
+            ("--prices", "{missing}", "--timezone", "UTC"),
+            ExitCode.BAD_DATA,
+            "cannot read the price file",
+        ),
         (("--prices", "{prices}"), ExitCode.USAGE, "no time zone for the site"),
-        (("--prices", "{prices}", "--timezone", "Mars/Base"), ExitCode.USAGE, "not a known IANA time zone"),
-        (("--prices", "{prices}", "--timezone", "Asia/Kathmandu"), ExitCode.USAGE, "not a whole number of half-hours"),
-        (("--prices", "{prices}", "--timezone", "UTC", "--now", "soon"), ExitCode.USAGE, "not an ISO 8601"),
-        (("--prices", "{prices}", "--timezone", "UTC", "--forecast-price", "mid"), ExitCode.USAGE, "not one of"),
+        (
+            ("--prices", "{prices}", "--timezone", "Mars/Base"),
+            ExitCode.USAGE,
+            "not a known IANA time zone",
+        ),
+        (
+            ("--prices", "{prices}", "--timezone", "Asia/Kathmandu"),
+            ExitCode.USAGE,
+            "not a whole number of half-hours",
+        ),
+        (
+            ("--prices", "{prices}", "--timezone", "UTC", "--now", "soon"),
+            ExitCode.USAGE,
+            "not an ISO 8601",
+        ),
+        (
+            ("--prices", "{prices}", "--timezone", "UTC", "--forecast-price", "mid"),
+            ExitCode.USAGE,
+            "not one of",
+        ),
         (("--prices", "{broken}", "--timezone", "UTC"), ExitCode.BAD_DATA, "not valid JSON"),
         (("--prices", "{error}", "--timezone", "UTC"), ExitCode.BAD_DATA, "Amber error body"),
         (("--prices", "{malformed}", "--timezone", "UTC"), ExitCode.BAD_DATA, "field 'perKwh'"),
@@ -149,7 +223,10 @@ def test_errors_say_what_and_what_next(
 
 def test_version_and_module_entry_point() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "amber_tesla_sync", "--version"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "amber_tesla_sync", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0
     assert result.stdout.strip() == f"amber-tesla-sync {__version__}"
@@ -161,9 +238,22 @@ def test_a_real_process_refuses_without_a_traceback(tmp_path: Path) -> None:
     prices = write(tmp_path, payload)
     env = {**os.environ, "COLUMNS": "100"}
     result = subprocess.run(
-        [sys.executable, "-m", "amber_tesla_sync", "tariff", "--prices", str(prices), "--timezone",
-         "Australia/Brisbane", "--now", "2025-07-17T12:05:00+10:00"],
-        capture_output=True, text=True, check=False, env=env,
+        [
+            sys.executable,
+            "-m",
+            "amber_tesla_sync",
+            "tariff",
+            "--prices",
+            str(prices),
+            "--timezone",
+            "Australia/Brisbane",
+            "--now",
+            "2025-07-17T12:05:00+10:00",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
     assert result.returncode == 5
     assert "no general prices for any of the coming 48 slots" in result.stderr

@@ -1,0 +1,188 @@
+"""A simple simulated Powerwall site: solar by time of day, household load, a battery that follows
+the operation mode, the reserve, the export rule and (in ``autonomous``) the stored tariff.
+
+Power in watts, energy in watt-hours. ``battery_power`` > 0 means discharging, ``grid_power`` > 0
+importing; ``grid_power = load - solar - battery_power``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from amber_tesla_sync.sandbox.noise import smooth, uniform
+from amber_tesla_sync.sandbox.tariff_rules import TariffLookup
+
+STEP = timedelta(minutes=5)
+MAX_STEPS = 7 * 288
+
+
+@dataclass(frozen=True)
+class BatteryInputs:
+    """Settings that steer the battery."""
+
+    mode: str
+    reserve_percent: float
+    export_rule: str
+    grid_charging_allowed: bool
+    tariff: TariffLookup
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Instantaneous power flows (W)."""
+
+    solar: float
+    load: float
+    battery: float
+    grid: float
+
+
+def _bump(hour: float, centre: float, width: float) -> float:
+    return math.exp(-(((hour - centre) / width) ** 2))
+
+
+class BatterySim:
+    """State of charge integrated over sandbox time in 5-minute steps."""
+
+    def __init__(
+        self,
+        seed: int,
+        time_zone: str,
+        *,
+        capacity_wh: float = 27_000.0,
+        max_power_w: float = 10_000.0,
+        solar_peak_w: float = 8_000.0,
+        soc_percent: float = 60.0,
+    ) -> None:
+        self.seed = seed
+        self.time_zone = time_zone
+        self.capacity_wh = capacity_wh
+        self.max_power_w = max_power_w
+        self.solar_peak_w = solar_peak_w
+        self.soc_wh = capacity_wh * soc_percent / 100.0
+        self._last: datetime | None = None
+
+    def set_soc(self, percent: float) -> None:
+        """Set the state of charge."""
+        self.soc_wh = self.capacity_wh * min(100.0, max(0.0, percent)) / 100.0
+
+    @property
+    def soc_percent(self) -> float:
+        """State of charge in percent."""
+        return 100.0 * self.soc_wh / self.capacity_wh
+
+    def solar(self, t: datetime) -> float:
+        """Solar generation at ``t``."""
+        local = t.astimezone(ZoneInfo(self.time_zone))
+        hour = local.hour + local.minute / 60.0
+        if not 6.0 <= hour <= 19.0:
+            return 0.0
+        season = 0.8 + 0.2 * math.cos(2.0 * math.pi * (local.month - 1) / 12.0)
+        cloud = 0.3 + 0.7 * uniform(self.seed, "cloud", local.date().isoformat())
+        flicker = 0.85 + 0.15 * math.tanh(smooth(self.seed, t.timestamp() / 1800.0, "flicker"))
+        shape: float = math.sin(math.pi * (hour - 6.0) / 13.0) ** 1.2
+        return max(0.0, self.solar_peak_w * season * cloud * flicker * shape)
+
+    def load(self, t: datetime) -> float:
+        """Household load at ``t``."""
+        local = t.astimezone(ZoneInfo(self.time_zone))
+        hour = local.hour + local.minute / 60.0
+        base = 350.0 + 900.0 * _bump(hour, 7.5, 1.0) + 1800.0 * _bump(hour, 19.0, 2.0)
+        return max(150.0, base + 250.0 * smooth(self.seed, t.timestamp() / 900.0, "load"))
+
+    def flows(self, t: datetime, inputs: BatteryInputs) -> Flows:
+        """Power flows at ``t`` for the current state of charge."""
+        solar = self.solar(t)
+        load = self.load(t)
+        room_wh = self.capacity_wh - self.soc_wh
+        reserve_wh = self.capacity_wh * inputs.reserve_percent / 100.0
+        above_reserve_wh = max(0.0, self.soc_wh - reserve_wh)
+        hours = STEP.total_seconds() / 3600.0
+        max_charge = min(self.max_power_w, room_wh / hours)
+        max_discharge = min(self.max_power_w, above_reserve_wh / hours)
+        surplus = solar - load
+        if inputs.mode == "backup":
+            battery = -min(self.max_power_w, room_wh / hours)
+            if not inputs.grid_charging_allowed:
+                battery = -min(max_charge, max(0.0, surplus))
+        else:
+            battery = -min(max_charge, surplus) if surplus > 0 else min(max_discharge, -surplus)
+            if inputs.mode == "autonomous":
+                battery = self._price_driven(t, inputs, battery, max_charge, max_discharge)
+        if inputs.export_rule != "battery_ok":
+            exportable = max(0.0, load - solar) if battery > 0 else None
+            if exportable is not None:
+                battery = min(battery, exportable)
+        if inputs.export_rule == "never":
+            solar = min(solar, load - battery) if load - battery > 0 else 0.0
+        grid = load - solar - battery
+        return Flows(solar, load, battery, grid)
+
+    def _price_driven(
+        self,
+        t: datetime,
+        inputs: BatteryInputs,
+        battery: float,
+        max_charge: float,
+        max_discharge: float,
+    ) -> float:
+        extremes = inputs.tariff.extremes()
+        if extremes is None:
+            return battery
+        buy, sell = inputs.tariff.prices(t.astimezone(ZoneInfo(self.time_zone)))
+        min_buy, max_buy, _, max_sell = extremes
+        if (
+            buy is not None
+            and inputs.grid_charging_allowed
+            and max_buy > min_buy
+            and buy <= min_buy + 0.1 * (max_buy - min_buy)
+        ):
+            return -max_charge
+        if (
+            sell is not None
+            and inputs.export_rule == "battery_ok"
+            and sell > 0
+            and sell >= 0.9 * max_sell
+        ):
+            return max_discharge
+        return battery
+
+    def advance(self, now: datetime, inputs: BatteryInputs) -> None:
+        """Integrate the state of charge up to ``now``."""
+        if self._last is None or now < self._last:
+            self._last = now
+            return
+        if now - self._last > STEP * MAX_STEPS:
+            self._last = now - STEP * MAX_STEPS
+        while self._last + STEP <= now:
+            flows = self.flows(self._last, inputs)
+            self.soc_wh -= flows.battery * STEP.total_seconds() / 3600.0
+            self.soc_wh = min(self.capacity_wh, max(0.0, self.soc_wh))
+            self._last += STEP
+
+    def live_status(self, now: datetime, inputs: BatteryInputs) -> dict[str, Any]:
+        """The body of ``live_status`` at ``now``."""
+        self.advance(now, inputs)
+        flows = self.flows(now, inputs)
+        return {
+            "solar_power": round(flows.solar),
+            "energy_left": round(self.soc_wh, 2),
+            "total_pack_energy": round(self.capacity_wh),
+            "percentage_charged": round(self.soc_percent, 4),
+            "battery_power": round(flows.battery),
+            "load_power": round(flows.load),
+            "grid_status": "Active",
+            "grid_services_active": False,
+            "grid_power": round(flows.grid),
+            "grid_services_power": 0,
+            "generator_power": 0,
+            "island_status": "on_grid",
+            "storm_mode_active": False,
+            "backup_capable": True,
+            "timestamp": now.astimezone(ZoneInfo(self.time_zone)).isoformat(timespec="seconds"),
+            "wall_connectors": [],
+        }
