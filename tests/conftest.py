@@ -10,6 +10,8 @@ import pytest
 
 from amber_tesla_sync.cli import main
 
+pytest_plugins = ["sandboxkit"]
+
 
 @dataclass
 class CliResult:

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from amber_tesla_sync.amber.client import AmberClient
 from amber_tesla_sync.amber.models import Site
 from amber_tesla_sync.context import AppContext
-from amber_tesla_sync.errors import AuthError, ConfigError, ServiceError, UsageError
+from amber_tesla_sync.errors import AppError, AuthError, ConfigError, ServiceError, UsageError
 from amber_tesla_sync.fsutil import atomic_write_text
 from amber_tesla_sync.secretstore import (
     AMBER_TOKEN,
@@ -176,10 +176,7 @@ def login_fleet(ctx: AppContext, options: FleetLoginOptions, ui: Ui) -> LoginRes
     ctx.store.set(FLEET_TOKENS, tokens.to_json())  # saved before it is used
     ctx.store.set(FLEET_CLIENT_SECRET, client_secret)
     ctx.update({"tesla.client_id": client_id})
-    region = TeslaApi(ctx.fleet_connection(StaticToken(tokens.access_token))).region()
-    base = region.get("fleet_api_base_url")
-    if isinstance(base, str) and base.rstrip("/") != ctx.config.tesla.fleet_api_url.rstrip("/"):
-        ctx.update({"tesla.fleet_api_url": base.rstrip("/")})
+    region = _region(ctx, tokens.access_token)
     api = TeslaApi(ctx.fleet_connection())
     site = _pick_energy_site(api.energy_sites(), options.site_id, ui)
     zone = _remember_energy_site(ctx, api, site)
@@ -188,6 +185,23 @@ def login_fleet(ctx: AppContext, options: FleetLoginOptions, ui: Ui) -> LoginRes
         f"{ctx.config.tesla.fleet_api_url}); Powerwall site {site.id} ({site.name}, {zone}). "
         f"Tokens saved in {ctx.store.backend.description}."
     )
+
+
+def _region(ctx: AppContext, access_token: str) -> dict[str, Any]:
+    """Resolve the account's regional host (best effort: a 421 later also finds it)."""
+    try:
+        region = TeslaApi(ctx.fleet_connection(StaticToken(access_token))).region()
+    except AppError as error:
+        log.warning(
+            "could not resolve the Fleet region (%s); keeping %s",
+            error.message,
+            ctx.config.tesla.fleet_api_url,
+        )
+        return {}
+    base = region.get("fleet_api_base_url")
+    if isinstance(base, str) and base.rstrip("/") != ctx.config.tesla.fleet_api_url.rstrip("/"):
+        ctx.update({"tesla.fleet_api_url": base.rstrip("/")})
+    return region
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 import traceback
 
-from amber_tesla_sync.cli import accounts, config_cmds, tariff  # noqa: F401 - registers commands
+from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the commands
+    accounts,
+    config_cmds,
+    schedule,
+    status_cmd,
+    sync_cmd,
+    tariff,
+)
 from amber_tesla_sync.cli.app import PROG, app
 from amber_tesla_sync.errors import AppError, ExitCode
 from amber_tesla_sync.render.terminal_ui import report
@@ -13,19 +20,30 @@ from amber_tesla_sync.render.terminal_ui import report
 __all__ = ["app", "main"]
 
 
+VERBOSE = ("-v", "-vv", "-vvv", "--verbose")
+
+
+def hoist_verbose(arguments: list[str]) -> list[str]:
+    """``-v`` is a global option; accept it after the command too (``sync -v``)."""
+    flags = [arg for arg in arguments if arg in VERBOSE]
+    if "--" in arguments:
+        return arguments
+    return flags + [arg for arg in arguments if arg not in VERBOSE]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every failure into a message and an exit code.
 
     Usage errors are Typer's own (exit code 2); success and ``typer.Exit`` end in ``SystemExit``.
     """
+    arguments = hoist_verbose(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=argv, prog_name=PROG)
+        app(args=arguments, prog_name=PROG)
     except AppError as error:
         report(error)
         sys.exit(int(error.exit_code))
     except Exception as error:  # a bug: say so plainly, details with -v
-        arguments = sys.argv[1:] if argv is None else argv
-        if any(arg in ("-v", "-vv", "--verbose") for arg in arguments):
+        if any(arg in VERBOSE for arg in arguments):
             traceback.print_exc()
         report(
             AppError(

@@ -49,12 +49,13 @@ def render_history(
     for target in targets:
         zone = _zone(target)
         runs = store.runs(since, target.key)
-        table = Table(
-            title=f"{target.key}: sync runs since {since.astimezone(zone):%a %d %b %H:%M}",
-            title_justify="left",
-            show_edge=False,
-            pad_edge=False,
+        console.print(
+            Text(
+                f"{target.key}: sync runs since {since.astimezone(zone):%a %d %b %H:%M}",
+                style="bold",
+            )
         )
+        table = Table(show_edge=False, pad_edge=False)
         for column in ("When", "Outcome", "Pushed", "Why / error"):
             table.add_column(column)
         for run in runs:
