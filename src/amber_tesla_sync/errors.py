@@ -21,9 +21,10 @@ class ExitCode(IntEnum):
     AUTH = 6  # not logged in, or a token/key was rejected: log in again
     SECRETS = 7  # the secret store is unavailable or read-only
     SERVICE = 8  # Amber or Tesla unavailable, rate-limited or refused a command
+    SCHEDULER = 9  # the timer or cron entry could not be installed, removed or checked
     BUSY = 10  # another sync is running
     VERIFY = 11  # the tariff read back from the Powerwall is not the one pushed
-    SCHEDULER = 9  # the timer or cron entry could not be installed, removed or checked
+    CHECKS_FAILED = 12  # doctor found a problem
 
 
 class AppError(Exception):

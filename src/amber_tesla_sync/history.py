@@ -142,6 +142,8 @@ class History:
 
     def actual_intervals(self, site: str, since: dt.datetime) -> list[Interval]:
         """Past prices of ``site`` since ``since``, as Amber intervals (for the estimate)."""
+        if not self.path.exists():
+            return []
         with self._db() as db:
             rows = db.execute(
                 "SELECT channel, start, duration, kind, per_kwh, spike FROM prices"
@@ -163,6 +165,8 @@ class History:
             params.append(site)
         query += " ORDER BY started_at DESC, id DESC LIMIT ?"
         params.append(limit)
+        if not self.path.exists():
+            return []
         with self._db() as db:
             rows = db.execute(query, params).fetchall()
         return [
@@ -184,6 +188,8 @@ class History:
         self, site: str, since: dt.datetime, channel: str = "general"
     ) -> list[tuple[dt.datetime, int, str, float]]:
         """(start, duration, kind, perKwh) of ``channel`` since ``since``, in time order."""
+        if not self.path.exists():
+            return []
         with self._db() as db:
             rows = db.execute(
                 "SELECT start, duration, kind, per_kwh FROM prices WHERE site = ? AND channel = ?"

@@ -46,6 +46,7 @@ class Curtailment(BaseModel):
     user_rule: str | None = None
     our_rule: str | None = None
     since: dt.datetime | None = None
+    confirmed: bool = False  # the Powerwall acknowledged our rule (False: send it again)
 
 
 class SyncState(BaseModel):

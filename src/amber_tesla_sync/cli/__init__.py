@@ -8,6 +8,8 @@ import traceback
 from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the commands
     accounts,
     config_cmds,
+    demo_cmd,
+    doctor_cmd,
     schedule,
     status_cmd,
     sync_cmd,

@@ -44,6 +44,10 @@ def step(
     costly = enabled and feed_in_c is not None and feed_in_c > 0
     if state.active:
         if costly:
+            if not state.confirmed:
+                return CurtailStep(
+                    state.our_rule, state, f"sending the export rule {state.our_rule} again"
+                )
             if current_rule is not None and current_rule != state.our_rule:
                 return CurtailStep(
                     state.our_rule,

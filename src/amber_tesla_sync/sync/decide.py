@@ -113,4 +113,6 @@ def decide(
         ),
         default=0.0,
     )
-    return Decision(False, f"unchanged (largest move {largest * 100:.2f} c/kWh, within tolerance)")
+    return Decision(
+        False, f"no material change (largest move {largest * 100:.2f} c/kWh, within tolerance)"
+    )

@@ -391,9 +391,11 @@ class SiteSync:
             if step.send_rule is not None:
                 outcome.actions.append(f"would set export rule {step.send_rule}")
             return
-        site_state.curtailment = step.state
+        site_state.curtailment = step.state.model_copy(update={"confirmed": False})
         self.save_state()  # the user's rule is on disk before anything changes on the Powerwall
         self.tesla.set_grid_import_export(target.energy_site_id, export_rule=step.send_rule)
+        if site_state.curtailment.active:
+            site_state.curtailment = site_state.curtailment.model_copy(update={"confirmed": True})
         site_state.remote_export_rule = step.send_rule
         outcome.actions.append(step.note or f"export rule → {step.send_rule}")
 

@@ -1,0 +1,63 @@
+"""``schedule install|remove``: run ``sync`` every 5 minutes (systemd timer or cron)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from amber_tesla_sync import schedule
+from amber_tesla_sync.cli.app import app
+
+schedule_app = typer.Typer(
+    help="Run `sync` every 5 minutes: a systemd timer (system or user) or a cron line.",
+    no_args_is_help=True,
+)
+app.add_typer(schedule_app, name="schedule")
+
+User = Annotated[
+    bool,
+    typer.Option("--user", help="Your own systemd user timer (~/.config/systemd/user/)."),
+]
+Cron = Annotated[
+    bool, typer.Option("--cron", help="A line in your crontab instead of a systemd timer.")
+]
+
+
+def _kind(user: bool, cron: bool) -> schedule.Kind:
+    return "cron" if cron else "user" if user else "system"
+
+
+def _config(ctx: typer.Context) -> Path | None:
+    """The ``--config`` (or ``$AMBER_TESLA_SYNC_CONFIG``) given to this run, if any."""
+    value = ctx.find_root().params.get("config")
+    return value if isinstance(value, Path) else None
+
+
+@schedule_app.command("install")
+def install(
+    ctx: typer.Context,
+    user: User = False,
+    cron: Cron = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be written and run; do nothing.")
+    ] = False,
+) -> None:
+    """Install and start the timer (default: system-wide, needs root) or the cron line."""
+    config = _config(ctx)
+    command = schedule.sync_command(config)
+    schedule.install(
+        _kind(user, cron),
+        command,
+        host=schedule.Host.detect(),
+        say=typer.echo,
+        dry_run=dry_run,
+        config=config.expanduser().absolute() if config else None,
+    )
+
+
+@schedule_app.command("remove")
+def remove(user: User = False, cron: Cron = False) -> None:
+    """Stop and remove the timer (default: the system one) or the cron line."""
+    schedule.remove(_kind(user, cron), host=schedule.Host.detect(), say=typer.echo)

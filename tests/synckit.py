@@ -1,0 +1,146 @@
+"""Helpers for sync/status tests: a logged-in site at a frozen sandbox time, price injection."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import json
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from amber_tesla_sync.secretstore import FLEET_CLIENT_SECRET, FLEET_TOKENS
+from amber_tesla_sync.tesla.oauth import TokenEndpoint, authorize_url, new_pkce
+from conftest import CliResult, CliRunner
+from sandboxkit import SandboxSite
+
+T0 = dt.datetime(2026, 1, 15, 5, 42, 10, tzinfo=dt.UTC)  # 16:42 in Sydney (AEDT)
+
+
+@dataclass
+class Synced:
+    site: SandboxSite
+    cli: CliRunner
+    monkeypatch: pytest.MonkeyPatch
+    now: dt.datetime = T0
+
+    @property
+    def sandbox(self) -> Any:
+        return self.site.sandbox
+
+    def at(self, moment: dt.datetime) -> None:
+        self.now = moment
+        self.sandbox.set_time(moment)
+
+    def advance(self, minutes: float) -> None:
+        self.at(self.now + dt.timedelta(minutes=minutes))
+
+    def run(self, *args: str, stdin: str = "") -> CliResult:
+        self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        return self.cli(*args)
+
+    def sync(self, *args: str) -> CliResult:
+        return self.run("sync", "--now", self.now.isoformat(), *args)
+
+    def sync_json(self, *args: str) -> dict[str, Any]:
+        result = self.sync("--json", *args)
+        summary: dict[str, Any] = json.loads(result.stdout)
+        summary["_code"] = result.code
+        summary["_stderr"] = result.stderr
+        return summary
+
+    def tesla_requests(self) -> list[dict[str, Any]]:
+        return [r for r in self.sandbox.requests() if r.get("service") in ("fleet", "teslemetry")]
+
+    def amber_prices(self) -> list[dict[str, Any]]:
+        """What the sandbox's Amber serves now for the site (as sync asks for it)."""
+        c = self.sandbox.credentials
+        response = httpx.get(
+            f"{self.sandbox.amber_base_url}/sites/{self.sandbox.amber_site_id}/prices/current",
+            params={"next": 300, "previous": 288},
+            headers={"Authorization": f"Bearer {c.amber_token}"},
+        )
+        response.raise_for_status()
+        body: list[dict[str, Any]] = response.json()
+        return body
+
+    def serve_prices(self, body: list[dict[str, Any]], count: int = 1) -> None:
+        """The next ``count`` price requests get ``body``."""
+        self.sandbox.add_fault(
+            f"/amber/v1/sites/{self.sandbox.amber_site_id}/prices/current",
+            "status",
+            status=200,
+            body=body,
+            count=count,
+        )
+
+    def stored_rates(self) -> dict[str, float]:
+        tariff = self.sandbox.stored_tariff()
+        rates: dict[str, float] = tariff["energy_charges"]["Summer"]["rates"]
+        return rates
+
+
+def shifted(
+    body: list[dict[str, Any]], channel: str, start: dt.datetime, cents: float
+) -> list[dict[str, Any]]:
+    """``body`` with ``cents`` added to every price of ``channel`` in the half-hour from ``start``."""
+    changed = copy.deepcopy(body)
+    end = start + dt.timedelta(minutes=30)
+    for item in changed:
+        item_end = dt.datetime.fromisoformat(item["endTime"])
+        item_start = item_end - dt.timedelta(minutes=item["duration"])
+        if item["channelType"] == channel and start <= item_start < end:
+            item["perKwh"] += cents
+            if item.get("advancedPrice"):
+                for key in ("low", "predicted", "high"):
+                    item["advancedPrice"][key] += cents
+    return changed
+
+
+def fleet_login(site: SandboxSite) -> None:
+    """Log in to the sandbox's Fleet API without a browser (authorize → code → tokens)."""
+    sandbox = site.sandbox
+    c = sandbox.credentials
+    pkce = new_pkce()
+    url = authorize_url(sandbox.authorize_url, c.client_id, c.redirect_uri, "s", pkce)
+    location = httpx.get(url).headers["location"]
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["code"][0]
+    tokens = TokenEndpoint(sandbox.token_url).exchange_code(
+        c.client_id, c.client_secret, code, pkce.verifier, c.redirect_uri, sandbox.fleet_na_base_url
+    )
+    secrets = json.loads(site.secrets_file.read_text()) if site.secrets_file.exists() else {}
+    secrets[FLEET_TOKENS] = tokens.to_json()
+    secrets[FLEET_CLIENT_SECRET] = c.client_secret
+    site.secrets_file.write_text(json.dumps(secrets))
+    site.secrets_file.chmod(0o600)
+    text = site.config.read_text().replace(
+        "[tesla]\n", f'[tesla]\nclient_id = "{c.client_id}"\n', 1
+    )
+    site.config.write_text(text)
+
+
+@pytest.fixture
+def synced(site: SandboxSite, cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> Synced:
+    """Logged in to Amber and Teslemetry, sandbox clock frozen at T0."""
+    harness = Synced(site, cli, monkeypatch)
+    harness.at(T0)
+    site.sandbox.set_amber_rate_limit(None)
+    site.sandbox.set_teslemetry_rate_limit(None)
+    c = site.sandbox.credentials
+    amber = harness.run(
+        "login",
+        "amber",
+        "--token-stdin",
+        "--site",
+        site.sandbox.amber_site_id,
+        stdin=c.amber_token + "\n",
+    )
+    assert amber.code == 0, amber.stderr
+    tesla = harness.run("login", "teslemetry", "--token-stdin", stdin=c.teslemetry_token + "\n")
+    assert tesla.code == 0, tesla.stderr
+    site.sandbox.clear_requests()
+    return harness
