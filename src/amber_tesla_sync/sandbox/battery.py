@@ -84,7 +84,7 @@ class BatterySim:
         season = 0.8 + 0.2 * math.cos(2.0 * math.pi * (local.month - 1) / 12.0)
         cloud = 0.3 + 0.7 * uniform(self.seed, "cloud", local.date().isoformat())
         flicker = 0.85 + 0.15 * math.tanh(smooth(self.seed, t.timestamp() / 1800.0, "flicker"))
-        shape: float = math.sin(math.pi * (hour - 6.0) / 13.0) ** 1.2
+        shape: float = max(0.0, math.sin(math.pi * (hour - 6.0) / 13.0)) ** 1.2
         return max(0.0, self.solar_peak_w * season * cloud * flicker * shape)
 
     def load(self, t: datetime) -> float:

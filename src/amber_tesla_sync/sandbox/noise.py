@@ -42,6 +42,17 @@ def smooth(seed: int, x: float, *parts: object) -> float:
     return (a * (1.0 - w) + b * w) / math.sqrt((1.0 - w) ** 2 + w**2)
 
 
+def drift(seed: int, x: float, t: float, *parts: object) -> float:
+    """Value noise over ``x`` that also moves smoothly with time ``t`` (knots at integer ``t``):
+    a forecast curve that is revised gradually rather than redrawn."""
+    k = math.floor(t)
+    f = t - k
+    a = smooth(seed, x, *parts, k)
+    b = smooth(seed, x, *parts, k + 1)
+    w = f * f * (3.0 - 2.0 * f)
+    return (a * (1.0 - w) + b * w) / math.sqrt((1.0 - w) ** 2 + w**2)
+
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 

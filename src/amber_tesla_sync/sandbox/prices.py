@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from amber_tesla_sync.sandbox.noise import normal, smooth, uniform
+from amber_tesla_sync.sandbox.noise import drift, normal, smooth, uniform
 
 MARKET_CAP = 17_500.0
 MARKET_FLOOR = -1_000.0
@@ -211,9 +211,11 @@ def forecast_rrp(seed: int, region: str, idx: int, published: int) -> float:
     lead = max(0, idx - published) * 5.0 / 60.0
     base = base_rrp(seed, region, idx)
     sigma = _sigma(base, lead)
-    slow = smooth(seed, idx / 24.0, region, "f-slow", published // 36)
-    fast = smooth(seed, idx / 6.0, region, "f-fast", published)
-    value = base + sigma * (0.7 * slow + 0.7 * fast)
+    # revised gradually between publications, like successive pre-dispatch runs: a slow part
+    # (knots every 6 hours of publication time) and a faster one (knots every 2 hours)
+    slow = drift(seed, idx / 24.0, published / 72.0, region, "f-slow")
+    fast = drift(seed, idx / 6.0, published / 24.0, region, "f-fast")
+    value = base + sigma * (0.8 * slow + 0.5 * fast)
     truth = true_rrp(seed, region, idx)
     spike = spike_at(seed, region, idx)
     if spike is not None:
@@ -258,7 +260,8 @@ def advanced_band(seed: int, region: str, idx: int, published: int) -> Band:
     """Amber's ``advancedPrice`` band for interval ``idx`` at publication ``published``."""
     lead = max(0, idx - published) * 5.0 / 60.0
     base = base_rrp(seed, region, idx)
-    predicted = base + 0.6 * _sigma(base, lead) * smooth(seed, idx / 6.0, region, "adv", published)
+    noise = drift(seed, idx / 6.0, published / 24.0, region, "adv")
+    predicted = base + 0.6 * _sigma(base, lead) * noise
     aemo = forecast_rrp(seed, region, idx, published)
     if aemo >= SPIKE_RRP:
         predicted += 0.35 * (aemo - predicted)

@@ -25,6 +25,8 @@ class Tolerances:
     near_term: dt.timedelta = dt.timedelta(hours=2)
     near_dollars: float = 0.005
     far_dollars: float = 0.02
+    current_dollars: float = 0.02
+    current_minimum_left: dt.timedelta = dt.timedelta(minutes=10)
     reassert_after: dt.timedelta = dt.timedelta(hours=2)
 
 
@@ -65,8 +67,14 @@ def changes(
     found = []
     for slot in plan.slots:
         old = before.get(slot.label)
-        near = slot.span.start - now < tolerances.near_term
-        limit = tolerances.near_dollars if near else tolerances.far_dollars
+        if slot.span.start <= now:  # the current slot: only worth a push if there is time left
+            if slot.span.end - now < tolerances.current_minimum_left:
+                continue
+            limit = tolerances.current_dollars
+        elif slot.span.start - now < tolerances.near_term:
+            limit = tolerances.near_dollars
+        else:
+            limit = tolerances.far_dollars
         for side, index, value in (("buy", 0, slot.buy), ("sell", 1, slot.sell)):
             previous = old[index] if old is not None else None
             if previous is None or abs(value - previous) > limit + 1e-9:

@@ -135,6 +135,7 @@ class SiteSync:
             near_term=dt.timedelta(hours=settings.near_term_hours),
             near_dollars=settings.near_tolerance_cents / 100,
             far_dollars=settings.far_tolerance_cents / 100,
+            current_dollars=settings.current_tolerance_cents / 100,
             reassert_after=dt.timedelta(minutes=settings.reassert_after_minutes),
         )
 

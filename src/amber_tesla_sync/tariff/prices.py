@@ -5,6 +5,7 @@ Works on a channel's intervals and the slot spans; signs, units and clamps come 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import statistics
 from collections.abc import Sequence
@@ -67,17 +68,41 @@ def _overlap_seconds(start: dt.datetime, end: dt.datetime, item: PricedInterval)
     return max(0.0, (min(end, item.end) - max(start, item.start)).total_seconds())
 
 
-def _weighted(
-    items: Sequence[PricedInterval], start: dt.datetime, end: dt.datetime
-) -> list[tuple[PricedInterval, float]]:
-    weighted = []
-    for item in items:
-        if item.start >= end:
-            break
-        seconds = _overlap_seconds(start, end, item)
-        if seconds > 0:
-            weighted.append((item, seconds))
-    return weighted
+class Timeline:
+    """Intervals in time order, with fast look-up of those overlapping a span."""
+
+    def __init__(self, items: Sequence[PricedInterval]) -> None:
+        self.items = sorted(items, key=lambda p: (p.start, p.end))
+        self.starts = [item.start for item in self.items]
+        self.longest = max((item.end - item.start for item in self.items), default=dt.timedelta())
+        self._medians: dict[dt.date, float | None] = {}
+
+    def overlapping(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[PricedInterval, float]]:
+        """(interval, overlap seconds) for every interval overlapping [start, end)."""
+        weighted = []
+        for index in range(bisect.bisect_left(self.starts, start - self.longest), len(self.items)):
+            item = self.items[index]
+            if item.start >= end:
+                break
+            seconds = _overlap_seconds(start, end, item)
+            if seconds > 0:
+                weighted.append((item, seconds))
+        return weighted
+
+    def day_median(self, day: dt.date, zone: ZoneInfo) -> float | None:
+        """The median non-spike price of the intervals starting on local ``day``."""
+        if day not in self._medians:
+            first = dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+            last = dt.datetime.combine(
+                day + dt.timedelta(days=1), dt.time(), tzinfo=zone
+            ).astimezone(dt.UTC)
+            low = bisect.bisect_left(self.starts, first)
+            high = bisect.bisect_left(self.starts, last)
+            prices = [item.price for item in self.items[low:high] if item.spike != "spike"]
+            self._medians[day] = statistics.median(prices) if prices else None
+        return self._medians[day]
 
 
 def effective_start(span: SlotSpan, now: dt.datetime) -> dt.datetime:
@@ -111,13 +136,14 @@ def channel_series(
     history: Sequence[PricedInterval] = (),
 ) -> ChannelSeries:
     """Rules 5 and 6 for one channel over ``spans`` (in time order)."""
+    timeline = Timeline(items)
     horizon_end = max((item.end for item in items), default=None)
     values: list[ChannelValue | None] = []
     gaps: list[int] = []
     beyond: list[int] = []
     for index, span in enumerate(spans):
         start = effective_start(span, now)
-        weighted = _weighted(items, start, span.end)
+        weighted = timeline.overlapping(start, span.end)
         if weighted:
             values.append(_slot_value(weighted))
             continue
@@ -127,7 +153,9 @@ def channel_series(
         else:
             beyond.append(index)
     _fill_gaps(values, gaps)
-    unknown = _estimate(values, beyond, spans, zone, [*items, *history])
+    unknown = _estimate(
+        values, beyond, spans, zone, Timeline([*items, *history]) if beyond else timeline
+    )
     gap_spans = [spans[index] for index in gaps]
     return ChannelSeries(values=values, gaps=gap_spans, unknown=unknown)
 
@@ -150,10 +178,9 @@ def _estimate(
     beyond: Sequence[int],
     spans: Sequence[SlotSpan],
     zone: ZoneInfo,
-    known: Sequence[PricedInterval],
+    known: Timeline,
 ) -> list[SlotSpan]:
     """Rule 6: persistence estimate for the slots beyond the horizon. Returns those left unknown."""
-    known = sorted(known, key=lambda p: (p.start, p.end))
     beyond_set = set(beyond)
     in_horizon = [v for i, v in enumerate(values) if v is not None and i not in beyond_set]
     carry = in_horizon[-1] if in_horizon else None
@@ -169,7 +196,7 @@ def _estimate(
     return unknown
 
 
-def _persistence(span: SlotSpan, zone: ZoneInfo, known: Sequence[PricedInterval]) -> float | None:
+def _persistence(span: SlotSpan, zone: ZoneInfo, known: Timeline) -> float | None:
     """The same local time of day on the most recent earlier day with data, spikes replaced."""
     local_start = span.start.astimezone(zone)
     minute_of_day = local_start.hour * 60 + local_start.minute
@@ -179,11 +206,11 @@ def _persistence(span: SlotSpan, zone: ZoneInfo, known: Sequence[PricedInterval]
         if not candidates:
             continue
         start = candidates[0]
-        weighted = _weighted(known, start, start + HALF_HOUR)
+        weighted = known.overlapping(start, start + HALF_HOUR)
         if not weighted:
             continue
         if any(item.spike == "spike" for item, _ in weighted):
-            median = _day_median(day, zone, known)
+            median = known.day_median(day, zone)
             if median is None:
                 continue
             weighted = [
@@ -197,12 +224,3 @@ def _persistence(span: SlotSpan, zone: ZoneInfo, known: Sequence[PricedInterval]
 
 def _replaced(item: PricedInterval, price: float) -> PricedInterval:
     return PricedInterval(item.start, item.end, price, item.kind, "none", item.per_kwh_fallback)
-
-
-def _day_median(day: dt.date, zone: ZoneInfo, known: Sequence[PricedInterval]) -> float | None:
-    prices = [
-        item.price
-        for item in known
-        if item.spike != "spike" and item.start.astimezone(zone).date() == day
-    ]
-    return statistics.median(prices) if prices else None
