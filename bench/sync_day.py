@@ -202,7 +202,8 @@ def main() -> int:
         print(json.dumps(rows, indent=2))
         return 0
     print(
-        f"Simulated {args.hours} h from {args.start} at a 5-minute cadence (seed {args.seed}); staleness in c/kWh"
+        f"Simulated {args.hours} h from {args.start} at a 5-minute cadence (seed {args.seed});"
+        " staleness in c/kWh"
     )
     header = (
         "policy",
