@@ -10,12 +10,19 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from amber_tesla_sync.errors import ConfigError
 from amber_tesla_sync.fsutil import atomic_write_text
@@ -25,6 +32,14 @@ CONFIG_ENV = "AMBER_TESLA_SYNC_CONFIG"
 
 ForecastPrice = Literal["predicted", "low", "high", "per_kwh"]
 Backend = Literal["auto", "fleet", "teslemetry"]
+
+
+def _zone_name(value: str) -> str:
+    check_timezone(value)
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_zone_name)]
 
 
 class _Section(BaseModel):
@@ -73,14 +88,7 @@ class NetworkSettings(_Section):
 
 
 class SiteSettings(_Section):
-    timezone: str | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            check_timezone(value)
-        return value
+    timezone: TimeZoneName | None = None
 
 
 class TariffSettings(_Section):
@@ -109,14 +117,7 @@ class SiteLink(_Section):
     name: str | None = Field(default=None, min_length=1)
     amber_site_id: str = Field(min_length=1)
     energy_site_id: int = Field(gt=0)
-    timezone: str | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            check_timezone(value)
-        return value
+    timezone: TimeZoneName | None = None
 
 
 class Config(_Section):
