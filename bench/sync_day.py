@@ -125,7 +125,9 @@ def _staleness(sandbox: Sandbox, now: dt.datetime) -> tuple[float, float]:
     return near, far
 
 
-def replay(policy: str, start: dt.datetime, hours: int, seed: int) -> Result:
+def replay(
+    policy: str, start: dt.datetime, hours: int, seed: int, sync_options: tuple[str, ...] = ()
+) -> Result:
     force = policy == "push every run"
     with (
         tempfile.TemporaryDirectory() as workdir,
@@ -135,7 +137,8 @@ def replay(policy: str, start: dt.datetime, hours: int, seed: int) -> Result:
         sandbox.set_time(start)
         os.environ[STATE_ENV] = str(Path(workdir) / "state")
         config = Path(workdir) / "config.toml"
-        config.write_text(_config(sandbox))
+        extra = "\n[sync]\n" + "\n".join(sync_options) + "\n" if sync_options else ""
+        config.write_text(_config(sandbox) + extra)
         ctx = AppContext(load_config(config))
         _login(sandbox, ctx.store)
         sandbox.clear_requests()
@@ -185,11 +188,18 @@ def main() -> int:
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--sync-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a [sync] setting for the default policy, e.g. near_tolerance_cents=0.75",
+    )
     args = parser.parse_args()
     start = dt.datetime.fromisoformat(args.start).astimezone(dt.UTC)
     results = [
-        replay(policy, start, args.hours, args.seed)
-        for policy in ("push every run", "on material change")
+        replay(policy, start, args.hours, args.seed, tuple(args.sync_option) if index else ())
+        for index, policy in enumerate(("push every run", "on material change"))
     ]
     baseline = results[0].seconds_per_run
     rows: list[dict[str, Any]] = []

@@ -35,17 +35,24 @@ def test_first_push_and_force() -> None:
 
 
 def test_near_slots_are_tight_and_far_slots_loose() -> None:
-    pushed_at = NOW - dt.timedelta(minutes=5)
-    assert not decide(plan(), moved("13:00", 0.4), pushed_at, NOW, TOL).push
-    near = decide(plan(), moved("13:00", 0.6), pushed_at, NOW, TOL)
+    pushed_at = NOW - dt.timedelta(minutes=15)
+    assert not decide(plan(), moved("13:00", 0.7), pushed_at, NOW, TOL).push
+    near = decide(plan(), moved("13:00", 0.8), pushed_at, NOW, TOL)
     assert near.push
-    assert "13:00 buy 30.60 → 30.00" in near.reason
+    assert "13:00 buy 30.80 → 30.00" in near.reason
     assert not decide(plan(), moved("20:00", 1.9, side=1), pushed_at, NOW, TOL).push
     assert decide(plan(), moved("20:00", 2.1, side=1), pushed_at, NOW, TOL).push
 
 
+def test_small_moves_settle_for_ten_minutes_after_a_push() -> None:
+    just = NOW - dt.timedelta(minutes=5)
+    assert not decide(plan(), moved("13:00", 1.5), just, NOW, TOL).push
+    assert decide(plan(), moved("13:00", 2.5), just, NOW, TOL).push
+    assert decide(plan(), moved("13:00", 1.5), NOW - dt.timedelta(minutes=10), NOW, TOL).push
+
+
 def test_the_current_slot_has_its_own_tolerance_and_is_left_alone_at_its_end() -> None:
-    pushed_at = NOW - dt.timedelta(minutes=5)
+    pushed_at = NOW - dt.timedelta(minutes=15)
     assert not decide(plan(), moved("12:00", 1.9), pushed_at, NOW, TOL).push
     assert decide(plan(), moved("12:00", 2.5), pushed_at, NOW, TOL).push
     late = NOW + dt.timedelta(minutes=20)  # 12:25: five minutes of the slot left

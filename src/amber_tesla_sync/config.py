@@ -100,9 +100,10 @@ class SyncSettings(_Section):
     """Options of ``sync``: when a new tariff is worth pushing, checks, export curtailment."""
 
     near_term_hours: float = Field(default=2.0, gt=0, le=24)
-    near_tolerance_cents: float = Field(default=0.5, ge=0, le=100)
+    near_tolerance_cents: float = Field(default=0.75, ge=0, le=100)
     far_tolerance_cents: float = Field(default=2.0, ge=0, le=100)
     current_tolerance_cents: float = Field(default=2.0, ge=0, le=100)
+    settle_minutes: int = Field(default=10, ge=0, le=120)
     reassert_after_minutes: int = Field(default=120, ge=5, le=7 * 24 * 60)
     check_remote_every_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
     verify_seconds: float = Field(default=30.0, ge=0, le=120)

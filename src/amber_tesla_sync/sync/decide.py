@@ -23,10 +23,11 @@ Rates = Mapping[str, tuple[float, float]]
 @dataclass(frozen=True)
 class Tolerances:
     near_term: dt.timedelta = dt.timedelta(hours=2)
-    near_dollars: float = 0.005
+    near_dollars: float = 0.0075
     far_dollars: float = 0.02
     current_dollars: float = 0.02
     current_minimum_left: dt.timedelta = dt.timedelta(minutes=10)
+    settle: dt.timedelta = dt.timedelta(minutes=10)
     reassert_after: dt.timedelta = dt.timedelta(hours=2)
 
 
@@ -100,6 +101,9 @@ def decide(
     if foreign_tariff:
         return Decision(True, f"the Powerwall runs a tariff that is not ours ({foreign_tariff})")
     moved = changes(plan, last_rates, now, tolerances)
+    if moved and now - last_pushed_at < tolerances.settle:
+        # just pushed: let small moves settle (5-minute forecasts jitter); big ones go at once
+        moved = [change for change in moved if change.size > tolerances.far_dollars + 1e-9]
     if moved:
         biggest = max(moved, key=lambda change: change.size)
         return Decision(

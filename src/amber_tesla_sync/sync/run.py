@@ -37,7 +37,7 @@ from amber_tesla_sync.tesla.api import TeslaApi
 
 log = logging.getLogger(__name__)
 VERIFY_DELAYS = (0.0, 1.0, 3.0, 7.0, 15.0, 25.0)
-HISTORY_DAYS = 8
+HISTORY_DAYS = 3  # the persistence estimate needs the most recent day with data
 # worst first: the exit code of a multi-site run is that of its worst site
 SEVERITY = (
     ExitCode.INTERNAL,
@@ -136,6 +136,7 @@ class SiteSync:
             near_dollars=settings.near_tolerance_cents / 100,
             far_dollars=settings.far_tolerance_cents / 100,
             current_dollars=settings.current_tolerance_cents / 100,
+            settle=dt.timedelta(minutes=settings.settle_minutes),
             reassert_after=dt.timedelta(minutes=settings.reassert_after_minutes),
         )
 
