@@ -16,7 +16,14 @@ from typing import Any, Literal, Protocol
 from amber_tesla_sync.amber.client import AmberClient
 from amber_tesla_sync.amber.models import Site
 from amber_tesla_sync.context import AppContext
-from amber_tesla_sync.errors import AppError, AuthError, ConfigError, ServiceError, UsageError
+from amber_tesla_sync.errors import (
+    AppError,
+    AuthError,
+    ConfigError,
+    SecretsError,
+    ServiceError,
+    UsageError,
+)
 from amber_tesla_sync.fsutil import atomic_write_text
 from amber_tesla_sync.secretstore import (
     AMBER_TOKEN,
@@ -28,6 +35,7 @@ from amber_tesla_sync.secretstore import (
 from amber_tesla_sync.state import AmberSiteState, EnergySiteState, load_state, save_state
 from amber_tesla_sync.tesla import keys
 from amber_tesla_sync.tesla.api import EnergySite, TeslaApi
+from amber_tesla_sync.tesla.connection import NotRegistered, Refused
 from amber_tesla_sync.tesla.loopback import CallbackListener, PortBusy, Redirect, parse_pasted
 from amber_tesla_sync.tesla.oauth import TokenEndpoint, authorize_url, new_pkce
 from amber_tesla_sync.tesla.tokens import StaticToken
@@ -164,9 +172,16 @@ def login_fleet(ctx: AppContext, options: FleetLoginOptions, ui: Ui) -> LoginRes
             "no Fleet client id",
             "pass --client-id (from your app at developer.tesla.com); it is saved in the config",
         )
-    client_secret = options.client_secret or ctx.store.get(FLEET_CLIENT_SECRET)
+    found = None if options.client_secret else ctx.store.find(FLEET_CLIENT_SECRET)
+    client_secret = options.client_secret or (found.value if found else None)
     if not client_secret:
-        client_secret = _require(ui.secret("Fleet client secret: "), "client secret")
+        try:
+            entered = ui.secret("Fleet client secret: ")
+        except UsageError as error:  # no terminal: say how else to give it
+            raise UsageError(
+                error.message, "pipe it in with --client-secret-stdin, or set TESLA_CLIENT_SECRET"
+            ) from None
+        client_secret = _require(entered, "client secret", "--client-secret-stdin")
     redirect = _authorize(ctx, client_id, options, ui)
     endpoint = TokenEndpoint(tesla.token_url, ctx.policy)
     code = redirect.code or ""
@@ -174,11 +189,22 @@ def login_fleet(ctx: AppContext, options: FleetLoginOptions, ui: Ui) -> LoginRes
         client_id, client_secret, code, redirect.verifier, tesla.redirect_uri, tesla.fleet_api_url
     )
     ctx.store.set(FLEET_TOKENS, tokens.to_json())  # saved before it is used
-    ctx.store.set(FLEET_CLIENT_SECRET, client_secret)
+    if found is None or found.writable:  # an override (TESLA_CLIENT_SECRET, …) stays there
+        ctx.store.set(FLEET_CLIENT_SECRET, client_secret)
     ctx.update({"tesla.client_id": client_id})
     region = _region(ctx, tokens.access_token)
     api = TeslaApi(ctx.fleet_connection())
-    site = _pick_energy_site(api.energy_sites(), options.site_id, ui)
+    try:
+        sites = api.energy_sites()
+    except NotRegistered as error:
+        raise NotRegistered(
+            error.message,
+            "the sign-in worked and the tokens are saved, but Tesla answers nothing else until "
+            "the app is registered: run `amber-tesla-sync keygen` (once), serve the public key, "
+            "run `amber-tesla-sync register --domain YOUR_DOMAIN`, then `amber-tesla-sync login "
+            "fleet` again to pick the Powerwall",
+        ) from None
+    site = _pick_energy_site(sites, options.site_id, ui)
     zone = _remember_energy_site(ctx, api, site)
     return LoginResult(
         f"Tesla Fleet API: logged in (region {region.get('region', '?')}, "
@@ -267,7 +293,13 @@ def _authorize(ctx: AppContext, client_id: str, options: FleetLoginOptions, ui: 
 # -- logout, keys, registration ------------------------------------------------------------
 
 
-def logout(ctx: AppContext, service: Service) -> list[str]:
+@dataclass(frozen=True)
+class LoggedOut:
+    removed: list[str]  # secrets deleted from the store
+    remaining: list[str]  # read-only overrides that still provide one ("… from …")
+
+
+def logout(ctx: AppContext, service: Service) -> LoggedOut:
     names = {
         "amber": [AMBER_TOKEN],
         "teslemetry": [TESLEMETRY_TOKEN],
@@ -277,7 +309,12 @@ def logout(ctx: AppContext, service: Service) -> list[str]:
     removed = [name for name in names if ctx.store.backend.get(name) is not None]
     for name in names:
         ctx.store.delete(name)
-    return removed
+    remaining = [
+        f"{name} (from {found.origin})"
+        for name in names
+        if (found := ctx.store.find(name)) is not None and not found.writable
+    ]
+    return LoggedOut(removed, remaining)
 
 
 def public_key_file(ctx: AppContext) -> Path:
@@ -285,7 +322,15 @@ def public_key_file(ctx: AppContext) -> Path:
 
 
 def keygen(ctx: AppContext, force: bool, output: Path | None) -> tuple[str, Path]:
-    if ctx.store.backend.get(FLEET_PRIVATE_KEY) is not None and not force:
+    found = ctx.store.find(FLEET_PRIVATE_KEY)
+    if found is not None and not found.writable:
+        raise SecretsError(
+            f"the private key comes from {found.origin}, which takes precedence over the secret "
+            "store: a new key made here would not be used",
+            "keep that key (its public half is what Tesla must find), or remove the credential "
+            "before making a new key",
+        )
+    if found is not None and not force:
         raise UsageError(
             "a key pair already exists; replacing it breaks the partner registration until the "
             "new public key is served and registered again",
@@ -299,23 +344,52 @@ def keygen(ctx: AppContext, force: bool, output: Path | None) -> tuple[str, Path
     return public, path
 
 
-def register(ctx: AppContext, domain: str, ui: Ui) -> str:
-    client_id = ctx.config.tesla.client_id
-    secret = ctx.store.get(FLEET_CLIENT_SECRET)
+def register(
+    ctx: AppContext,
+    domain: str,
+    ui: Ui,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+) -> str:
+    """Register the app's partner account in the configured region (a partner token needs only
+    the client id and secret: no user login) and check the public key Tesla got."""
+    client_id = client_id or ctx.config.tesla.client_id
+    secret = client_secret or ctx.store.get(FLEET_CLIENT_SECRET)
     if not client_id or not secret:
         raise AuthError(
             "registration needs the Fleet client id and secret",
+            "pass --client-id ID and --client-secret-stdin (both from developer.tesla.com), or "
             "run `amber-tesla-sync login fleet --client-id ID` first (it saves both)",
         )
     audience = ctx.config.tesla.fleet_api_url
     partner = TokenEndpoint(ctx.config.tesla.token_url, ctx.policy).partner_token(
         client_id, secret, audience
     )
+    if client_secret:  # accepted by Tesla: keep it for `login fleet` and later registrations
+        ctx.store.set(FLEET_CLIENT_SECRET, client_secret)
+    if client_id != ctx.config.tesla.client_id:
+        ctx.update({"tesla.client_id": client_id})
     api = TeslaApi(ctx.fleet_connection(StaticToken(partner)))
-    api.register_partner(domain)
+    served_at = f"https://{domain}{keys.WELL_KNOWN_PATH}"
+    again = f"then run `amber-tesla-sync register --domain {domain}` again"
+    try:
+        api.register_partner(domain)
+    except Refused as refused:
+        if "allowed origin" in refused.message:
+            hint = (
+                "register the domain of your app's allowed origin (developer.tesla.com → your "
+                "app), or change the allowed origin there; " + again
+            )
+        else:
+            hint = (
+                f"Tesla downloads the public key from {served_at}: serve "
+                f"{public_key_file(ctx)} there unchanged (`amber-tesla-sync keygen` makes it), "
+                + again
+            )
+        raise ServiceError(refused.message, hint) from None
     ctx.update({"tesla.domain": domain})
     reported = api.partner_public_key(domain).get("public_key")
-    private = ctx.store.backend.get(FLEET_PRIVATE_KEY)
+    private = ctx.store.get(FLEET_PRIVATE_KEY)  # a systemd credential counts too
     if private is None:
         return (
             f"Registered {domain} with Tesla ({audience}). No local key to compare with "
@@ -325,18 +399,17 @@ def register(ctx: AppContext, domain: str, ui: Ui) -> str:
     if not isinstance(reported, str) or not keys.matches(ours, reported):
         raise ServiceError(
             f"Tesla registered {domain}, but the public key it found there is not this tool's key",
-            f"serve {public_key_file(ctx)} at https://{domain}{keys.WELL_KNOWN_PATH}, then run "
-            "`amber-tesla-sync register` again",
+            f"serve {public_key_file(ctx)} unchanged at {served_at}, " + again,
         )
     return (
         f"Registered {domain} with Tesla ({audience}); the public key Tesla reports matches ours."
     )
 
 
-def _require(value: str, what: str) -> str:
+def _require(value: str, what: str, option: str = "--token-stdin") -> str:
     value = value.strip()
     if not value:
         raise UsageError(
-            f"no {what} given", f"paste the {what} when asked, or pipe it to --*-stdin"
+            f"no {what} given", f"paste the {what} when asked, or pipe it in with {option}"
         )
     return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import logging
 import time
@@ -40,19 +41,38 @@ class Transient(Exception):
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    """Seconds the server asks us to wait: ``Retry-After`` (seconds or a date) or
-    ``RateLimit-Reset`` (seconds)."""
-    for header in ("retry-after", "ratelimit-reset"):
-        value = response.headers.get(header)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if header == "retry-after" else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - time.time())
-    return None
+    """Seconds the server asks us to wait: ``Retry-After`` (seconds or an HTTP date); on a 429
+    also the longest ``RateLimit-Reset`` / ``RateLimit-<name>-Reset`` (seconds: when the rate
+    limit's window ends, which says nothing about a server error). None when it does not say (or
+    says something unreadable)."""
+    asked = _seconds(response.headers.get("retry-after"), dates=True)
+    if asked is not None or response.status_code != 429:
+        return asked
+    resets = [
+        _seconds(value)
+        for name, value in response.headers.items()
+        if name.lower().startswith("ratelimit-") and name.lower().endswith("-reset")
+    ]
+    known = [reset for reset in resets if reset is not None]
+    return max(known) if known else None
+
+
+def _seconds(value: str | None, dates: bool = False) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    if not dates:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # HTTP dates are GMT
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, when.timestamp() - time.time())
 
 
 def make_client(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Self
+from collections.abc import Callable
+from typing import Any, Self, TypeVar
 
 import httpx
 
 from amber_tesla_sync.amber.models import Interval, Site, parse_intervals, parse_sites
-from amber_tesla_sync.errors import AuthError, ServiceError
+from amber_tesla_sync.errors import AuthError, DataError, ServiceError
 from amber_tesla_sync.httpbase import (
     NetworkPolicy,
     Transient,
@@ -21,6 +22,7 @@ from amber_tesla_sync.httpbase import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 LOGIN_HINT = (
     "run `amber-tesla-sync login amber` with a valid API key (Amber app → Settings → Developer)"
 )
@@ -56,7 +58,9 @@ class AmberClient:
         self._http.close()
 
     def sites(self) -> list[Site]:
-        return parse_sites(self._get("sites", {}, "listing Amber sites"), "Amber's site list")
+        return self._get(
+            "sites", {}, "listing Amber sites", lambda body: parse_sites(body, "Amber's site list")
+        )
 
     def current_prices(
         self, site_id: str, next_: int, previous: int, resolution: int | None = None
@@ -64,17 +68,29 @@ class AmberClient:
         params: dict[str, Any] = {"next": next_, "previous": previous}
         if resolution is not None:
             params["resolution"] = resolution
-        body = self._get(f"sites/{site_id}/prices/current", params, "fetching Amber prices")
-        return parse_intervals(body, "Amber's price response")
+        return self._get(
+            f"sites/{site_id}/prices/current",
+            params,
+            "fetching Amber prices",
+            lambda body: parse_intervals(body, "Amber's price response"),
+        )
 
-    def _get(self, path: str, params: dict[str, Any], what: str) -> Any:
-        def attempt() -> Any:
+    def _get(self, path: str, params: dict[str, Any], what: str, parse: Callable[[Any], T]) -> T:
+        """GET ``path`` and ``parse`` the body; a body that does not parse counts as a garbled
+        answer (retried like a truncated one), not as bad data of the user's."""
+
+        def attempt() -> T:
             self.requests += 1
             try:
                 response = self._http.get(path, params=params)
             except httpx.HTTPError as error:
                 raise transport_failure(error) from error
-            return self._decode(response, path)
+            body = self._decode(response, path)
+            try:
+                return parse(body)
+            except DataError as error:
+                first = error.message.splitlines()[0]
+                raise Transient(f"Amber sent a malformed response ({first})") from None
 
         try:
             return call_with_retries(attempt, self.policy, what)

@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     except AppError as error:
         report(error)
         sys.exit(int(error.exit_code))
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted\n")
+        sys.exit(130)
     except Exception as error:  # a bug: say so plainly, details with -v
         if any(arg in VERBOSE for arg in arguments):
             traceback.print_exc()

@@ -10,6 +10,7 @@ import typer
 
 from amber_tesla_sync import accounts as flows
 from amber_tesla_sync.cli.app import app, state
+from amber_tesla_sync.errors import UsageError
 from amber_tesla_sync.render.terminal_ui import TerminalUi
 from amber_tesla_sync.tesla.keys import WELL_KNOWN_PATH
 
@@ -23,8 +24,22 @@ TokenStdin = Annotated[
 ]
 
 
+def _client_secret(from_stdin: bool) -> str | None:
+    if not from_stdin:
+        return None
+    secret = sys.stdin.readline().strip()
+    if not secret:
+        raise UsageError(
+            "--client-secret-stdin was given but standard input held no client secret",
+            "pipe the secret in, e.g. `… --client-secret-stdin < secret-file`",
+        )
+    return secret
+
+
 def _secret(from_stdin: bool, prompt: str, ui: TerminalUi) -> str:
-    return sys.stdin.readline().strip() if from_stdin else ui.secret(prompt)
+    if from_stdin:
+        return sys.stdin.readline().strip()
+    return ui.secret(prompt, "pipe it in with --token-stdin (e.g. `… --token-stdin < token-file`)")
 
 
 @login_app.command("amber")
@@ -73,7 +88,7 @@ def login_fleet(
         typer.Option("--paste", help="Do not listen for the redirect; paste the redirected URL."),
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=5, help="Seconds to wait for the approval.")
+        float, typer.Option("--timeout", min=1, help="Seconds to wait for the approval.")
     ] = 300.0,
     site: Annotated[
         int | None, typer.Option("--site", help="Energy site id when there are several.")
@@ -81,7 +96,7 @@ def login_fleet(
 ) -> None:
     """Log in to the Tesla Fleet API in the browser (OAuth with PKCE, loopback redirect)."""
     ui = TerminalUi()
-    secret = sys.stdin.readline().strip() if client_secret_stdin else None
+    secret = _client_secret(client_secret_stdin)
     options = flows.FleetLoginOptions(client_id, secret, not no_browser, paste, timeout, site)
     ui.say(flows.login_fleet(state(ctx).app(), options, ui).summary)
 
@@ -99,8 +114,15 @@ def logout(
     """Forget saved tokens (the Fleet key pair is kept; `keygen --force` replaces it)."""
     if service not in ("amber", "teslemetry", "fleet", "all"):
         raise typer.BadParameter("choose amber, teslemetry, fleet or all", param_hint="SERVICE")
-    removed = flows.logout(state(ctx).app(), service)  # type: ignore[arg-type]
-    TerminalUi().say(f"Removed: {', '.join(removed)}." if removed else "Nothing to remove.")
+    done = flows.logout(state(ctx).app(), service)  # type: ignore[arg-type]
+    ui = TerminalUi()
+    ui.say(f"Removed: {', '.join(done.removed)}." if done.removed else "Nothing to remove.")
+    if done.remaining:
+        ui.say(
+            "Still provided, read-only, outside the secret store: "
+            + ", ".join(done.remaining)
+            + ". Remove them there to log out completely."
+        )
 
 
 @app.command()
@@ -126,10 +148,22 @@ def keygen(
 def register(
     ctx: typer.Context,
     domain: Annotated[str, typer.Option("--domain", help="The domain serving your public key.")],
+    client_id: Annotated[
+        str | None,
+        typer.Option("--client-id", help="Your app's client id (default: the saved one)."),
+    ] = None,
+    client_secret_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--client-secret-stdin",
+            help="Read the client secret from standard input (default: the saved one).",
+        ),
+    ] = False,
 ) -> None:
     """Register this app's partner account with Tesla (once per region) and check the key."""
     ui = TerminalUi()
-    ui.say(flows.register(state(ctx).app(), domain, ui))
+    secret = _client_secret(client_secret_stdin)
+    ui.say(flows.register(state(ctx).app(), domain, ui, client_id, secret))
 
 
 @app.command()
@@ -138,8 +172,24 @@ def sandbox(
         int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")
     ] = 8787,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the simulated prices.")] = 0,
+    callback_port: Annotated[
+        int,
+        typer.Option(
+            "--callback-port",
+            min=1,
+            max=65535,
+            help="Port of the redirect URI the simulated Fleet app accepts "
+            "(http://localhost:PORT/callback).",
+        ),
+    ] = 58585,
 ) -> None:
     """Run the built-in simulator of Amber, Tesla Fleet and Teslemetry on 127.0.0.1."""
     from amber_tesla_sync.sandbox import serve_forever
 
-    serve_forever(port, seed=seed)
+    try:
+        serve_forever(port, seed=seed, callback_port=callback_port)
+    except OSError as error:
+        raise UsageError(
+            f"cannot listen on 127.0.0.1:{port} ({error.strerror or error})",
+            "pick another port with --port (0 picks a free one)",
+        ) from None

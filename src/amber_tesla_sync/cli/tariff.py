@@ -14,7 +14,7 @@ from rich.console import Console
 from amber_tesla_sync.amber.models import load_intervals_file
 from amber_tesla_sync.cli.app import app, state
 from amber_tesla_sync.errors import RefusedError, UsageError
-from amber_tesla_sync.preview import fetch_prices, plan_tariff, site_zone
+from amber_tesla_sync.preview import live_prices, plan_tariff
 from amber_tesla_sync.render.tariff_view import refusal_message, render_plan
 from amber_tesla_sync.tariff import FoldOptions, Refusal
 from amber_tesla_sync.tariff.model import ForecastPrice
@@ -65,14 +65,18 @@ def tariff(
     """Preview the tariff that would be pushed: 48 slots, where each price came from, a chart."""
     app_ctx = state(ctx).app()
     settings = app_ctx.config
-    zone_name = timezone or settings.site.timezone
-    if prices is not None and zone_name is None:
-        raise UsageError(
-            "no time zone for the site",
-            "pass --timezone (e.g. Australia/Sydney) or set it with "
-            "`amber-tesla-sync config set site.timezone Australia/Sydney`",
-        )
-    zone = parse_zone(zone_name) if zone_name else site_zone(app_ctx)
+    if prices is not None:
+        zone_name = timezone or settings.site.timezone
+        if zone_name is None:
+            raise UsageError(
+                "no time zone for the site",
+                "pass --timezone (e.g. Australia/Sydney) or set it with "
+                "`amber-tesla-sync config set site.timezone Australia/Sydney`",
+            )
+        zone = parse_zone(zone_name)
+        intervals = load_intervals_file(prices)
+    else:
+        intervals, zone = live_prices(app_ctx, parse_zone(timezone).key if timezone else None)
     moment = parse_now(now, zone) if now else _clock_now()
     chosen_price = forecast_price or settings.amber.forecast_price
     if chosen_price not in ("predicted", "low", "high", "per_kwh"):
@@ -89,7 +93,6 @@ def tariff(
         ),
         max_gap_slots=settings.tariff.max_gap_slots if max_gap_slots is None else max_gap_slots,
     )
-    intervals = load_intervals_file(prices) if prices is not None else fetch_prices(app_ctx)
     result = plan_tariff(intervals, zone, moment, options)
     if isinstance(result, Refusal):
         raise RefusedError(

@@ -33,17 +33,30 @@ class TerminalUi:
         if not sys.stdin.isatty():
             raise UsageError(f"{what}, but there is no terminal to ask", instead)
 
-    def secret(self, prompt: str) -> str:
-        self._interactive("a secret is needed", "pipe it in with the command's --*-stdin option")
+    def secret(
+        self, prompt: str, instead: str = "pipe it in with the command's --*-stdin option"
+    ) -> str:
+        """A hidden prompt; without a terminal, an error saying what to do ``instead``."""
+        self._interactive("a secret is needed", instead)
         return getpass.getpass(prompt, stream=sys.stderr)
 
     def text(self, prompt: str) -> str:
-        self._interactive("an answer is needed", "run the command in a terminal")
+        """A line of text: typed at the prompt, or the next line of a piped standard input."""
         self.err.print(prompt, end="", markup=False)
-        try:
-            return input()
-        except EOFError:
-            raise UsageError("no answer was given", "run the command again") from None
+        if sys.stdin.isatty():
+            try:
+                return input()
+            except EOFError:
+                line = ""
+        else:
+            line = sys.stdin.readline()
+            self.err.print(markup=False)  # end the prompt's line (nothing was echoed)
+        if not line:
+            raise UsageError(
+                "no answer was given (standard input ended)",
+                "run the command again and type or pipe in the answer",
+            )
+        return line.rstrip("\r\n")
 
     def choose(self, title: str, options: Sequence[str]) -> int:
         self._interactive(title, "pick one with --site")

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from amber_tesla_sync.amber.client import intervals_to_request
 from amber_tesla_sync.amber.models import Interval
 from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError, ExitCode, RefusedError, ServiceError, VerifyError
@@ -18,9 +17,8 @@ from amber_tesla_sync.history import History, RunRecord
 from amber_tesla_sync.paths import state_dir
 from amber_tesla_sync.render.tariff_view import refusal_message
 from amber_tesla_sync.runlock import run_lock
+from amber_tesla_sync.sitedata import fetch_prices, site_zone
 from amber_tesla_sync.state import (
-    AmberSiteState,
-    EnergySiteState,
     LastPush,
     State,
     SyncState,
@@ -213,40 +211,23 @@ class SiteSync:
         return outcome
 
     def _fetch(self, target: Target) -> list[Interval]:
-        cached = self.state.amber_sites.get(target.amber_site_id)
         with self.ctx.amber() as client:
-            if cached is None or cached.interval_length is None:
-                site = next((s for s in client.sites() if s.id == target.amber_site_id), None)
-                if site is None:
-                    raise ServiceError(
-                        f"the Amber account has no site {target.amber_site_id}",
-                        "run `amber-tesla-sync login amber` to pick a site",
-                    )
-                cached = AmberSiteState(interval_length=site.interval_length)
-                self.state.amber_sites[target.amber_site_id] = cached
-            next_, previous = intervals_to_request(cached.interval_length or 30)
-            intervals = client.current_prices(target.amber_site_id, next_, previous)
+            intervals = fetch_prices(client, self.state, target.amber_site_id)
         if not self.options.dry_run:
             self.history.record_prices(target.amber_site_id, intervals, self.now)
         return intervals
 
     def _zone(self, target: Target, remote: Remote | None) -> tuple[ZoneInfo, Remote | None]:
-        if target.timezone:
-            return ZoneInfo(target.timezone), remote
-        cached = self.state.energy_sites.get(str(target.energy_site_id))
-        if cached is not None and cached.time_zone:
-            return ZoneInfo(cached.time_zone), remote
-        remote = self._read(target)
-        zone = remote.info.get("installation_time_zone")
-        if not isinstance(zone, str):
-            raise ServiceError(
-                "the Powerwall did not report its time zone",
-                "set it with `amber-tesla-sync config set site.timezone Australia/Sydney`",
-            )
-        self.state.energy_sites.setdefault(
-            str(target.energy_site_id), EnergySiteState()
-        ).time_zone = zone
-        return ZoneInfo(zone), remote
+        """The site's zone; reading site_info for it (the first time) also serves as the remote
+        check."""
+        read: list[Remote] = []
+
+        def info() -> Mapping[str, Any]:
+            read.append(self._read(target))
+            return read[0].info
+
+        zone = site_zone(self.state, target.timezone, target.energy_site_id, info)
+        return zone, (read[0] if read else remote)
 
     def _fold(
         self, target: Target, intervals: list[Interval], zone: ZoneInfo

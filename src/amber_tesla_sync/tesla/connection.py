@@ -114,6 +114,10 @@ class TeslaConnection:
         log.debug("%s → %d%s", what, status, f" (txid {txid})" if txid else "")
         if status >= 500:
             raise Transient(f"{status} ({_error_text(response)})", retry_after(response))
+        if status == 429:  # billed: wait only when told how long, else end the run (_failure)
+            wait = retry_after(response)
+            if wait is not None:
+                raise Transient(f"rate limited by {self.name}; it asks to wait {wait:.0f} s", wait)
         try:
             payload = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -157,7 +161,7 @@ class TeslaConnection:
                 + (" (it asks Tesla for the missing scopes)" if self.backend == "fleet" else ""),
             )
         if status == 412:
-            return AuthError(
+            return NotRegistered(
                 f"{what}: the partner account is not registered in this region ({text})",
                 "run `amber-tesla-sync register --domain YOUR_DOMAIN`",
             )
@@ -175,9 +179,21 @@ class TeslaConnection:
                 f"{what}: rate limited by {self.name} ({text})",
                 "this run stops here to avoid more (billed) requests; the next run will try again",
             )
-        return ServiceError(
-            f"{what}: {status} ({text})", "see the message above; nothing more was changed"
+        return Refused(
+            status, f"{what}: {status} ({text})", "see the message above; nothing more was changed"
         )
+
+
+class NotRegistered(AuthError):
+    """412: the app's partner account is not registered in this region."""
+
+
+class Refused(ServiceError):
+    """Tesla refused a request for a reason of its own (a 4xx without a meaning of ours)."""
+
+    def __init__(self, status: int, message: str, hint: str) -> None:
+        super().__init__(message, hint)
+        self.status = status
 
 
 class _Unauthorized(Exception):

@@ -73,6 +73,9 @@ class TokenSet:
     refresh_token: str
     expires_at: float  # epoch seconds
     scope: str = ""
+    # the refresh token exchanged for this set: Tesla accepts it again for 24 h, which rescues
+    # the chain when an answer was lost and a late duplicate of the request replaced our token
+    previous_refresh_token: str = ""
 
     def expiring(self, now: float, margin: float = 60.0) -> bool:
         return self.expires_at - margin <= now
@@ -88,7 +91,12 @@ class TokenSet:
             refresh_token=str(data["refresh_token"]),
             expires_at=float(data["expires_at"]),
             scope=str(data.get("scope", "")),
+            previous_refresh_token=str(data.get("previous_refresh_token", "")),
         )
+
+
+class LoginRequired(AuthError):
+    """The refresh token (or the whole login) is no longer accepted."""
 
 
 class TokenEndpoint:
@@ -146,8 +154,8 @@ class TokenEndpoint:
         def attempt() -> dict[str, Any]:
             self.requests += 1
             try:
-                with make_client(self.token_url, self.policy.timeout) as http:
-                    response = http.post("", data=form)
+                with make_client("", self.policy.timeout) as http:
+                    response = http.post(self.token_url, data=form)  # exactly this URL
             except httpx.HTTPError as error:
                 raise transport_failure(error) from error
             return _decode(response, what)
@@ -179,15 +187,15 @@ def _decode(response: httpx.Response, what: str) -> dict[str, Any]:
     error = str(body.get("error", "")) or f"HTTP {status}"
     description = str(body.get("error_description", ""))[:200]
     detail = f"{error}: {description}" if description else error
-    if error == "login_required" or status == 401:
-        raise AuthError(
-            f"{what} failed: the Fleet login has expired or was replaced ({detail})", LOGIN_HINT
-        )
-    if error in ("invalid_client", "unauthorized_client"):
+    if error in ("invalid_client", "unauthorized_client"):  # 401 too: not an expired login
         raise AuthError(
             f"{what} failed: Tesla rejected the client id or secret ({detail})",
             "check tesla.client_id and the client secret from developer.tesla.com, then "
             "`amber-tesla-sync login fleet` again",
+        )
+    if error == "login_required" or status == 401:
+        raise LoginRequired(
+            f"{what} failed: the Fleet login has expired or was replaced ({detail})", LOGIN_HINT
         )
     raise AuthError(f"{what} failed: Tesla refused it ({detail})", LOGIN_HINT)
 

@@ -9,6 +9,7 @@ burn the chain: a run that waited for the lock finds the tokens already refreshe
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import logging
 import os
@@ -19,7 +20,7 @@ from typing import Protocol
 
 from amber_tesla_sync.errors import AuthError, SecretsError
 from amber_tesla_sync.secretstore import FLEET_TOKENS, SecretStore
-from amber_tesla_sync.tesla.oauth import LOGIN_HINT, TokenEndpoint, TokenSet
+from amber_tesla_sync.tesla.oauth import LOGIN_HINT, LoginRequired, TokenEndpoint, TokenSet
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,19 @@ class FleetTokens:
                     "keep Fleet tokens in a writable store (the OS keyring or "
                     "`amber-tesla-sync config set secrets.store file`) and log in again",
                 )
-            fresh = self.endpoint.refresh(self.client_id, current.refresh_token)
+            used = current.refresh_token
+            try:
+                fresh = self.endpoint.refresh(self.client_id, used)
+            except LoginRequired:
+                if not current.previous_refresh_token:
+                    raise
+                log.warning(
+                    "Tesla refused the saved refresh token; trying the one before it (the answer "
+                    "to an earlier refresh may have been lost)"
+                )
+                used = current.previous_refresh_token
+                fresh = self.endpoint.refresh(self.client_id, used)
+            fresh = dataclasses.replace(fresh, previous_refresh_token=used)
             self.store.set(FLEET_TOKENS, fresh.to_json())  # saved before it is used
             self.refreshes += 1
             log.info(

@@ -1,0 +1,56 @@
+"""What a run needs to know about a site, cached in the state: Amber's prices (at the site's
+billing interval) and the Powerwall's time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from amber_tesla_sync.amber.client import AmberClient, intervals_to_request
+from amber_tesla_sync.amber.models import Interval
+from amber_tesla_sync.errors import ConfigError, ServiceError
+from amber_tesla_sync.state import AmberSiteState, EnergySiteState, State
+
+ZONE_HINT = "set it with `amber-tesla-sync config set site.timezone Australia/Sydney`"
+
+
+def fetch_prices(client: AmberClient, state: State, site_id: str) -> list[Interval]:
+    """One ``/prices/current`` request covering ≥ 25 h ahead and 24 h back (plus one ``/sites``
+    the first time, to learn the billing interval)."""
+    cached = state.amber_sites.get(site_id)
+    if cached is None or cached.interval_length is None:
+        site = next((s for s in client.sites() if s.id == site_id), None)
+        if site is None:
+            raise ConfigError(
+                f"the Amber account has no site {site_id}",
+                "run `amber-tesla-sync login amber` to pick a site",
+            )
+        cached = AmberSiteState(interval_length=site.interval_length)
+        state.amber_sites[site_id] = cached
+    next_, previous = intervals_to_request(cached.interval_length or 30)
+    return client.current_prices(site_id, next_, previous)
+
+
+def site_zone(
+    state: State,
+    override: str | None,
+    energy_site_id: int | None,
+    site_info: Callable[[], Mapping[str, Any]],
+) -> ZoneInfo:
+    """The configured zone, else the Powerwall's (cached; read from site_info the first time)."""
+    if override:
+        return ZoneInfo(override)
+    if energy_site_id is None:
+        raise ConfigError(
+            "the site's time zone is unknown",
+            "set it (`amber-tesla-sync config set site.timezone Australia/Sydney`) or log in to "
+            "Tesla so it can be read from the Powerwall",
+        )
+    cached = state.energy_sites.setdefault(str(energy_site_id), EnergySiteState())
+    if not cached.time_zone:
+        zone = site_info().get("installation_time_zone")
+        if not isinstance(zone, str):
+            raise ServiceError("the Powerwall did not report its time zone", ZONE_HINT)
+        cached.time_zone = zone
+    return ZoneInfo(cached.time_zone)
