@@ -52,6 +52,19 @@ class TeslaConnection:
         self.on_base_url_change = on_base_url_change
         self.requests: Counter[str] = Counter()  # "GET" / "POST" → count
         self.name = NAMES.get(backend, backend)
+        self._http: httpx.Client | None = None  # one client (and TLS context) per host
+
+    def _client(self) -> httpx.Client:
+        if self._http is None or str(self._http.base_url).rstrip("/") != self.base_url:
+            if self._http is not None:
+                self._http.close()
+            self._http = make_client(self.base_url, self.policy.timeout)
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         """The ``response`` of a call (its payload), after at most one refresh and one switch."""
@@ -91,10 +104,9 @@ class TeslaConnection:
         def attempt() -> Any:
             self.requests[method] += 1
             try:
-                with make_client(
-                    self.base_url, self.policy.timeout, {"Authorization": f"Bearer {token}"}
-                ) as http:
-                    response = http.request(method, path, json=body)
+                response = self._client().request(
+                    method, path, json=body, headers={"Authorization": f"Bearer {token}"}
+                )
             except httpx.HTTPError as error:
                 raise transport_failure(error) from error
             return self._decode(response, what)
