@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from amber_tesla_sync.amber.models import (
+    ErrorBody,
     load_intervals_file,
     parse_intervals,
+    parse_renewables,
     parse_sites,
     unknown_values,
 )
@@ -36,6 +38,19 @@ def test_example_site_bodies_parse(key: str) -> None:
     sites = parse_sites(EXAMPLES[key]["body"])
     assert sites
     assert all(site.interval_length in (5, 30) for site in sites)
+
+
+def test_every_example_body_parses_with_its_model() -> None:
+    parsers = {"sites": parse_sites, "prices": parse_intervals, "renewables": parse_renewables}
+    parsed = 0
+    for key, block in EXAMPLES.items():
+        kind = key.split("_")[0]
+        if kind in parsers:
+            assert parsers[kind](block["body"]), key
+            parsed += 1
+    for name, error in EXAMPLES["errors"].items():
+        assert ErrorBody.model_validate(error["body"]).message, name
+    assert parsed == 5
 
 
 def test_observed_intervals_parse() -> None:

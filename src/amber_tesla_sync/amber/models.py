@@ -113,7 +113,24 @@ class Site(_Model):
         return {channel.type for channel in self.channels}
 
 
+class Renewable(_Model):
+    """The share of renewables in a state's grid (``/state/{state}/renewables/current``)."""
+
+    type: str
+    duration: int = Field(gt=0)
+    end_time: AwareDatetime = Field(alias="endTime")
+    renewables: float
+    descriptor: str | None = None
+
+
+class ErrorBody(_Model):
+    """Amber's error body: ``{"message": "..."}``."""
+
+    message: str
+
+
 _INTERVALS = TypeAdapter(list[Interval])
+_RENEWABLES = TypeAdapter(list[Renewable])
 _SITES = TypeAdapter(list[Site])
 
 
@@ -146,6 +163,23 @@ def parse_sites(data: Any, source: str = "the Amber response") -> list[Site]:
     except ValidationError as exc:
         raise DataError(
             f"{source} has malformed sites:\n" + _describe(exc, data, lambda item: "site"),
+            "check the Amber API base URL",
+        ) from exc
+
+
+def parse_renewables(data: Any, source: str = "the Amber response") -> list[Renewable]:
+    """Validate a renewables body (a JSON array)."""
+    if not isinstance(data, list):
+        raise DataError(
+            f"{source} is not a renewables list: expected a JSON array, got {_kind(data)}",
+            "check the Amber API base URL",
+        )
+    try:
+        return _RENEWABLES.validate_python(data)
+    except ValidationError as exc:
+        raise DataError(
+            f"{source} has malformed renewables:\n"
+            + _describe(exc, data, lambda item: "renewable"),
             "check the Amber API base URL",
         ) from exc
 

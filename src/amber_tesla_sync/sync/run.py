@@ -174,8 +174,7 @@ class SiteSync:
 
     def _run(self, target: Target, site_state: SyncState) -> SiteOutcome:
         intervals = self._fetch(target)
-        remote: Remote | None = None
-        zone, remote = self._zone(target, remote)
+        zone, remote = self._zone(target)
         plan = self._fold(target, intervals, zone)
         if isinstance(plan, Refusal):
             message = refusal_message(plan)
@@ -217,7 +216,7 @@ class SiteSync:
             self.history.record_prices(target.amber_site_id, intervals, self.now)
         return intervals
 
-    def _zone(self, target: Target, remote: Remote | None) -> tuple[ZoneInfo, Remote | None]:
+    def _zone(self, target: Target) -> tuple[ZoneInfo, Remote | None]:
         """The site's zone; reading site_info for it (the first time) also serves as the remote
         check."""
         read: list[Remote] = []
@@ -227,7 +226,7 @@ class SiteSync:
             return read[0].info
 
         zone = site_zone(self.state, target.timezone, target.energy_site_id, info)
-        return zone, (read[0] if read else remote)
+        return zone, (read[0] if read else None)
 
     def _fold(
         self, target: Target, intervals: list[Interval], zone: ZoneInfo
