@@ -317,4 +317,7 @@ def update_config(loaded: LoadedConfig, updates: dict[str, Any]) -> LoadedConfig
 
 def effective_toml(config: Config) -> str:
     """The configuration with every default filled in, as TOML (unset keys are omitted)."""
-    return tomli_w.dumps(config.model_dump(exclude_none=True))
+    data = config.model_dump(exclude_none=True)
+    if not data.get("sites"):
+        data.pop("sites", None)
+    return tomli_w.dumps(data)
