@@ -15,6 +15,7 @@ from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError
 from amber_tesla_sync.schedule import schedule_status
 from amber_tesla_sync.sync.targets import Target, targets
+from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 PROBE = "doctor_probe"
 MAX_SKEW = dt.timedelta(seconds=120)
@@ -127,20 +128,14 @@ def _tesla(ctx: AppContext, target: Target) -> list[Check]:
         info = api.site_info(target.energy_site_id)
     except AppError as error:
         return [*checks, _failed(f"Powerwall ({target.key})", error)]
-    mode = info.get("default_real_mode")
-    strategy = (
-        (info.get("tou_settings") or {}).get("optimization_strategy")
-        if isinstance(info.get("tou_settings"), dict)
-        else None
-    )
-    components = info.get("components") if isinstance(info.get("components"), dict) else {}
-    assert isinstance(components, dict)
+    site = SiteInfo(info)
+    mode, strategy = site.mode, site.strategy
     problems = []
     if mode != "autonomous":
         problems.append(f"mode is {mode}, so the tariff has no effect")
     if strategy == "balanced":
         problems.append("optimisation strategy is balanced (no exports for price)")
-    if components.get("tou_capable") is False:
+    if not site.tou_capable:
         problems.append("the site is not TOU capable")
     if problems:
         checks.append(

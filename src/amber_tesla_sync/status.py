@@ -17,6 +17,7 @@ from amber_tesla_sync.state import SyncState, load_state
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.tariff.slots import slot_spans
 from amber_tesla_sync.tesla.oauth import TokenSet
+from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 REFRESH_TOKEN_WARN_DAYS = 60
 
@@ -75,8 +76,7 @@ def gather(ctx: AppContext, target: Target, now: dt.datetime) -> SiteStatus:
     _amber(ctx, target, now, status)
     _tesla(ctx, target, status)
     if status.zone is None and status.info is not None:
-        zone = status.info.get("installation_time_zone")
-        status.zone = zone if isinstance(zone, str) else None
+        status.zone = SiteInfo(status.info).time_zone
     _plan(status, now)
     _warnings(ctx, status, now)
     return status
@@ -114,18 +114,13 @@ def _plan(status: SiteStatus, now: dt.datetime) -> None:
 
 
 def _warnings(ctx: AppContext, status: SiteStatus, now: dt.datetime) -> None:
-    info = status.info or {}
-    mode = info.get("default_real_mode")
-    if isinstance(mode, str) and mode != "autonomous":
+    site = SiteInfo(status.info or {})
+    mode, strategy = site.mode, site.strategy
+    if mode is not None and mode != "autonomous":
         status.warnings.append(
             f"the Powerwall is in {mode} mode: the tariff has no effect until Time-Based Control "
             "(autonomous) is chosen"
         )
-    strategy = (
-        (info.get("tou_settings") or {}).get("optimization_strategy")
-        if isinstance(info.get("tou_settings"), dict)
-        else None
-    )
     if strategy == "balanced":
         status.warnings.append(
             "the optimisation strategy is balanced: the Powerwall will not export for price "

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.status import PriceNow, SiteStatus
+from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 
 def _kw(watts: Any) -> str:
@@ -38,8 +39,7 @@ def _powerwall(status: SiteStatus) -> list[str]:
     if status.tesla_error is not None:
         return [f"unavailable: {status.tesla_error}"]
     live, info = status.live or {}, status.info or {}
-    components = info.get("components") if isinstance(info.get("components"), dict) else {}
-    assert isinstance(components, dict)
+    site = SiteInfo(info)
     grid, battery = live.get("grid_power"), live.get("battery_power")
     grid_note = (
         " (importing)"
@@ -52,14 +52,14 @@ def _powerwall(status: SiteStatus) -> list[str]:
         else (" (charging)" if isinstance(battery, int | float) and battery < -50 else "")
     )
     soc = live.get("percentage_charged")
-    charging = components.get("disallow_charge_from_grid_with_solar_installed")
+    charging = site.components.get("disallow_charge_from_grid_with_solar_installed")
     return [
         (f"{soc:.0f}% charged" if isinstance(soc, int | float) else "charge ?")
         + f" · solar {_kw(live.get('solar_power'))} · home {_kw(live.get('load_power'))}"
         + f" · grid {_kw(grid)}{grid_note} · battery {_kw(battery)}{battery_note}",
-        f"mode {info.get('default_real_mode', '?')} · backup reserve "
+        f"mode {site.mode or '?'} · backup reserve "
         f"{info.get('backup_reserve_percent', '?')}% · export rule "
-        f"{components.get('customer_preferred_export_rule', '?')} · grid charging "
+        f"{site.export_rule or '?'} · grid charging "
         + ("?" if charging is None else "blocked" if charging else "allowed"),
     ]
 

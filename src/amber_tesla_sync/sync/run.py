@@ -32,6 +32,7 @@ from amber_tesla_sync.tariff import FoldOptions, Refusal, TariffPlan, fold, vali
 from amber_tesla_sync.tariff.body import build_request_body
 from amber_tesla_sync.tariff.compare import differences, is_ours
 from amber_tesla_sync.tesla.api import TeslaApi
+from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 log = logging.getLogger(__name__)
 VERIFY_DELAYS = (0.0, 1.0, 3.0, 7.0, 15.0, 25.0)
@@ -77,32 +78,6 @@ class SiteOutcome:
 def worst(outcomes: list[SiteOutcome]) -> ExitCode:
     codes = {outcome.exit_code for outcome in outcomes}
     return next((code for code in SEVERITY if code in codes), ExitCode.OK)
-
-
-@dataclass
-class Remote:
-    """What site_info said about the Powerwall this run."""
-
-    info: Mapping[str, Any]
-
-    @property
-    def tariff(self) -> Any:
-        return self.info.get("tariff_content_v2")
-
-    @property
-    def mode(self) -> str | None:
-        mode = self.info.get("default_real_mode")
-        return mode if isinstance(mode, str) else None
-
-    @property
-    def components(self) -> Mapping[str, Any]:
-        found = self.info.get("components")
-        return found if isinstance(found, Mapping) else {}
-
-    @property
-    def export_rule(self) -> str | None:
-        rule = self.components.get("customer_preferred_export_rule")
-        return rule if isinstance(rule, str) else None
 
 
 class SiteSync:
@@ -216,10 +191,10 @@ class SiteSync:
             self.history.record_prices(target.amber_site_id, intervals, self.now)
         return intervals
 
-    def _zone(self, target: Target) -> tuple[ZoneInfo, Remote | None]:
+    def _zone(self, target: Target) -> tuple[ZoneInfo, SiteInfo | None]:
         """The site's zone; reading site_info for it (the first time) also serves as the remote
         check."""
-        read: list[Remote] = []
+        read: list[SiteInfo] = []
 
         def info() -> Mapping[str, Any]:
             read.append(self._read(target))
@@ -242,8 +217,8 @@ class SiteSync:
         )
         return fold(intervals, zone, self.now, options, history=older)
 
-    def _read(self, target: Target) -> Remote:
-        remote = Remote(self.tesla.site_info(target.energy_site_id))
+    def _read(self, target: Target) -> SiteInfo:
+        remote = SiteInfo(self.tesla.site_info(target.energy_site_id))
         site_state = self.state.sync.setdefault(target.key, SyncState())
         site_state.last_remote_check = self.now
         site_state.remote_mode = remote.mode
@@ -251,15 +226,15 @@ class SiteSync:
         return remote
 
     def _remote_check(
-        self, target: Target, site_state: SyncState, remote: Remote | None, outcome: SiteOutcome
-    ) -> Remote | None:
+        self, target: Target, site_state: SyncState, remote: SiteInfo | None, outcome: SiteOutcome
+    ) -> SiteInfo | None:
         every = dt.timedelta(minutes=self.ctx.config.sync.check_remote_every_minutes)
         last = site_state.last_remote_check
         if remote is None and (last is None or self.now - last >= every):
             remote = self._read(target)
         if remote is None:
             return None
-        if remote.components.get("tou_capable") is False:
+        if not remote.tou_capable:
             raise ServiceError(
                 "the Powerwall says it cannot take a time-of-use tariff (tou_capable false)",
                 "check the site in the Tesla app; nothing was pushed",
@@ -276,7 +251,7 @@ class SiteSync:
                 )
         return remote
 
-    def _foreign(self, remote: Remote | None, site_state: SyncState) -> str | None:
+    def _foreign(self, remote: SiteInfo | None, site_state: SyncState) -> str | None:
         if remote is None or site_state.last_push is None:
             return None
         tariff = remote.tariff
@@ -296,7 +271,7 @@ class SiteSync:
         plan: TariffPlan,
         decision: Decision,
         outcome: SiteOutcome,
-    ) -> Remote:
+    ) -> SiteInfo:
         allow = self.ctx.config.tariff.allow_sell_above_buy
         problems = validate_request_body(plan.body, allow_sell_above_buy=allow)
         if problems:  # a bug: never send an invalid tariff
@@ -314,12 +289,12 @@ class SiteSync:
         log.info("%s: pushed tariff %s; read back and verified", target.key, outcome.fingerprint)
         return remote
 
-    def _verify(self, target: Target, body: Mapping[str, Any]) -> Remote:
+    def _verify(self, target: Target, body: Mapping[str, Any]) -> SiteInfo:
         sent = body["tou_settings"]["tariff_content_v2"]
         limit = self.ctx.config.sync.verify_seconds
         waited = 0.0
         found: list[str] = ["nothing was read back"]
-        remote: Remote | None = None
+        remote: SiteInfo | None = None
         for delay in VERIFY_DELAYS:
             if delay > limit and remote is not None:
                 break
@@ -343,7 +318,7 @@ class SiteSync:
         target: Target,
         site_state: SyncState,
         intervals: list[Interval],
-        remote: Remote | None,
+        remote: SiteInfo | None,
         outcome: SiteOutcome,
     ) -> None:
         settings = self.ctx.config.sync
