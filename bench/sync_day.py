@@ -22,7 +22,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,8 +86,7 @@ def _login(sandbox: Sandbox, store: SecretStore) -> None:
     c = sandbox.credentials
     pkce = new_pkce()
     url = authorize_url(sandbox.authorize_url, c.client_id, c.redirect_uri, "bench", pkce)
-    location = httpx.get(url).headers["location"]
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["code"][0]
+    code = sandbox.approve(url)
     tokens = TokenEndpoint(sandbox.token_url).exchange_code(
         c.client_id, c.client_secret, code, pkce.verifier, c.redirect_uri, sandbox.fleet_na_base_url
     )

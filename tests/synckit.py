@@ -6,7 +6,6 @@ import copy
 import datetime as dt
 import io
 import json
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,8 +106,7 @@ def fleet_login(site: SandboxSite) -> None:
     c = sandbox.credentials
     pkce = new_pkce()
     url = authorize_url(sandbox.authorize_url, c.client_id, c.redirect_uri, "s", pkce)
-    location = httpx.get(url).headers["location"]
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["code"][0]
+    code = sandbox.approve(url)
     tokens = TokenEndpoint(sandbox.token_url).exchange_code(
         c.client_id, c.client_secret, code, pkce.verifier, c.redirect_uri, sandbox.fleet_na_base_url
     )

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import http.client
 import sys
 import threading
+import urllib.parse
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -330,6 +332,22 @@ class Sandbox:
     def host_public_key(self, domain: str, pem: str) -> None:
         """Serve ``pem`` as the public key at ``https://<domain>/.well-known/…``."""
         self.app.partners.host_key(domain, pem)
+
+    def approve(self, authorize_url: str) -> str:
+        """Play the user's browser: open ``authorize_url`` and return the authorization code it
+        redirects with (for tests and benchmarks that log in without a browser)."""
+        url = urllib.parse.urlsplit(authorize_url)
+        connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=10)
+        try:
+            connection.request("GET", f"{url.path}?{url.query}")
+            response = connection.getresponse()
+            location = response.getheader("Location") or ""
+        finally:
+            connection.close()
+        codes = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("code")
+        if response.status != 302 or not codes:
+            raise ValueError(f"the sandbox did not approve: {response.status} {location!r}")
+        return codes[0]
 
     def expire_access_tokens(self) -> int:
         """Expire every issued access token."""
