@@ -26,16 +26,16 @@ import sys
 import urllib.parse
 
 
-def get(url: str) -> tuple[int, str | None]:
-    """GET ``url`` without following redirects: (status, Location)."""
+def get(url: str) -> tuple[int, str | None, str]:
+    """GET ``url`` without following redirects: (status, Location, page text)."""
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     try:
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         connection.request("GET", target, headers={"User-Agent": "fake-browser"})
         response = connection.getresponse()
-        response.read()
-        return response.status, response.getheader("Location")
+        page = response.read().decode("utf-8", "replace")
+        return response.status, response.getheader("Location"), page
     finally:
         connection.close()
 
@@ -54,7 +54,7 @@ def main(url: str) -> int:
         other = hashlib.sha256(b"a different verifier, not the one the CLI holds").digest()
         challenge = base64.urlsafe_b64encode(other).rstrip(b"=").decode("ascii")
         url = replace_query(url, code_challenge=challenge)
-    status, location = get(url)
+    status, location, _ = get(url)
     record["authorize_status"] = status
     if location is not None:
         query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
@@ -65,7 +65,7 @@ def main(url: str) -> int:
         elif mode == "tamper-code":
             code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))["code"]
             location = replace_query(location, code=code[:-4] + "0000")
-        record["callback_status"], _ = get(location)
+        record["callback_status"], _, record["callback_page"] = get(location)
     log = os.environ.get("FAKE_BROWSER_LOG")
     if log:
         with open(log, "a", encoding="utf-8") as handle:  # noqa: PTH123 - keep it stdlib-simple

@@ -113,14 +113,16 @@ def inject(e2e: E2E, path: str, case: Case) -> float:
     return time.monotonic()
 
 
-def check(e2e: E2E, case: Case, path: str, result: CliResult, started: float, what: str) -> None:
+def check(
+    e2e: E2E, case: Case, path: str, result: CliResult, started: float, what: str, code: int = 8
+) -> None:
     elapsed = time.monotonic() - started
     if case.ok:
         assert result.code == 0, result.stderr
         assert "Traceback" not in result.stderr
         assert "retrying" in result.stderr  # a warning for each retry, even without -v
     else:
-        assert_failed(result, 8, what, case.needle)
+        assert_failed(result, code, what, case.needle)
     assert elapsed >= case.min_seconds
     wait_until(lambda: e2e.count("GET", path) >= case.requests)
     if case.fault["kind"] == "delay":
@@ -136,9 +138,17 @@ def test_amber_faults_through_tariff(e2e: E2E, cli: CliRunner, case: Case) -> No
     path = e2e.prices_path()
     started = inject(e2e, path, case)
     result = cli("tariff", "--json")
-    check(e2e, case, path, result, started, "fetching Amber prices")
+    bad_data = case.name == "wrong-shape"  # parses as JSON, but not as Amber's prices: exit 4
+    code = 4 if bad_data else 8
+    check(e2e, case, path, result, started, "fetching Amber prices", code)
     if case.ok:
         assert validate_request_body(json.loads(result.stdout)) == []
+    elif bad_data:
+        assert result.stdout == ""
+        assert "what to do: nothing was changed" in result.stderr
+        # the whole message, not cut off after its first line
+        assert "malformed intervals:\n" in result.stderr or "is not an Amber" in result.stderr
+        assert result.stderr.rstrip().split("what to do:")[0].rstrip()[-1] != ":"
     else:
         assert result.stdout == ""
         assert "what to do: Amber may be having problems" in result.stderr

@@ -249,7 +249,13 @@ def test_login_fleet_rejects_a_forged_or_spoiled_approval(
     log = tmp_path / "browser.jsonl"
     result = e2e.login_fleet(mode=mode, log=log)
     assert_failed(result, 6, *needles)
-    assert json.loads(log.read_text())["callback_status"] == 200  # the browser got through
+    seen = json.loads(log.read_text())
+    if mode == "bad-state":  # the browser is told the truth: no "Logged in" for a forged approval
+        assert seen["callback_status"] == 400
+        assert "Logged in" not in seen["callback_page"]
+        assert "Login failed" in seen["callback_page"]
+    else:  # the browser got through; Tesla refuses the code afterwards
+        assert seen["callback_status"] == 200
     assert e2e.stored() == {}  # neither tokens nor the client secret
     assert "client_id" not in e2e.config_text()
     # a forged state is refused before any exchange; a bad code or verifier by Tesla

@@ -247,7 +247,7 @@ def _authorize(ctx: AppContext, client_id: str, options: FleetLoginOptions, ui: 
     listener: CallbackListener | None = None
     if not options.paste:
         try:
-            listener = CallbackListener(tesla.redirect_uri)
+            listener = CallbackListener(tesla.redirect_uri, state)
         except PortBusy as busy:
             ui.say(
                 f"Cannot listen for the redirect on port {busy.port} ({busy.reason}); "

@@ -25,6 +25,9 @@ class ExitCode(IntEnum):
     BUSY = 10  # another sync is running
     VERIFY = 11  # the tariff read back from the Powerwall is not the one pushed
     CHECKS_FAILED = 12  # doctor found a problem
+    LOCAL_FILES = 14  # a file or directory of the tool cannot be read or written (permissions)
+    DISK_FULL = 15  # no space left on the device holding the tool's files
+    TIME_ZONE = 16  # the site's time zone is unknown here or cannot be used for a tariff
 
 
 class AppError(Exception):
@@ -76,3 +79,15 @@ class BusyError(AppError):
 
 class VerifyError(AppError):
     exit_code = ExitCode.VERIFY
+
+
+class LocalFileError(AppError):
+    exit_code = ExitCode.LOCAL_FILES
+
+
+class DiskFullError(AppError):
+    exit_code = ExitCode.DISK_FULL
+
+
+class TimeZoneError(AppError):
+    exit_code = ExitCode.TIME_ZONE

@@ -17,9 +17,14 @@ def config_dir() -> Path:
 
 def state_dir() -> Path:
     """State, history, locks: ``$AMBER_TESLA_SYNC_STATE_DIR`` or the platform state directory
-    (``$STATE_DIRECTORY`` under systemd)."""
-    for variable in (STATE_ENV, "STATE_DIRECTORY"):
-        value = os.environ.get(variable)
-        if value:
-            return Path(value.split(":")[0])
+    (``$STATE_DIRECTORY`` under systemd, a colon-separated list of which the first is ours).
+
+    ``$AMBER_TESLA_SYNC_STATE_DIR`` is one path, taken whole (a colon in it is part of the name).
+    """
+    value = os.environ.get(STATE_ENV)
+    if value:
+        return Path(value)
+    value = os.environ.get("STATE_DIRECTORY")
+    if value:
+        return Path(value.split(":")[0])
     return platformdirs.user_state_path(APP_NAME)

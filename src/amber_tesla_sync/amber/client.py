@@ -76,8 +76,9 @@ class AmberClient:
         )
 
     def _get(self, path: str, params: dict[str, Any], what: str, parse: Callable[[Any], T]) -> T:
-        """GET ``path`` and ``parse`` the body; a body that does not parse counts as a garbled
-        answer (retried like a truncated one), not as bad data of the user's."""
+        """GET ``path`` and ``parse`` the body. A body that does not parse is retried like a
+        truncated one; if every attempt got malformed data, that is bad data (exit 4) and the
+        error names every problem found."""
 
         def attempt() -> T:
             self.requests += 1
@@ -89,11 +90,17 @@ class AmberClient:
             try:
                 return parse(body)
             except DataError as error:
-                first = error.message.splitlines()[0]
-                raise Transient(f"Amber sent a malformed response ({first})") from None
+                raise _Malformed(error) from None
 
         try:
             return call_with_retries(attempt, self.policy, what)
+        except _Malformed as malformed:
+            raise DataError(
+                f"{what} failed: Amber sent malformed data "
+                f"(tried {self.policy.attempts} times): {malformed.error.message}",
+                "nothing was changed and the Powerwall keeps its tariff; the next run will try "
+                "again (if this persists, Amber's API may have changed: please report it)",
+            ) from None
         except Transient as error:
             raise ServiceError(
                 f"{what} failed: {error.description}"
@@ -133,6 +140,14 @@ class AmberClient:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise Transient("Amber sent a malformed response (not JSON)") from None
+
+
+class _Malformed(Transient):
+    """A body that does not parse (retried; bad data if it stays so)."""
+
+    def __init__(self, error: DataError) -> None:
+        super().__init__(f"Amber sent a malformed response ({error.message.splitlines()[0]})")
+        self.error = error
 
 
 def _message(response: httpx.Response) -> str:

@@ -55,7 +55,7 @@ def parse_pasted(text: str, redirect_uri: str) -> Redirect:
 class CallbackListener:
     """Listens on 127.0.0.1 at the redirect URI's port for the one request that matters."""
 
-    def __init__(self, redirect_uri: str) -> None:
+    def __init__(self, redirect_uri: str, expected_state: str | None = None) -> None:
         parts = urllib.parse.urlsplit(redirect_uri)
         if parts.port is None:
             raise AuthError(
@@ -78,6 +78,13 @@ class CallbackListener:
                 result = Redirect.from_query(url.query)
                 if result.error:
                     self._reply(400, "Login failed", "Tesla reported an error; see the terminal.")
+                elif expected_state is not None and result.state != expected_state:
+                    self._reply(
+                        400,
+                        "Login failed",
+                        "This approval does not belong to the login in progress (it may be "
+                        "forged or stale); nothing was saved. See the terminal.",
+                    )
                 else:
                     self._reply(
                         200, "Logged in", "You can close this window and go back to the terminal."
