@@ -4,10 +4,11 @@ foreign tariffs, mode, curtailment, concurrency."""
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import subprocess
 import sys
+
+import filelock
 
 from amber_tesla_sync.errors import ExitCode
 from amber_tesla_sync.tariff import validate_request_body
@@ -189,8 +190,7 @@ def test_dry_run_writes_nothing(synced: Synced) -> None:
 def test_two_syncs_at_once(synced: Synced) -> None:
     lock = synced.site.state / "sync.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    with filelock.FileLock(lock):  # another process's lock, as far as this one can tell
         busy = synced.sync()
     assert busy.code == ExitCode.BUSY
     assert "another sync is still running" in busy.stderr

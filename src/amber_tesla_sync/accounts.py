@@ -36,6 +36,7 @@ from amber_tesla_sync.state import AmberSiteState, EnergySiteState, load_state, 
 from amber_tesla_sync.tesla import keys
 from amber_tesla_sync.tesla.api import EnergySite, TeslaApi
 from amber_tesla_sync.tesla.connection import NotRegistered, Refused
+from amber_tesla_sync.tesla.hosts import check_region_url
 from amber_tesla_sync.tesla.loopback import CallbackListener, PortBusy, Redirect, parse_pasted
 from amber_tesla_sync.tesla.oauth import TokenEndpoint, authorize_url, new_pkce
 from amber_tesla_sync.tesla.tokens import StaticToken
@@ -225,8 +226,14 @@ def _region(ctx: AppContext, access_token: str) -> dict[str, Any]:
         )
         return {}
     base = region.get("fleet_api_base_url")
-    if isinstance(base, str) and base.rstrip("/") != ctx.config.tesla.fleet_api_url.rstrip("/"):
-        ctx.update({"tesla.fleet_api_url": base.rstrip("/")})
+    current = ctx.config.tesla.fleet_api_url.rstrip("/")
+    if isinstance(base, str) and base.rstrip("/") != current:
+        try:
+            base = check_region_url(base, (current,), "Tesla's region answer")
+        except AppError as error:
+            log.warning("%s; keeping %s", error.message, current)
+            return {key: value for key, value in region.items() if key != "fleet_api_base_url"}
+        ctx.update({"tesla.fleet_api_url": base})
     return region
 
 

@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
+
 from amber_tesla_sync.errors import BusyError
+from amber_tesla_sync.fsutil import file_error
 
 
 @contextlib.contextmanager
 def run_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` or fail at once with :class:`BusyError`."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    lock = filelock.FileLock(path, mode=0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BusyError(
-                "another sync is still running (it holds the run lock)",
-                "nothing to do: this run ends here and the next one will go ahead; if no sync is "
-                f"running, check for a stuck process holding {path}",
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock.acquire(blocking=False)
+    except filelock.Timeout:
+        raise BusyError(
+            "another sync is still running (it holds the run lock)",
+            "nothing to do: this run ends here and the next one will go ahead; if no sync is "
+            f"running, check for a stuck process holding {path}",
+        ) from None
+    except OSError as exc:
+        raise file_error(path, exc, "take the run lock") from exc
+    try:
         yield
     finally:
-        os.close(fd)
+        lock.release()

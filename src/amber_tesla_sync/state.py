@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from amber_tesla_sync.fsutil import atomic_write_text
+from amber_tesla_sync.fsutil import atomic_write_text, file_error
 from amber_tesla_sync.paths import state_dir
 
 log = logging.getLogger(__name__)
@@ -73,19 +73,42 @@ def state_path() -> Path:
 
 
 def load_state(path: Path | None = None) -> State:
+    """The state; a damaged file (garbage, truncated, wrong shape) is moved aside with a warning
+    and the cache starts afresh. An unreadable file or directory is an error that says so."""
     path = path or state_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return State()
+    except OSError as exc:
+        raise file_error(path, exc, "read the state file") from exc
     try:
-        return State.model_validate(json.loads(text))
-    except (ValueError, ValidationError):
-        aside = path.with_name(f"{path.name}.damaged-{int(time.time())}")
-        path.replace(aside)
-        log.warning("the state file %s was damaged; moved it to %s and started afresh", path, aside)
+        return State.model_validate(json.loads(data.decode("utf-8")))
+    except (ValueError, ValidationError) as exc:  # UnicodeDecodeError is a ValueError
+        problem = "not in the expected shape" if isinstance(exc, ValidationError) else "not JSON"
+        aside = move_aside(path)
+        log.warning(
+            "the state file %s was damaged (%s); moved it to %s and started afresh",
+            path,
+            problem,
+            aside,
+        )
         return State()
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged ``path`` to ``<name>.damaged-<time>`` (kept for a look, never reused)."""
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    try:
+        path.replace(aside)
+    except OSError as exc:
+        raise file_error(path, exc, "move aside the damaged file") from exc
+    return aside
 
 
 def save_state(state: State, path: Path | None = None) -> None:
-    atomic_write_text(path or state_path(), state.model_dump_json(indent=1), mode=0o600)
+    path = path or state_path()
+    try:
+        atomic_write_text(path, state.model_dump_json(indent=1), mode=0o600)
+    except OSError as exc:
+        raise file_error(path, exc, "save the state file") from exc

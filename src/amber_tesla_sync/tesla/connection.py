@@ -27,10 +27,11 @@ from amber_tesla_sync.httpbase import (
     retry_after,
     transport_failure,
 )
+from amber_tesla_sync.tesla.hosts import check_region_url
 from amber_tesla_sync.tesla.tokens import TokenSource
 
 log = logging.getLogger(__name__)
-_REGION_URL = re.compile(r"use base URL:\s*(https?://[^\s,;]+)", re.IGNORECASE)
+_REGION_URL = re.compile(r"use base URL:\s*([^\s,;]+)", re.IGNORECASE)
 
 LOGIN = {"fleet": "amber-tesla-sync login fleet", "teslemetry": "amber-tesla-sync login teslemetry"}
 NAMES = {"fleet": "the Tesla Fleet API", "teslemetry": "Teslemetry"}
@@ -44,9 +45,12 @@ class TeslaConnection:
         tokens: TokenSource,
         policy: NetworkPolicy | None = None,
         on_base_url_change: Callable[[str], None] | None = None,
+        configured: tuple[str, ...] = (),
     ) -> None:
         self.backend = backend
         self.base_url = base_url.rstrip("/")
+        # hosts a 421 may switch to besides Tesla's documented ones (see tesla.hosts)
+        self.configured = configured or (self.base_url,)
         self.tokens = tokens
         self.policy = policy or NetworkPolicy()
         self.on_base_url_change = on_base_url_change
@@ -92,8 +96,9 @@ class TeslaConnection:
                         f"({wrong.message})",
                         "run `amber-tesla-sync login fleet` to resolve the region again",
                     ) from None
-                log.warning("switching the Fleet API host to %s (Tesla answered 421)", wrong.url)
-                self.base_url = wrong.url.rstrip("/")
+                url = check_region_url(wrong.url, self.configured, f"{self.name}'s 421 answer")
+                log.warning("switching the Fleet API host to %s (Tesla answered 421)", url)
+                self.base_url = url
                 if self.on_base_url_change is not None:
                     self.on_base_url_change(self.base_url)
                 switched = True

@@ -1,0 +1,62 @@
+"""A tiny HTTP server on 127.0.0.1 for hostile-answer tests: it records every request (path and
+headers) and answers each with what the test scripted."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+Answer = Callable[[str, str], tuple[int, Any]]  # (method, path) -> (status, JSON body)
+
+
+@dataclass
+class Stub:
+    url: str
+    seen: list[Seen] = field(default_factory=list)
+
+
+@contextmanager
+def stub_server(answer: Answer) -> Iterator[Stub]:
+    stub = Stub("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            stub.seen.append(Seen(self.command, self.path, dict(self.headers.items())))
+            status, body = answer(self.command, self.path)
+            data = (body if isinstance(body, str) else json.dumps(body)).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    stub.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield stub
+    finally:
+        server.shutdown()
+        server.server_close()
