@@ -26,11 +26,11 @@ def test_status_with_tesla(synced: Synced) -> None:
     out = result.stdout
     assert "Amber now  buy" in out
     assert "Powerwall" in out and "% charged" in out and "mode autonomous" in out
-    assert "Last sync  Thu 16:42 (0 min ago): pushed — first push for this site" in out
+    assert "Last sync  Thu 16:42 (0 min ago): verified — first push for this site" in out
     assert "Pushed tariff, buy c/kWh (next 24 h)" in out
     check_snapshot("status_with_tesla.txt", _stable(out, synced))
     data = json.loads(synced.run("status", "--json", "--now", synced.now.isoformat()).stdout)[0]
-    assert data["last_sync"]["outcome"] == "pushed"
+    assert data["last_sync"]["outcome"] == "verified"
     assert len(data["plan"]) == 48
     assert data["powerwall"]["site_info"]["default_real_mode"] == "autonomous"
     assert "tariff_content_v2" not in data["powerwall"]["site_info"]
@@ -67,7 +67,7 @@ def test_history_lists_runs_and_prices(synced: Synced) -> None:
     assert "2 runs, 1 pushes, 0 failed or refused" in result.stdout
     assert "Amber buy price seen, c/kWh" in result.stdout
     data = json.loads(synced.run("history", "--json", "--now", synced.now.isoformat()).stdout)[0]
-    assert [run["outcome"] for run in data["runs"]] == ["unchanged", "pushed"]
+    assert [run["outcome"] for run in data["runs"]] == ["unchanged", "verified"]
     assert data["prices"]
     assert synced.run("history", "--since", "sometime").code == ExitCode.USAGE
 
@@ -94,7 +94,7 @@ def test_demo_in_a_clean_home(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "pushed — first push for this site" in result.stdout
+    assert "verified — first push for this site" in result.stdout
     assert "unchanged — no material change" in result.stdout
     assert "Tesla requests: 0 read, 0 write" in result.stdout
     assert "Powerwall" in result.stdout

@@ -23,7 +23,7 @@ def test_first_sync_pushes_exactly_what_tariff_json_shows(synced: Synced) -> Non
     summary = synced.sync_json()
     assert summary["_code"] == 0, summary
     site = summary["sites"][0]
-    assert site["outcome"] == "pushed"
+    assert site["outcome"] == "verified"
     assert site["reason"] == "first push for this site"
     posts = synced.sandbox.tariff_posts()
     assert len(posts) == 1
@@ -55,7 +55,7 @@ def test_material_change_pushes_once_and_a_small_one_not_at_all(synced: Synced) 
     big = shifted(body, "general", near, 4.0)
     synced.serve_prices(big, count=2)
     first = synced.sync_json()["sites"][0]
-    assert first["outcome"] == "pushed"
+    assert first["outcome"] == "verified"
     assert "17:30 buy" in first["reason"]
     assert synced.sync_json()["sites"][0]["outcome"] == "unchanged"
     assert len(synced.sandbox.tariff_posts()) == 2
@@ -70,7 +70,7 @@ def test_far_slots_have_a_looser_tolerance(synced: Synced) -> None:
     synced.serve_prices(shifted(body, "general", far, 1.5))  # < 2 c far tolerance
     assert synced.sync_json()["sites"][0]["outcome"] == "unchanged"
     synced.serve_prices(shifted(body, "general", far, 2.5))
-    assert synced.sync_json()["sites"][0]["outcome"] == "pushed"
+    assert synced.sync_json()["sites"][0]["outcome"] == "verified"
 
 
 def test_reassert_after_two_hours(synced: Synced) -> None:
@@ -79,7 +79,7 @@ def test_reassert_after_two_hours(synced: Synced) -> None:
     synced.advance(121)
     synced.serve_prices(body)  # the same prices (now two hours old)
     result = synced.sync_json()["sites"][0]
-    assert result["outcome"] == "pushed"
+    assert result["outcome"] == "verified"
 
 
 def test_refusal_leaves_the_powerwall_untouched(synced: Synced) -> None:
@@ -147,7 +147,7 @@ def test_someone_elses_tariff_is_replaced(synced: Synced) -> None:
     synced.sandbox.set_tariff(foreign)
     synced.advance(61)  # the next remote check is due
     result = synced.sync_json()["sites"][0]
-    assert result["outcome"] == "pushed"
+    assert result["outcome"] == "verified"
     assert "not ours" in result["reason"]
     assert synced.sandbox.stored_tariff()["code"] == "AMBER_TESLA_SYNC"
 
@@ -159,7 +159,7 @@ def test_a_changed_tariff_of_ours_is_noticed(synced: Synced) -> None:
     synced.sandbox.set_tariff(edited)
     synced.advance(61)
     result = synced.sync_json()["sites"][0]
-    assert result["outcome"] == "pushed"
+    assert result["outcome"] == "verified"
     assert "ours, but changed" in result["reason"]
 
 
@@ -232,7 +232,7 @@ energy_site_id = {sandbox.energy_site_id}
     synced.site.config.write_text(text)
     summary = synced.sync_json()
     outcomes = {s["site"]: s["outcome"] for s in summary["sites"]}
-    assert outcomes == {"five": "pushed", "gone": "failed"}
+    assert outcomes == {"five": "verified", "gone": "failed"}
     assert summary["_code"] == ExitCode.CONFIG  # the Amber account has no such site
     only = synced.sync_json("--site", "five")
     assert [s["site"] for s in only["sites"]] == ["five"]

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
+import logging
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from amber_tesla_sync.amber.models import Interval, parse_intervals
+from amber_tesla_sync.errors import AppError, LocalFileError
+from amber_tesla_sync.fsutil import file_error
 from amber_tesla_sync.paths import state_dir
+from amber_tesla_sync.state import move_aside
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KEEP_DAYS = 60
 _KIND_RANK = {"ForecastInterval": 0, "CurrentInterval": 1, "ActualInterval": 2}
@@ -73,26 +81,96 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# SQLite's primary result codes (https://sqlite.org/rescode.html)
+_CORRUPT = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB: the file is damaged or not a database
+_FULL = 13  # SQLITE_FULL
+
+
 class History:
+    """The history database. A damaged file is moved aside with a warning and a new one started;
+    a full disk or an unwritable directory is an error naming the file (never a traceback)."""
+
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or history_path()
 
-    @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not self.path.exists():  # SQLite gives its WAL files the database file's mode
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():  # SQLite gives its WAL files the database file's mode
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise file_error(self.path, exc, "open the history database") from exc
         connection = sqlite3.connect(self.path, timeout=30)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(SCHEMA)
-            with connection:
-                yield connection
-        finally:
+        except BaseException:
             connection.close()
+            raise
+        return connection
+
+    def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        for attempt in range(2):
+            try:
+                connection = self._connect()
+                try:
+                    with connection:
+                        return operation(connection)
+                finally:
+                    connection.close()
+            except sqlite3.DatabaseError as exc:
+                if _code(exc) in _CORRUPT and attempt == 0:
+                    self._move_aside(exc)
+                    continue
+                raise self._error(exc) from exc
+        raise AssertionError("unreachable")
+
+    def _move_aside(self, exc: sqlite3.DatabaseError) -> None:
+        aside = move_aside(self.path)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                side = self.path.with_name(self.path.name + suffix)
+                try:
+                    side.replace(aside.with_name(aside.name + suffix))
+                except OSError as error:
+                    if isinstance(error, FileNotFoundError):
+                        raise
+                    raise file_error(side, error, "move aside the damaged file") from error
+        log.warning(
+            "the history database %s was damaged (%s); moved it to %s and started a new one",
+            self.path,
+            exc,
+            aside,
+        )
+
+    def _error(self, exc: sqlite3.DatabaseError) -> AppError:
+        if _code(exc) == _FULL:
+            return file_error(self.path, OSError(errno.ENOSPC, str(exc)), "write")
+        if _code(exc) in _CORRUPT:
+            return LocalFileError(
+                f"the history database {self.path} is damaged ({exc}) and could not be rebuilt",
+                f"move {self.path} away; a new one is started on the next run",
+            )
+        return file_error(self.path, OSError(errno.EACCES, str(exc)), "use the history database")
+
+    def check(self) -> str | None:
+        """What is wrong with the file (for ``doctor``), or None when it is sound or absent."""
+        if not self.path.exists():
+            return None
+        try:
+            uri = self.path.resolve().as_uri() + "?mode=ro"
+            connection = sqlite3.connect(uri, uri=True, timeout=5)
+            try:
+                rows = connection.execute("PRAGMA quick_check").fetchall()
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        problems = [str(row[0]) for row in rows if row and row[0] != "ok"]
+        return "; ".join(problems[:3]) if problems else None
 
     def record_run(self, run: RunRecord) -> None:
-        with self._db() as db:
+        def write(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO runs (started_at, site, outcome, pushed, reason, fingerprint, error,"
                 " exit_code, rates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -111,6 +189,8 @@ class History:
             cutoff = _iso(run.started_at - dt.timedelta(days=KEEP_DAYS))
             db.execute("DELETE FROM runs WHERE started_at < ?", (cutoff,))
 
+        self._run(write)
+
     def record_prices(self, site: str, intervals: Sequence[Interval], seen_at: dt.datetime) -> None:
         rows = [
             (
@@ -128,7 +208,7 @@ class History:
             for item in intervals
             if item.type in _KIND_RANK
         ]
-        with self._db() as db:
+        def write(db: sqlite3.Connection) -> None:
             db.executemany(
                 "INSERT INTO prices (site, channel, start, duration, kind, per_kwh, predicted,"
                 " spike, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -143,16 +223,19 @@ class History:
             cutoff = _iso(seen_at - dt.timedelta(days=KEEP_DAYS))
             db.execute("DELETE FROM prices WHERE start < ?", (cutoff,))
 
+        self._run(write)
+
     def actual_intervals(self, site: str, since: dt.datetime) -> list[Interval]:
         """Past prices of ``site`` since ``since``, as Amber intervals (for the estimate)."""
         if not self.path.exists():
             return []
-        with self._db() as db:
-            rows = db.execute(
+        rows = self._run(
+            lambda db: db.execute(
                 "SELECT channel, start, duration, kind, per_kwh, spike FROM prices"
                 " WHERE site = ? AND start >= ? AND kind = 'ActualInterval' ORDER BY start",
                 (site, _iso(since)),
             ).fetchall()
+        )
         return parse_intervals([_interval_json(*row) for row in rows], "the local price history")
 
     def runs(
@@ -170,8 +253,7 @@ class History:
         params.append(limit)
         if not self.path.exists():
             return []
-        with self._db() as db:
-            rows = db.execute(query, params).fetchall()
+        rows = self._run(lambda db: db.execute(query, params).fetchall())
         return [
             RunRecord(
                 started_at=dt.datetime.fromisoformat(row[0]),
@@ -193,13 +275,20 @@ class History:
         """(start, duration, kind, perKwh) of ``channel`` since ``since``, in time order."""
         if not self.path.exists():
             return []
-        with self._db() as db:
-            rows = db.execute(
+        rows = self._run(
+            lambda db: db.execute(
                 "SELECT start, duration, kind, per_kwh FROM prices WHERE site = ? AND channel = ?"
                 " AND start >= ? ORDER BY start",
                 (site, channel, _iso(since)),
             ).fetchall()
+        )
         return [(dt.datetime.fromisoformat(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+def _code(exc: sqlite3.DatabaseError) -> int:
+    """SQLite's primary result code of ``exc`` (-1 when unknown)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else -1
 
 
 def _interval_json(

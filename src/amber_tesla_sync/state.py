@@ -36,6 +36,9 @@ class LastPush(BaseModel):
     rates: dict[str, tuple[float, float]]
     pushed_at: dt.datetime
     fingerprint: str
+    # read back as sent; False: the push was accepted but not yet seen in effect, so the next
+    # run reads the Powerwall's tariff before deciding anything
+    verified: bool = True
 
 
 class Curtailment(BaseModel):
@@ -98,7 +101,12 @@ def load_state(path: Path | None = None) -> State:
 
 def move_aside(path: Path) -> Path:
     """Rename a damaged ``path`` to ``<name>.damaged-<time>`` (kept for a look, never reused)."""
-    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while aside.exists():  # never replace an earlier damaged copy
+        number += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
     try:
         path.replace(aside)
     except OSError as exc:

@@ -27,7 +27,10 @@ def sync_lines(
         lines.extend(f"  action: {action}" for action in outcome.actions)
         lines.extend(f"  warning: {warning}" for warning in outcome.warnings)
         if outcome.error is not None:
-            lines.extend(f"  {line}" for line in outcome.error.message.splitlines()[1:])
+            first, *rest = outcome.error.message.splitlines() or [""]
+            if first != outcome.reason:
+                lines.append(f"  error: {first}")
+            lines.extend(f"  {line}" for line in rest)
             if outcome.error.hint:
                 lines.append(f"  what to do: {outcome.error.hint}")
         if dry_run and outcome.plan is not None:
@@ -54,6 +57,7 @@ def sync_summary(
                 "site": outcome.site,
                 "outcome": outcome.outcome,
                 "pushed": outcome.pushed,
+                "verified": outcome.verified,
                 "reason": outcome.reason,
                 "fingerprint": outcome.fingerprint,
                 "warnings": outcome.warnings,

@@ -7,12 +7,19 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import Interval
 from amber_tesla_sync.context import AppContext
-from amber_tesla_sync.errors import AppError, ExitCode, RefusedError, ServiceError, VerifyError
+from amber_tesla_sync.errors import (
+    AppError,
+    ExitCode,
+    RefusedError,
+    ServiceError,
+    TimeZoneError,
+    VerifyError,
+)
 from amber_tesla_sync.history import History, RunRecord
 from amber_tesla_sync.paths import state_dir
 from amber_tesla_sync.render.tariff_view import refusal_message
@@ -31,16 +38,21 @@ from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.tariff import FoldOptions, Refusal, TariffPlan, fold, validate_request_body
 from amber_tesla_sync.tariff.body import build_request_body
 from amber_tesla_sync.tariff.compare import differences, is_ours
+from amber_tesla_sync.tariff.slots import UnalignedZoneError
 from amber_tesla_sync.tesla.api import TeslaApi
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 VERIFY_DELAYS = (0.0, 1.0, 3.0, 7.0, 15.0, 25.0)
 HISTORY_DAYS = 3  # the persistence estimate needs the most recent day with data
 # worst first: the exit code of a multi-site run is that of its worst site
 SEVERITY = (
     ExitCode.INTERNAL,
+    ExitCode.DISK_FULL,
+    ExitCode.LOCAL_FILES,
     ExitCode.CONFIG,
+    ExitCode.TIME_ZONE,
     ExitCode.SECRETS,
     ExitCode.AUTH,
     ExitCode.BAD_DATA,
@@ -61,8 +73,10 @@ class SyncOptions:
 @dataclass
 class SiteOutcome:
     site: str
-    outcome: str  # pushed | unchanged | refused | failed | dry-run
-    pushed: bool
+    # verified (pushed and read back as sent) | unverified (pushed, read-back not matching yet)
+    # | unchanged | refused | failed | dry-run
+    outcome: str
+    pushed: bool  # a tariff was sent and accepted in this run
     reason: str
     fingerprint: str | None = None
     error: AppError | None = None
@@ -74,9 +88,17 @@ class SiteOutcome:
     def exit_code(self) -> ExitCode:
         return self.error.exit_code if self.error is not None else ExitCode.OK
 
+    @property
+    def verified(self) -> bool | None:
+        """Whether the tariff was read back as sent (None: nothing pushed or checked)."""
+        return {"verified": True, "unverified": False}.get(self.outcome)
+
 
 def worst(outcomes: list[SiteOutcome]) -> ExitCode:
     codes = {outcome.exit_code for outcome in outcomes}
+    unranked = codes - set(SEVERITY)  # a code added without a rank is never taken for success
+    if unranked:
+        return min(unranked)
     return next((code for code in SEVERITY if code in codes), ExitCode.OK)
 
 
@@ -103,6 +125,7 @@ class SiteSync:
         self.now = now
         self.options = options
         self.sleep = sleep
+        self.notes: list[str] = []  # warnings met before the outcome exists
         settings = ctx.config.sync
         self.tolerances = Tolerances(
             near_term=dt.timedelta(hours=settings.near_term_hours),
@@ -121,29 +144,51 @@ class SiteSync:
 
     def run(self, target: Target) -> SiteOutcome:
         site_state = self.state.sync.setdefault(target.key, SyncState())
+        self._outcome: SiteOutcome | None = None
         try:
             outcome = self._run(target, site_state)
         except AppError as error:
-            outcome = SiteOutcome(target.key, "failed", False, error.message, error=error)
             log.error("%s: %s", target.key, error.message)
+            if self._outcome is not None and self._outcome.pushed:  # keep what was pushed
+                outcome = self._outcome
+                outcome.error = error
+            else:
+                outcome = SiteOutcome(target.key, "failed", False, error.message, error=error)
         if not self.options.dry_run:
             site_state.last_run_at = self.now
             site_state.last_outcome = outcome.outcome
             site_state.last_reason = outcome.reason
-            self.history.record_run(
-                RunRecord(
-                    started_at=self.now,
-                    site=target.key,
-                    outcome=outcome.outcome,
-                    pushed=outcome.pushed,
-                    reason=outcome.reason,
-                    fingerprint=outcome.fingerprint,
-                    error=outcome.error.message if outcome.error else None,
-                    exit_code=int(outcome.exit_code),
-                    rates=plan_rates(outcome.plan) if outcome.pushed and outcome.plan else None,
-                )
+            self.save_state()  # the push and the state are on disk before the history
+            self._remember(
+                "record this run",
+                lambda: self.history.record_run(
+                    RunRecord(
+                        started_at=self.now,
+                        site=target.key,
+                        outcome=outcome.outcome,
+                        pushed=outcome.pushed,
+                        reason=outcome.reason,
+                        fingerprint=outcome.fingerprint,
+                        error=outcome.error.message if outcome.error else None,
+                        exit_code=int(outcome.exit_code),
+                        rates=plan_rates(outcome.plan)
+                        if outcome.pushed and outcome.plan
+                        else None,
+                    )
+                ),
             )
+        outcome.warnings.extend(self.notes)
         return outcome
+
+    def _remember(self, what: str, action: Callable[[], T]) -> T | None:
+        """Use the history; a history problem never blocks or repeats a push (it becomes a
+        warning: the state, which decides the next push, is saved apart from it)."""
+        try:
+            return action()
+        except AppError as error:
+            log.warning("could not %s in the history: %s", what, error.message)
+            self.notes.append(f"the history was not used ({what}: {error.message})")
+            return None
 
     # -- the steps ---------------------------------------------------------------------------
 
@@ -163,7 +208,9 @@ class SiteSync:
             )
         body = plan.body
         outcome = SiteOutcome(target.key, "unchanged", False, "", fingerprint(body), plan=plan)
+        self._outcome = outcome
         remote = self._remote_check(target, site_state, remote, outcome)
+        confirmed = self._confirm_earlier_push(site_state, remote)
         decision = decide(
             plan,
             site_state.last_push.rates if site_state.last_push else None,
@@ -175,12 +222,17 @@ class SiteSync:
         )
         log.info("%s: %s", target.key, decision.reason)
         outcome.reason = decision.reason
+        if confirmed and not decision.push:
+            outcome.outcome = "verified"
+            outcome.reason = f"the tariff pushed earlier is now read back as sent; {decision.reason}"
         if decision.push:
             if self.options.dry_run:
                 outcome.outcome = "dry-run"
                 outcome.reason = "would push: " + decision.reason
             else:
                 remote = self._push(target, site_state, plan, decision, outcome)
+                if outcome.outcome == "unverified":
+                    return outcome  # the Powerwall did not answer as expected: no more now
         self._curtail(target, site_state, intervals, remote, outcome)
         return outcome
 
@@ -188,7 +240,10 @@ class SiteSync:
         with self.ctx.amber() as client:
             intervals = fetch_prices(client, self.state, target.amber_site_id)
         if not self.options.dry_run:
-            self.history.record_prices(target.amber_site_id, intervals, self.now)
+            self._remember(
+                "record the prices",
+                lambda: self.history.record_prices(target.amber_site_id, intervals, self.now),
+            )
         return intervals
 
     def _zone(self, target: Target) -> tuple[ZoneInfo, SiteInfo | None]:
@@ -212,10 +267,19 @@ class SiteSync:
             allow_sell_above_buy=tariff.allow_sell_above_buy,
             max_gap_slots=tariff.max_gap_slots,
         )
-        older = self.history.actual_intervals(
-            target.amber_site_id, self.now - dt.timedelta(days=HISTORY_DAYS)
+        since = self.now - dt.timedelta(days=HISTORY_DAYS)
+        older = self._remember(
+            "read past prices",
+            lambda: self.history.actual_intervals(target.amber_site_id, since),
         )
-        return fold(intervals, zone, self.now, options, history=older)
+        try:
+            return fold(intervals, zone, self.now, options, history=older or [])
+        except UnalignedZoneError as exc:
+            raise TimeZoneError(
+                f"{exc} (the site's time zone is {zone.key})",
+                "nothing was pushed: Powerwall tariffs have half-hour slots, which a zone with "
+                "this offset cannot use; if the zone is wrong, set site.timezone",
+            ) from exc
 
     def _read(self, target: Target) -> SiteInfo:
         remote = SiteInfo(self.tesla.site_info(target.energy_site_id))
@@ -230,7 +294,8 @@ class SiteSync:
     ) -> SiteInfo | None:
         every = dt.timedelta(minutes=self.ctx.config.sync.check_remote_every_minutes)
         last = site_state.last_remote_check
-        if remote is None and (last is None or self.now - last >= every):
+        unverified = site_state.last_push is not None and not site_state.last_push.verified
+        if remote is None and (last is None or self.now - last >= every or unverified):
             remote = self._read(target)
         if remote is None:
             return None
@@ -250,6 +315,15 @@ class SiteSync:
                     "choose Time-Based Control in the Tesla app, or set sync.ensure_autonomous"
                 )
         return remote
+
+    def _confirm_earlier_push(self, site_state: SyncState, remote: SiteInfo | None) -> bool:
+        """An earlier push that was accepted but not read back: is it in effect now?"""
+        last = site_state.last_push
+        if last is None or last.verified or remote is None or self._foreign(remote, site_state):
+            return False
+        site_state.last_push = last.model_copy(update={"verified": True})
+        log.info("the tariff pushed at %s is now read back as sent", last.pushed_at)
+        return True
 
     def _foreign(self, remote: SiteInfo | None, site_state: SyncState) -> str | None:
         if remote is None or site_state.last_push is None:
@@ -271,7 +345,7 @@ class SiteSync:
         plan: TariffPlan,
         decision: Decision,
         outcome: SiteOutcome,
-    ) -> SiteInfo:
+    ) -> SiteInfo | None:
         allow = self.ctx.config.tariff.allow_sell_above_buy
         problems = validate_request_body(plan.body, allow_sell_above_buy=allow)
         if problems:  # a bug: never send an invalid tariff
@@ -281,11 +355,32 @@ class SiteSync:
             )
         self.tesla.set_time_of_use(target.energy_site_id, plan.body)
         outcome.pushed = True
-        outcome.outcome = "pushed"
-        remote = self._verify(target, plan.body)
+        outcome.outcome = "unverified"
         site_state.last_push = LastPush(
-            rates=plan_rates(plan), pushed_at=self.now, fingerprint=fingerprint(plan.body)
+            rates=plan_rates(plan),
+            pushed_at=self.now,
+            fingerprint=fingerprint(plan.body),
+            verified=False,
         )
+        self.save_state()  # the accepted push is on record before the read-back
+        try:
+            remote = self._verify(target, plan.body)
+        except AppError as error:
+            outcome.error = (
+                error
+                if isinstance(error, VerifyError)
+                else VerifyError(
+                    f"the tariff was pushed and accepted, but reading it back failed "
+                    f"({error.message})",
+                    "the next run reads the Powerwall's tariff again before deciding anything "
+                    "(it is not sent again blindly)",
+                )
+            )
+            outcome.reason = f"pushed, not yet read back as sent: {decision.reason}"
+            log.warning("%s: %s", target.key, outcome.error.message)
+            return None
+        site_state.last_push = site_state.last_push.model_copy(update={"verified": True})
+        outcome.outcome = "verified"
         log.info("%s: pushed tariff %s; read back and verified", target.key, outcome.fingerprint)
         return remote
 
@@ -309,8 +404,9 @@ class SiteSync:
         raise VerifyError(
             f"the tariff read back from the Powerwall does not match the one pushed "
             f"({'; '.join(found[:3])})",
-            "the push was accepted but is not in effect as sent; the next run checks again "
-            "(if this persists, check the site in the Tesla app)",
+            "the push was accepted but is not in effect as sent (yet); the next run reads it "
+            "back again before deciding anything (if this persists, check the site in the Tesla "
+            "app)",
         )
 
     def _curtail(
