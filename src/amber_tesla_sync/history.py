@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -208,6 +208,7 @@ class History:
             for item in intervals
             if item.type in _KIND_RANK
         ]
+
         def write(db: sqlite3.Connection) -> None:
             db.executemany(
                 "INSERT INTO prices (site, channel, start, duration, kind, per_kwh, predicted,"

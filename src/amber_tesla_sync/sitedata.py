@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.client import AmberClient, intervals_to_request
 from amber_tesla_sync.amber.models import Interval
-from amber_tesla_sync.errors import ConfigError, ServiceError
+from amber_tesla_sync.config import check_timezone
+from amber_tesla_sync.errors import ConfigError, ServiceError, TimeZoneError
 from amber_tesla_sync.state import AmberSiteState, EnergySiteState, State
 
 ZONE_HINT = "set it with `amber-tesla-sync config set site.timezone Australia/Sydney`"
@@ -40,7 +41,7 @@ def site_zone(
 ) -> ZoneInfo:
     """The configured zone, else the Powerwall's (cached; read from site_info the first time)."""
     if override:
-        return ZoneInfo(override)
+        return _zone(override, "the configured time zone")
     if energy_site_id is None:
         raise ConfigError(
             "the site's time zone is unknown",
@@ -52,5 +53,19 @@ def site_zone(
         zone = site_info().get("installation_time_zone")
         if not isinstance(zone, str):
             raise ServiceError("the Powerwall did not report its time zone", ZONE_HINT)
+        found = _zone(zone, "the Powerwall's time zone")  # only a usable zone is remembered
         cached.time_zone = zone
-    return ZoneInfo(cached.time_zone)
+        return found
+    return _zone(cached.time_zone, "the Powerwall's time zone (remembered)")
+
+
+def _zone(name: str, what: str) -> ZoneInfo:
+    try:
+        return check_timezone(name)
+    except ValueError as exc:
+        shown = "".join(c if c.isprintable() else "?" for c in name)[:60]
+        raise TimeZoneError(
+            f"{what} {shown!r} is not a time zone known here",
+            "nothing was pushed; " + ZONE_HINT + " (the site's IANA zone), or update the tzdata "
+            "package if the zone is new",
+        ) from exc

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import CURRENT, FEED_IN, GENERAL, Interval
+from amber_tesla_sync.config import check_timezone
 from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError
 from amber_tesla_sync.history import History, RunRecord
@@ -77,9 +78,24 @@ def gather(ctx: AppContext, target: Target, now: dt.datetime) -> SiteStatus:
     _tesla(ctx, target, status)
     if status.zone is None and status.info is not None:
         status.zone = SiteInfo(status.info).time_zone
+    if status.zone is not None and not _usable_zone(status.zone):
+        shown = "".join(c if c.isprintable() else "?" for c in status.zone)[:60]
+        status.warnings.append(
+            f"the site's time zone {shown!r} is unknown here or has no half-hour slots; "
+            "set site.timezone to the site's IANA zone"
+        )
+        status.zone = None
     _plan(status, now)
     _warnings(ctx, status, now)
     return status
+
+
+def _usable_zone(name: str) -> bool:
+    try:
+        slot_spans(check_timezone(name), dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    except (ValueError, OverflowError):  # unknown, or an offset off the half-hour grid
+        return False
+    return True
 
 
 def _amber(ctx: AppContext, target: Target, now: dt.datetime, status: SiteStatus) -> None:

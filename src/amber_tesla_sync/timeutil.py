@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from amber_tesla_sync.config import check_timezone
 from amber_tesla_sync.errors import UsageError
 
+MIN_YEAR, MAX_YEAR = 2000, 2999  # the arithmetic of a day or two either side stays in range
+
 
 def parse_zone(name: str) -> ZoneInfo:
     try:
@@ -25,6 +27,11 @@ def parse_now(text: str, zone: dt.tzinfo) -> dt.datetime:
             f"--now {text!r} is not an ISO 8601 date-time",
             "use e.g. 2025-10-05T09:41:00+11:00 or 2025-10-04T22:41:00Z",
         ) from exc
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise UsageError(
+            f"--now {text!r} is out of range",
+            f"use a time between the years {MIN_YEAR} and {MAX_YEAR}",
+        )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(dt.UTC)
@@ -37,7 +44,12 @@ def parse_since(text: str, now: dt.datetime) -> dt.datetime:
     """``24h`` / ``7d`` / ``90m`` before ``now``, or an ISO 8601 time (UTC if no offset)."""
     value = text.strip().lower()
     if value[:-1].isdigit() and value[-1:] in _UNITS:
-        return now - dt.timedelta(seconds=int(value[:-1]) * _UNITS[value[-1]])
+        try:
+            return now - dt.timedelta(seconds=int(value[:-1]) * _UNITS[value[-1]])
+        except OverflowError:
+            raise UsageError(
+                f"--since {text!r} is too long ago", "use e.g. 24h, 7d or 60d"
+            ) from None
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError as exc:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 import traceback
+from pathlib import Path
+from typing import NoReturn
 
 from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the commands
     accounts,
@@ -17,12 +20,14 @@ from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the comma
 )
 from amber_tesla_sync.cli.app import PROG, app
 from amber_tesla_sync.errors import AppError, ExitCode
+from amber_tesla_sync.fsutil import DISK_FULL, file_error
 from amber_tesla_sync.render.terminal_ui import report
 
 __all__ = ["app", "main"]
 
 
 VERBOSE = ("-v", "-vv", "-vvv", "--verbose")
+ENVIRONMENT = DISK_FULL | {errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def hoist_verbose(arguments: list[str]) -> list[str]:
@@ -44,16 +49,25 @@ def main(argv: list[str] | None = None) -> None:
     except AppError as error:
         report(error)
         sys.exit(int(error.exit_code))
+    except OSError as error:  # a full disk or a file without permission is not a bug
+        if error.errno not in ENVIRONMENT:
+            _bug(error, arguments)
+        report(file_error(Path(error.filename or "a file"), error, "use"))
+        sys.exit(int(ExitCode.DISK_FULL if error.errno in DISK_FULL else ExitCode.LOCAL_FILES))
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         sys.exit(130)
     except Exception as error:  # a bug: say so plainly, details with -v
-        if any(arg in VERBOSE for arg in arguments):
-            traceback.print_exc()
-        report(
-            AppError(
-                f"unexpected internal error: {type(error).__name__}: {error}",
-                "this is a bug; run again with -v for details and report it",
-            )
+        _bug(error, arguments)
+
+
+def _bug(error: Exception, arguments: list[str]) -> NoReturn:
+    if any(arg in VERBOSE for arg in arguments):
+        traceback.print_exc()
+    report(
+        AppError(
+            f"unexpected internal error: {type(error).__name__}: {error}",
+            "this is a bug; run again with -v for details and report it",
         )
-        sys.exit(int(ExitCode.INTERNAL))
+    )
+    sys.exit(int(ExitCode.INTERNAL))

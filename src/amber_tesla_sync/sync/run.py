@@ -171,9 +171,7 @@ class SiteSync:
                         fingerprint=outcome.fingerprint,
                         error=outcome.error.message if outcome.error else None,
                         exit_code=int(outcome.exit_code),
-                        rates=plan_rates(outcome.plan)
-                        if outcome.pushed and outcome.plan
-                        else None,
+                        rates=plan_rates(outcome.plan) if outcome.pushed and outcome.plan else None,
                     )
                 ),
             )
@@ -224,7 +222,9 @@ class SiteSync:
         outcome.reason = decision.reason
         if confirmed and not decision.push:
             outcome.outcome = "verified"
-            outcome.reason = f"the tariff pushed earlier is now read back as sent; {decision.reason}"
+            outcome.reason = (
+                f"the tariff pushed earlier is now read back as sent; {decision.reason}"
+            )
         if decision.push:
             if self.options.dry_run:
                 outcome.outcome = "dry-run"
