@@ -320,8 +320,9 @@ def check_secrets_at_rest(session: Session, c: dict[str, str], extra: set[str]) 
     assert mode_of(secrets_file) == 0o600
     assert mode_of(public_file) == 0o644
     assert mode_of(state) == 0o700
-    for name in ("state.json", "fleet-token.lock", "sync.lock"):
+    for name in ("state.json", "sync.lock"):
         assert mode_of(state / name) == 0o600, name
+    assert mode_of(session.config_dir / "secrets.json.lock") == 0o600
     # the secrets: the sandbox's credentials, every token the store has held, the key, the code
     secrets = {c["amber_token"], c["teslemetry_token"], c["client_secret"]}
     for value in stored.values():

@@ -10,7 +10,6 @@ from amber_tesla_sync.amber.client import AmberClient
 from amber_tesla_sync.config import Config, LoadedConfig, update_config
 from amber_tesla_sync.errors import AuthError, ConfigError
 from amber_tesla_sync.httpbase import NetworkPolicy
-from amber_tesla_sync.paths import state_dir
 from amber_tesla_sync.secretstore import (
     AMBER_TOKEN,
     FLEET_TOKENS,
@@ -84,7 +83,6 @@ class AppContext:
             self.store,
             TokenEndpoint(self.config.tesla.token_url, self.policy),
             client_id,
-            state_dir() / "fleet-token.lock",
         )
 
     def fleet_connection(self, tokens: FleetTokens | StaticToken | None = None) -> TeslaConnection:

@@ -5,25 +5,35 @@ Lookup order for a secret: an environment variable (e.g. ``AMBER_TOKEN``), a sys
 secret always goes to the store, and a secret that must rotate (the Fleet refresh token) needs a
 writable store. Nothing ever falls back to a plaintext file silently: the file store is chosen
 explicitly (``secrets.store = "file"``).
+
+Each store has one lock (a file beside the secrets file, or one per user for the keyring): every
+change to the secrets file is a read-modify-write under it, and a Fleet token refresh holds it
+from reading the old tokens to saving the new ones, whichever state directory the run uses.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+import filelock
 import keyring
 import keyring.errors
+import platformdirs
 from keyring.backends import fail
 
 from amber_tesla_sync.errors import SecretsError
-from amber_tesla_sync.fsutil import atomic_write_text
+from amber_tesla_sync.fsutil import DISK_FULL, atomic_write_text
 
+log = logging.getLogger(__name__)
 SERVICE = "amber-tesla-sync"
 StoreKind = Literal["keyring", "file"]
 
@@ -95,50 +105,99 @@ class KeyringBackend:
             ) from exc
 
 
-class FileBackend:
-    """A JSON file of secrets, mode 0600, replaced atomically on every write."""
+Locked = Callable[[], AbstractContextManager[None]]
 
-    def __init__(self, path: Path) -> None:
+
+def loose_mode(path: Path) -> int | None:
+    """The file's mode when group or others may use it (else None, also for no file)."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    return mode if mode & 0o077 else None
+
+
+class FileBackend:
+    """A JSON file of secrets, mode 0600, replaced atomically on every write (a read-modify-write
+    under the store's lock)."""
+
+    _warned: set[Path] = set()  # noqa: RUF012 - warn once per file and process
+
+    def __init__(self, path: Path, locked: Locked | None = None) -> None:
         self.path = path
-        self.description = f"file {path} (mode 0600)"
+        self.description = f"file {path}"
+        self._locked = locked or contextlib.nullcontext
 
     def _read(self) -> dict[str, str]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            text = self.path.read_bytes().decode("utf-8")
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise SecretsError(
-                f"the secret file {self.path} cannot be read: {type(exc).__name__}",
-                "check its permissions; if it is damaged, remove it and log in again",
+                f"the secret file {self.path} cannot be read: {exc.strerror or exc}",
+                f"check its owner and permissions (`ls -l {self.path}`): it must be readable "
+                "by the user that runs amber-tesla-sync",
+            ) from exc
+        except ValueError as exc:
+            raise SecretsError(
+                f"the secret file {self.path} is damaged (not UTF-8 text)",
+                "remove it (or move it away) and log in again; nothing was changed",
+            ) from exc
+        self._check_mode()
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            problem = "empty" if not text.strip() else "not valid JSON (damaged or cut short)"
+            raise SecretsError(
+                f"the secret file {self.path} is {problem}",
+                "remove it (or move it away) and log in again; nothing was changed",
             ) from exc
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             raise SecretsError(
-                f"the secret file {self.path} is not in the expected format",
-                "remove it and log in again",
+                f"the secret file {self.path} is not in the expected format (a JSON object of "
+                "names and text values)",
+                "remove it (or move it away) and log in again; nothing was changed",
             )
         return data
+
+    def _check_mode(self) -> None:
+        mode = loose_mode(self.path)
+        if mode is not None and self.path not in self._warned:
+            self._warned.add(self.path)
+            log.warning(
+                "the secret file %s can be read by other users (mode %04o); run `chmod 600 %s` "
+                "or `amber-tesla-sync doctor --fix`",
+                self.path,
+                mode,
+                self.path,
+            )
 
     def get(self, name: str) -> str | None:
         return self._read().get(name)
 
     def set(self, name: str, value: str) -> None:
-        data = self._read()
-        data[name] = value
-        self._write(data)
+        with self._locked():
+            data = self._read()
+            data[name] = value
+            self._write(data)
 
     def delete(self, name: str) -> None:
-        data = self._read()
-        if data.pop(name, None) is not None:
-            self._write(data)
+        with self._locked():
+            data = self._read()
+            if data.pop(name, None) is not None:
+                self._write(data)
 
     def _write(self, data: dict[str, str]) -> None:
         try:
             atomic_write_text(self.path, json.dumps(data, indent=1, sort_keys=True), mode=0o600)
         except OSError as exc:
+            full = " (the disk is full)" if exc.errno in DISK_FULL else ""
             raise SecretsError(
-                f"cannot write the secret file {self.path}: {exc.strerror}",
-                "check that the config directory is writable",
+                f"cannot write the secret file {self.path}: {exc.strerror}{full}; it was not "
+                "changed",
+                f"make {self.path.parent} writable by the user that runs amber-tesla-sync"
+                + (" and free some space" if full else ""),
             ) from exc
 
 
@@ -156,14 +215,40 @@ class SecretStore:
         self.kind = kind
         self.file_path = file_path
         self._backend: Backend | None = None
+        self.lock_path = (
+            file_path.with_name(file_path.name + ".lock")
+            if kind == "file"
+            else platformdirs.user_cache_path(SERVICE) / "keyring.lock"
+        )
+        # one lock object per path in this process, so that two stores on one file never wait
+        # for each other
+        self._lock = filelock.FileLock(self.lock_path, mode=0o600, is_singleton=True)
 
     @property
     def backend(self) -> Backend:
         if self._backend is None:
             self._backend = (
-                KeyringBackend() if self.kind == "keyring" else FileBackend(self.file_path)
+                KeyringBackend()
+                if self.kind == "keyring"
+                else FileBackend(self.file_path, self.locked)
             )
         return self._backend
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's lock (re-entrant within a process; waits for other processes)."""
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._lock.acquire()
+        except OSError as exc:
+            raise SecretsError(
+                f"cannot lock the secret store ({self.lock_path}): {exc.strerror or exc}",
+                f"make {self.lock_path.parent} writable by the user that runs amber-tesla-sync",
+            ) from exc
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def find(self, name: str) -> Found | None:
         variable = ENVIRONMENT.get(name)

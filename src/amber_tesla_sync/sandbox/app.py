@@ -281,6 +281,8 @@ class SandboxApp:
                     self.oauth_settings.declined_scopes = {str(s) for s in value}
                 elif name == "deny_consent":
                     self.oauth_settings.deny_consent = bool(value)
+                elif name == "strict_refresh":
+                    self.oauth_settings.strict_refresh = bool(value)
                 elif name == "teslemetry_subscription_active":
                     self.teslemetry_settings.subscription_active = bool(value)
                 elif name == "teslemetry_scopes":
@@ -305,6 +307,7 @@ class SandboxApp:
                 "require_pkce": self.oauth_settings.require_pkce,
                 "declined_scopes": sorted(self.oauth_settings.declined_scopes),
                 "deny_consent": self.oauth_settings.deny_consent,
+                "strict_refresh": self.oauth_settings.strict_refresh,
                 "teslemetry_subscription_active": self.teslemetry_settings.subscription_active,
                 "teslemetry_scopes": list(self.teslemetry_settings.scopes),
                 "tariff_apply_delay": self.energy_site.tariff_apply_delay,

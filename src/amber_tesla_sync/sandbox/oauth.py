@@ -6,7 +6,8 @@ consistent chain.
 Refresh-token rotation follows Tesla's rules: every refresh returns a new access token and a new
 refresh token; a refresh token is single-use, except that the most recently *used* one stays
 valid for 24 hours (using it again returns another fresh pair, which replaces the one issued
-before); any other token of the chain gives ``login_required``. Refresh tokens also lapse three
+before); any other token of the chain gives ``login_required``. The ``strict_refresh`` switch
+drops that grace: only the current token of a chain is accepted. Refresh tokens also lapse three
 months after they were issued.
 """
 
@@ -52,6 +53,9 @@ class OAuthSettings:
     """Scopes the simulated user unticks on the consent page (unless ``prompt_missing_scopes``)."""
     deny_consent: bool = False
     """When true the simulated user refuses consent (redirect with ``error=access_denied``)."""
+    strict_refresh: bool = False
+    """Strict single-use refresh tokens: no 24-hour grace for the last used one (any token but
+    the current one gives ``login_required``)."""
 
 
 @dataclass
@@ -284,7 +288,7 @@ class OAuthServer:
         if token == chain.current:
             chain.last_used = token
             chain.last_used_at = now
-        elif not (
+        elif self.settings.strict_refresh or not (
             token == chain.last_used
             and chain.last_used_at is not None
             and now < chain.last_used_at + REFRESH_GRACE
@@ -410,7 +414,8 @@ class OAuthServer:
                     continue
                 candidates = [chain.current]
                 if (
-                    chain.last_used is not None
+                    not self.settings.strict_refresh
+                    and chain.last_used is not None
                     and chain.last_used_at is not None
                     and now < chain.last_used_at + REFRESH_GRACE
                 ):
@@ -429,6 +434,7 @@ class OAuthServer:
                 "require_pkce": self.settings.require_pkce,
                 "declined_scopes": sorted(self.settings.declined_scopes),
                 "deny_consent": self.settings.deny_consent,
+                "strict_refresh": self.settings.strict_refresh,
                 "access_tokens_issued": len(self._access),
                 "access_tokens_live": len(live),
                 "refresh_chains": len(self._chains),

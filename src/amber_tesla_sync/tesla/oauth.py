@@ -193,7 +193,7 @@ def _decode(response: httpx.Response, what: str) -> dict[str, Any]:
             "check tesla.client_id and the client secret from developer.tesla.com, then "
             "`amber-tesla-sync login fleet` again",
         )
-    if error == "login_required" or status == 401:
+    if error in ("login_required", "invalid_grant") or status == 401:
         raise LoginRequired(
             f"{what} failed: the Fleet login has expired or was replaced ({detail})", LOGIN_HINT
         )

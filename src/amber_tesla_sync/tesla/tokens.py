@@ -1,21 +1,18 @@
 """Access tokens for the Tesla client: static (Teslemetry, partner) or rotating (Fleet).
 
-Fleet refresh tokens are single-use, so refreshing is serialised across processes with an
-exclusive file lock held across "read → refresh → save", and the new tokens are saved (atomically,
-in the secret store) before the new access token is used. Overlapping runs (cron!) therefore never
-burn the chain: a run that waited for the lock finds the tokens already refreshed and uses them.
+Fleet refresh tokens are single-use, so refreshing is serialised across processes with the secret
+store's lock (one per store, whatever the state directory) held across "read → refresh → save",
+and the new tokens are saved (atomically, in the secret store) before the new access token is
+used. Overlapping runs (cron, several sites or users sharing a store) therefore never burn the
+chain: a run that waited for the lock finds the tokens already refreshed and uses them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import fcntl
 import logging
-import os
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Protocol
 
 from amber_tesla_sync.errors import AuthError, SecretsError
@@ -52,14 +49,12 @@ class FleetTokens:
         store: SecretStore,
         endpoint: TokenEndpoint,
         client_id: str,
-        lock_path: Path,
         clock: Callable[[], float] = time.time,
         margin: float = 60.0,
     ) -> None:
         self.store = store
         self.endpoint = endpoint
         self.client_id = client_id
-        self.lock_path = lock_path
         self.clock = clock
         self.margin = margin
         self.refreshes = 0
@@ -83,7 +78,7 @@ class FleetTokens:
         return self._refresh(lambda current: current.access_token == rejected)
 
     def _refresh(self, still_needed: Callable[[TokenSet], bool]) -> str:
-        with self._locked():
+        with self.store.locked():
             current = self.load()  # another run may have refreshed while we waited
             if not still_needed(current):
                 return current.access_token
@@ -115,14 +110,3 @@ class FleetTokens:
                 (fresh.expires_at - time.time()) / 60,
             )
             return fresh.access_token
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
