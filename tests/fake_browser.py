@@ -65,7 +65,9 @@ def main(url: str) -> int:
         elif mode == "tamper-code":
             code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))["code"]
             location = replace_query(location, code=code[:-4] + "0000")
-        record["callback_status"], _, record["callback_page"] = get(location)
+        record["callback_status"], _, page = get(location)
+        if record["callback_status"] != 200:  # what the browser shows on a failed login
+            record["callback_page"] = page
     log = os.environ.get("FAKE_BROWSER_LOG")
     if log:
         with open(log, "a", encoding="utf-8") as handle:  # noqa: PTH123 - keep it stdlib-simple

@@ -192,7 +192,7 @@ def test_a_damaged_secret_file_says_what_to_do(e2e: E2E) -> None:
     e2e.configure({"amber.site_id": e2e.sandbox.amber_site_id})
     e2e.site.secrets_file.write_text("{not json")
     result = e2e.run("tariff", "--json", "--timezone", "Australia/Sydney")
-    assert_failed(result, 7, "cannot be read", "log in again")
+    assert_failed(result, 7, "not valid JSON", "log in again")
 
 
 # -- a whole session: modes, and no secret anywhere but the store ------------------------------
