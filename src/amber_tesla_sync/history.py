@@ -23,6 +23,7 @@ from amber_tesla_sync.amber.models import Interval, parse_intervals
 from amber_tesla_sync.errors import AppError, LocalFileError
 from amber_tesla_sync.fsutil import file_error
 from amber_tesla_sync.paths import state_dir
+from amber_tesla_sync.redact import clean
 from amber_tesla_sync.state import move_aside
 
 log = logging.getLogger(__name__)
@@ -179,9 +180,9 @@ class History:
                     run.site,
                     run.outcome,
                     int(run.pushed),
-                    run.reason,
+                    clean(run.reason),
                     run.fingerprint,
-                    run.error,
+                    clean(run.error) if run.error is not None else None,
                     run.exit_code,
                     json.dumps(run.rates) if run.rates is not None else None,
                 ),

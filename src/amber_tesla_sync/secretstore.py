@@ -30,6 +30,7 @@ import keyring.errors
 import platformdirs
 from keyring.backends import fail
 
+from amber_tesla_sync import redact
 from amber_tesla_sync.errors import SecretsError
 from amber_tesla_sync.fsutil import DISK_FULL, atomic_write_text
 
@@ -253,17 +254,19 @@ class SecretStore:
     def find(self, name: str) -> Found | None:
         variable = ENVIRONMENT.get(name)
         if variable and os.environ.get(variable):
+            redact.remember(os.environ[variable])
             return Found(os.environ[variable].strip(), f"environment variable {variable}", False)
         credentials = os.environ.get("CREDENTIALS_DIRECTORY")
         if credentials:
             path = Path(credentials) / name
             with contextlib.suppress(OSError):
-                return Found(
-                    path.read_text(encoding="utf-8").strip(), f"systemd credential {name}", False
-                )
+                credential = path.read_text(encoding="utf-8").strip()
+                redact.remember(credential)
+                return Found(credential, f"systemd credential {name}", False)
         value = self.backend.get(name)
         if value is None:
             return None
+        redact.remember(value)
         return Found(value, self.backend.description, True)
 
     def get(self, name: str) -> str | None:
@@ -271,6 +274,7 @@ class SecretStore:
         return found.value if found else None
 
     def set(self, name: str, value: str) -> None:
+        redact.remember(value)
         self.backend.set(name, value)
 
     def delete(self, name: str) -> None:

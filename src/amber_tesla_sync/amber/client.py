@@ -10,6 +10,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from amber_tesla_sync import redact
 from amber_tesla_sync.amber.models import Interval, Site, parse_intervals, parse_sites
 from amber_tesla_sync.errors import AuthError, DataError, ServiceError
 from amber_tesla_sync.httpbase import (
@@ -156,5 +157,5 @@ def _message(response: httpx.Response) -> str:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return "no details"
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])[:200]
+        return redact.server_text(str(body["message"]), 200) or "no details"
     return "no details"

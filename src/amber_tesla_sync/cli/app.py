@@ -13,6 +13,7 @@ import typer
 from amber_tesla_sync import __version__
 from amber_tesla_sync.config import CONFIG_ENV, LoadedConfig, load_config, resolve_config_path
 from amber_tesla_sync.context import AppContext
+from amber_tesla_sync.redact import clean
 
 PROG = "amber-tesla-sync"
 
@@ -47,6 +48,13 @@ class State:
         return self._app
 
 
+def _clean_record(record: logging.LogRecord) -> bool:
+    """Every log line: known secrets redacted, control characters removed."""
+    record.msg = clean(record.getMessage())
+    record.args = None
+    return True
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"{PROG} {__version__}")
@@ -79,6 +87,8 @@ def _global(
         stream=sys.stderr,
         force=True,
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_clean_record)
     ctx.obj = State(config_path=resolve_config_path(config), verbose=verbose)
 
 

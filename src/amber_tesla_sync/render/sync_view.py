@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from amber_tesla_sync.redact import clean
 from amber_tesla_sync.render.tariff_view import plan_summary
 from amber_tesla_sync.sync.decide import plan_rates
 from amber_tesla_sync.sync.run import SiteOutcome
@@ -43,7 +44,7 @@ def sync_lines(
                 )
             )
     lines.append(_requests(requests))
-    return lines
+    return [clean(line) for line in lines]
 
 
 def sync_summary(
@@ -58,11 +59,11 @@ def sync_summary(
                 "outcome": outcome.outcome,
                 "pushed": outcome.pushed,
                 "verified": outcome.verified,
-                "reason": outcome.reason,
+                "reason": clean(outcome.reason),
                 "fingerprint": outcome.fingerprint,
-                "warnings": outcome.warnings,
+                "warnings": [clean(warning) for warning in outcome.warnings],
                 "actions": outcome.actions,
-                "error": outcome.error.message if outcome.error else None,
+                "error": clean(outcome.error.message) if outcome.error else None,
                 "exit_code": int(outcome.exit_code),
                 "rates": (
                     {

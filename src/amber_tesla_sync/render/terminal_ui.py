@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from rich.console import Console
 
 from amber_tesla_sync.errors import AppError, UsageError
+from amber_tesla_sync.redact import clean
 
 PROG = "amber-tesla-sync"
 
@@ -17,9 +18,9 @@ PROG = "amber-tesla-sync"
 def report(error: AppError) -> None:
     """An error for the user: what happened, then what to do next. No traceback."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    err.print(f"{PROG}: error: {error.message}", markup=False)
+    err.print(f"{PROG}: error: {clean(error.message)}", markup=False)
     if error.hint:
-        err.print(f"  what to do: {error.hint}", markup=False)
+        err.print(f"  what to do: {clean(error.hint)}", markup=False)
 
 
 class TerminalUi:

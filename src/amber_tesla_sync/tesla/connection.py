@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from amber_tesla_sync import redact
 from amber_tesla_sync.errors import AuthError, ServiceError
 from amber_tesla_sync.httpbase import (
     NetworkPolicy,
@@ -233,7 +234,7 @@ def _error_text(response: httpx.Response, payload: Any = None) -> str:
     if isinstance(payload, dict):
         parts = [str(payload[key]) for key in ("error", "error_description") if payload.get(key)]
         if parts:
-            return ": ".join(parts)[:300]
+            return redact.server_text(": ".join(parts)) or f"HTTP {response.status_code}"
     return f"HTTP {response.status_code}"
 
 

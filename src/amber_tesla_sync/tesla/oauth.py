@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from amber_tesla_sync import redact
 from amber_tesla_sync.errors import AuthError, ServiceError
 from amber_tesla_sync.httpbase import (
     NetworkPolicy,
@@ -28,6 +29,7 @@ from amber_tesla_sync.httpbase import (
 log = logging.getLogger(__name__)
 SCOPES = ("openid", "offline_access", "energy_device_data", "energy_cmds")
 LOGIN_HINT = "run `amber-tesla-sync login fleet`"
+_SECRET_FIELDS = ("client_secret", "refresh_token", "code", "code_verifier")
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,8 @@ class TokenEndpoint:
         return _field(body, "access_token")
 
     def _post(self, form: dict[str, str], what: str) -> dict[str, Any]:
+        redact.remember(*(form.get(key) for key in _SECRET_FIELDS))
+
         def attempt() -> dict[str, Any]:
             self.requests += 1
             try:
@@ -184,8 +188,8 @@ def _decode(response: httpx.Response, what: str) -> dict[str, Any]:
         raise Transient("Tesla sent a malformed response")
     if status == 200:
         return body
-    error = str(body.get("error", "")) or f"HTTP {status}"
-    description = str(body.get("error_description", ""))[:200]
+    error = redact.server_text(str(body.get("error", "")), 80) or f"HTTP {status}"
+    description = redact.server_text(str(body.get("error_description", "")), 200)
     detail = f"{error}: {description}" if description else error
     if error in ("invalid_client", "unauthorized_client"):  # 401 too: not an expired login
         raise AuthError(
@@ -204,6 +208,7 @@ def _field(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value:
         raise Transient(f"Tesla's token response has no {name}")
+    redact.remember(value)
     return value
 
 

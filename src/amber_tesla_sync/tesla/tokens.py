@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from amber_tesla_sync import redact
 from amber_tesla_sync.errors import AuthError, SecretsError
 from amber_tesla_sync.secretstore import FLEET_TOKENS, SecretStore
 from amber_tesla_sync.tesla.oauth import LOGIN_HINT, LoginRequired, TokenEndpoint, TokenSet
@@ -32,6 +33,7 @@ class TokenSource(Protocol):
 
 class StaticToken:
     def __init__(self, value: str) -> None:
+        redact.remember(value)
         self._value = value
 
     def token(self) -> str:
