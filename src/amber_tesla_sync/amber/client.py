@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
 
@@ -73,7 +74,7 @@ class AmberClient:
             f"sites/{site_id}/prices/current",
             params,
             "fetching Amber prices",
-            lambda body: parse_intervals(body, "Amber's price response"),
+            lambda body: _within_range(parse_intervals(body, "Amber's price response")),
         )
 
     def _get(self, path: str, params: dict[str, Any], what: str, parse: Callable[[Any], T]) -> T:
@@ -141,6 +142,27 @@ class AmberClient:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise Transient("Amber sent a malformed response (not JSON)") from None
+
+
+PRICE_LIMIT = 100_000.0  # c/kWh: far beyond any market cap; beyond it the numbers are garbage
+
+
+def _within_range(intervals: list[Interval]) -> list[Interval]:
+    """No price that arithmetic cannot take (infinite, not a number, or absurdly large)."""
+    bad = []
+    for item in intervals:
+        advanced = item.advanced_price
+        prices = [item.per_kwh, item.spot_per_kwh]
+        prices += [advanced.low, advanced.predicted, advanced.high] if advanced else []
+        if any(p is not None and not (math.isfinite(p) and abs(p) <= PRICE_LIMIT) for p in prices):
+            bad.append(f"{item.channel_type} ending {item.end_time.isoformat()}")
+    if bad:
+        raise DataError(
+            f"Amber's price response has prices out of range (beyond ±{PRICE_LIMIT:,.0f} c/kWh) "
+            f"in {len(bad)} intervals, e.g. {', '.join(bad[:3])}",
+            "nothing was pushed; the next run will try again",
+        )
+    return intervals
 
 
 class _Malformed(Transient):
