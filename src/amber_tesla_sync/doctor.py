@@ -13,6 +13,8 @@ import httpx
 from amber_tesla_sync.config import load_config
 from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError
+from amber_tesla_sync.localfiles import secrets_file, state_files
+from amber_tesla_sync.paths import state_dir
 from amber_tesla_sync.schedule import schedule_status
 from amber_tesla_sync.sync.targets import Target, targets
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
@@ -34,7 +36,9 @@ def _failed(name: str, error: AppError) -> Check:
 
 
 def run_checks(
-    config_path: Path, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    config_path: Path,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    fix: bool = False,
 ) -> list[Check]:
     try:
         ctx = AppContext(load_config(config_path))
@@ -43,6 +47,7 @@ def run_checks(
     where = str(ctx.loaded.path) if ctx.loaded.exists else f"{ctx.loaded.path} (absent: defaults)"
     checks = [Check("configuration", True, f"{where} is valid")]
     checks.append(_secret_store(ctx))
+    checks.extend(_local_files(ctx, fix))
     try:
         chosen = targets(ctx.config)
     except AppError as error:
@@ -55,7 +60,17 @@ def run_checks(
     return checks
 
 
+def _local_files(ctx: AppContext, fix: bool) -> list[Check]:
+    """The tool's own files: damage and loose modes (modes tightened only with ``fix``)."""
+    found = state_files(state_dir(), fix)
+    if ctx.store.kind == "file":
+        found = secrets_file(ctx.store.file_path, fix) + found
+    return [Check(c.name, c.ok, c.detail, c.fix) for c in found]
+
+
 def _secret_store(ctx: AppContext) -> Check:
+    if ctx.store.kind == "file":  # checked without writing (a write would change its mode)
+        return Check("secret store", True, f"{ctx.store.backend.description} is chosen")
     try:
         backend = ctx.store.backend
         backend.set(PROBE, "ok")
