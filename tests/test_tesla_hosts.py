@@ -29,7 +29,7 @@ def e2e(site: SandboxSite) -> Iterator[E2E]:
         ("https://fleet-api.prd.na.vn.cloud.tesla.com", True),
         ("https://fleet-api.prd.eu.vn.cloud.tesla.com/", True),
         ("https://FLEET-API.prd.cn.vn.cloud.tesla.cn", True),
-        ("https://api.teslemetry.com", True),
+        ("https://api.teslemetry.com", False),  # Teslemetry's, not Tesla's
         ("http://fleet-api.prd.na.vn.cloud.tesla.com", False),  # plain http
         ("https://fleet-api.prd.na.vn.cloud.tesla.com:8443", False),
         ("https://fleet-api.prd.na.vn.cloud.tesla.com.evil.example", False),
@@ -41,6 +41,12 @@ def e2e(site: SandboxSite) -> Iterator[E2E]:
 )
 def test_documented_hosts(url: str, documented: bool) -> None:
     assert is_documented(url) is documented
+
+
+def test_a_token_never_crosses_between_tesla_and_teslemetry() -> None:
+    assert is_documented("https://api.teslemetry.com", "teslemetry")
+    assert not is_documented("https://fleet-api.prd.na.vn.cloud.tesla.com", "teslemetry")
+    assert not is_trusted("https://api.teslemetry.com", (), "fleet")
 
 
 def test_a_configured_origin_is_trusted_and_nothing_else() -> None:

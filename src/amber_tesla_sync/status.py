@@ -145,6 +145,11 @@ def _warnings(ctx: AppContext, status: SiteStatus, now: dt.datetime) -> None:
     run = status.last_run
     if run is not None and run.outcome in ("failed", "refused"):
         status.warnings.append(f"the last sync {run.outcome}: {run.error or run.reason}")
+    if run is not None and run.outcome == "unverified":
+        status.warnings.append(
+            f"the last push was accepted but not yet read back as sent ({run.error or run.reason});"
+            " the next sync reads it back before anything else"
+        )
     if status.sync_state is not None and status.sync_state.curtailment.active:
         curtailment = status.sync_state.curtailment
         status.warnings.append(

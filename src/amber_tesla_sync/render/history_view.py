@@ -68,7 +68,9 @@ def render_history(
         console.print(table if runs else Text(f"{target.key}: no sync runs since then"))
         pushes = sum(run.pushed for run in runs)
         bad = sum(run.outcome in ("failed", "refused") for run in runs)
-        console.print(f"{len(runs)} runs, {pushes} pushes, {bad} failed or refused")
+        unverified = sum(run.outcome == "unverified" for run in runs)
+        pending = f" ({unverified} not yet read back as sent)" if unverified else ""
+        console.print(f"{len(runs)} runs, {pushes} pushes{pending}, {bad} failed or refused")
         points = store.prices(target.amber_site_id, since)
         buckets = _bucketed(points, CHART_WIDTH)
         if buckets:

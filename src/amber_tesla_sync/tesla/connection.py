@@ -97,7 +97,9 @@ class TeslaConnection:
                         f"({wrong.message})",
                         "run `amber-tesla-sync login fleet` to resolve the region again",
                     ) from None
-                url = check_region_url(wrong.url, self.configured, f"{self.name}'s 421 answer")
+                url = check_region_url(
+                    wrong.url, self.configured, f"{self.name}'s 421 answer", self.backend
+                )
                 log.warning("switching the Fleet API host to %s (Tesla answered 421)", url)
                 self.base_url = url
                 if self.on_base_url_change is not None:

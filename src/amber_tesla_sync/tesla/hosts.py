@@ -34,27 +34,32 @@ def _origin(url: str) -> tuple[str, str, int | None] | None:
     return parts.scheme.lower(), parts.hostname.lower(), port
 
 
-def is_documented(url: str) -> bool:
-    """An https URL on one of Tesla's or Teslemetry's documented API hosts (default port)."""
+def is_documented(url: str, backend: str = "fleet") -> bool:
+    """An https URL on one of the backend's documented API hosts (default port): Tesla's Fleet
+    hosts for ``fleet``, Teslemetry's for ``teslemetry`` (a token never crosses over)."""
     origin = _origin(url)
     if origin is None:
         return False
     scheme, host, port = origin
-    return scheme == "https" and port in (None, 443) and host in FLEET_HOSTS | TESLEMETRY_HOSTS
+    hosts = TESLEMETRY_HOSTS if backend == "teslemetry" else FLEET_HOSTS
+    return scheme == "https" and port in (None, 443) and host in hosts
 
 
-def is_trusted(url: str, configured: Iterable[str]) -> bool:
-    """May a Tesla credential be sent to ``url``? Yes for a documented host, or for the same
-    origin (scheme, host and port) as a base URL the user configured."""
-    if is_documented(url):
+def is_trusted(url: str, configured: Iterable[str], backend: str = "fleet") -> bool:
+    """May the backend's credential be sent to ``url``? Yes for its documented hosts, or for the
+    same origin (scheme, host and port) as a base URL the user configured."""
+    if is_documented(url, backend):
         return True
     origin = _origin(url)
     return origin is not None and any(origin == _origin(base) for base in configured)
 
 
-def check_region_url(url: str, configured: Iterable[str], source: str) -> str:
-    """``url`` (without a trailing slash) if a Tesla credential may go there, else a clear error."""
-    if not is_trusted(url, configured):
+def check_region_url(
+    url: str, configured: Iterable[str], source: str, backend: str = "fleet"
+) -> str:
+    """``url`` (without a trailing slash) if the backend's credential may go there, else a clear
+    error."""
+    if not is_trusted(url, configured, backend):
         raise ServiceError(
             f"{source} names {_shown(url)} as the account's Fleet API host, which is not one of "
             "Tesla's documented hosts; refused (nothing was sent there and the configuration "
