@@ -51,7 +51,9 @@ def test_an_accepted_push_whose_read_back_timed_out_is_unverified(synced: Synced
     latest = history[0]["runs"][0]
     assert (latest["outcome"], latest["pushed"]) == ("unverified", True)
     status = synced.run("status", "--json", "--now", synced.now.isoformat())
-    assert json.loads(status.stdout)[0]["last_sync"]["outcome"] == "unverified"
+    shown = json.loads(status.stdout)[0]
+    assert shown["last_sync"]["outcome"] == "unverified"
+    assert any("not yet read back as sent" in warning for warning in shown["warnings"])
 
     # the next run reads the tariff back (it is in effect) instead of pushing it again
     synced.advance(1)
