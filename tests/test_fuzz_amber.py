@@ -61,7 +61,6 @@ ODD_VALUES = (
     "feedIn",
 )
 SETTINGS = settings(
-    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -163,7 +162,7 @@ def test_hostile_answers_fold_or_refuse_with_a_message(case: Case) -> None:
             assert min(ordinary) - 1e-6 <= value.price <= max(ordinary_high) + 1e-6
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=50)
 @given(cases(), st.sampled_from(("general", "feedIn")))
 def test_a_known_channel_that_vanishes_is_refused(case: Case, channel: str) -> None:
     payload = [item for item in case.payload if item["channelType"] != channel]
