@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS prices (
 class RunRecord:
     started_at: dt.datetime
     site: str
-    outcome: str  # pushed | unchanged | refused | failed | dry-run
+    outcome: str  # verified | unverified | unchanged | refused | failed | dry-run
     pushed: bool
     reason: str
     fingerprint: str | None

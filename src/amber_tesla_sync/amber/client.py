@@ -3,9 +3,10 @@ Amber's URLs and wire format; the token never appears in logs or errors."""
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import json
 import logging
-import math
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
 
@@ -49,6 +50,7 @@ class AmberClient:
             base_url.rstrip("/") + "/", self.policy.timeout, {"Authorization": f"Bearer {token}"}
         )
         self.requests = 0
+        self.server_time: dt.datetime | None = None  # the last answer's ``Date`` header
 
     def __enter__(self) -> Self:
         return self
@@ -74,13 +76,13 @@ class AmberClient:
             f"sites/{site_id}/prices/current",
             params,
             "fetching Amber prices",
-            lambda body: _within_range(parse_intervals(body, "Amber's price response")),
+            lambda body: parse_intervals(body, "Amber's price response"),
         )
 
     def _get(self, path: str, params: dict[str, Any], what: str, parse: Callable[[Any], T]) -> T:
-        """GET ``path`` and ``parse`` the body. A body that does not parse is retried like a
-        truncated one; if every attempt got malformed data, that is bad data (exit 4) and the
-        error names every problem found."""
+        """GET ``path`` and ``parse`` the body. A body that is not JSON, or whose content is
+        malformed or implausible, counts as a garbled answer and is asked for again; if every
+        attempt is malformed the run ends with the whole :class:`DataError` (exit 4)."""
 
         def attempt() -> T:
             self.requests += 1
@@ -92,16 +94,16 @@ class AmberClient:
             try:
                 return parse(body)
             except DataError as error:
-                raise _Malformed(error) from None
+                raise MalformedAnswer(error) from None
 
         try:
             return call_with_retries(attempt, self.policy, what)
-        except _Malformed as malformed:
+        except MalformedAnswer as error:
+            # JSON whose content cannot be trusted, every time: bad data (exit 4), in full
             raise DataError(
-                f"{what} failed: Amber sent malformed data "
-                f"(tried {self.policy.attempts} times): {malformed.error.message}",
-                "nothing was changed and the Powerwall keeps its tariff; the next run will try "
-                "again (if this persists, Amber's API may have changed: please report it)",
+                error.error.message,
+                "nothing was pushed and the Powerwall keeps its tariff; the next run asks Amber "
+                "again (if this persists, Amber's API is sending bad data)",
             ) from None
         except Transient as error:
             raise ServiceError(
@@ -138,39 +140,28 @@ class AmberClient:
                 f"Amber refused the request: {status} ({_message(response)})",
                 "this looks like a bug in amber-tesla-sync; please report it",
             )
+        self.server_time = _server_time(response) or self.server_time
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise Transient("Amber sent a malformed response (not JSON)") from None
 
 
-PRICE_LIMIT = 100_000.0  # c/kWh: far beyond any market cap; beyond it the numbers are garbage
-
-
-def _within_range(intervals: list[Interval]) -> list[Interval]:
-    """No price that arithmetic cannot take (infinite, not a number, or absurdly large)."""
-    bad = []
-    for item in intervals:
-        advanced = item.advanced_price
-        prices = [item.per_kwh, item.spot_per_kwh]
-        prices += [advanced.low, advanced.predicted, advanced.high] if advanced else []
-        if any(p is not None and not (math.isfinite(p) and abs(p) <= PRICE_LIMIT) for p in prices):
-            bad.append(f"{item.channel_type} ending {item.end_time.isoformat()}")
-    if bad:
-        raise DataError(
-            f"Amber's price response has prices out of range (beyond ±{PRICE_LIMIT:,.0f} c/kWh) "
-            f"in {len(bad)} intervals, e.g. {', '.join(bad[:3])}",
-            "nothing was pushed; the next run will try again",
-        )
-    return intervals
-
-
-class _Malformed(Transient):
-    """A body that does not parse (retried; bad data if it stays so)."""
+class MalformedAnswer(Transient):
+    """A JSON body whose content does not parse or cannot be trusted (asked for again)."""
 
     def __init__(self, error: DataError) -> None:
-        super().__init__(f"Amber sent a malformed response ({error.message.splitlines()[0]})")
+        super().__init__(f"Amber sent a malformed response ({error.first_line})")
         self.error = error
+
+
+def _server_time(response: httpx.Response) -> dt.datetime | None:
+    """The ``Date`` header as an aware UTC time (None when absent or unreadable)."""
+    try:
+        when = email.utils.parsedate_to_datetime(response.headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
 def _message(response: httpx.Response) -> str:

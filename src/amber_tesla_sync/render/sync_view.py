@@ -64,6 +64,7 @@ def sync_summary(
                 "warnings": [clean(warning) for warning in outcome.warnings],
                 "actions": outcome.actions,
                 "error": clean(outcome.error.message) if outcome.error else None,
+                "refusal": [clean(reason) for reason in outcome.refusal] or None,
                 "exit_code": int(outcome.exit_code),
                 "rates": (
                     {
