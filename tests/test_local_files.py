@@ -14,8 +14,11 @@ from typing import Any, BinaryIO
 import httpx
 import pytest
 
-from amber_tesla_sync.errors import DiskFullError, ExitCode
+from amber_tesla_sync.config import load_config
+from amber_tesla_sync.context import AppContext
+from amber_tesla_sync.errors import DiskFullError, ExitCode, SecretsError
 from amber_tesla_sync.history import History
+from amber_tesla_sync.secretstore import TESLEMETRY_TOKEN
 from synckit import Synced
 
 
@@ -197,3 +200,25 @@ def test_prices_near_the_float_limit_are_refused_not_a_crash(synced: Synced) -> 
     assert result.code not in (0, ExitCode.INTERNAL), result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert synced.sandbox.tariff_posts() == []
+
+
+def test_a_full_disk_leaves_the_secrets_file_and_the_config_as_they_were(
+    synced: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = synced.site.secrets_file.read_bytes()
+    config = synced.site.config.read_bytes()
+    _failing_writes(monkeypatch, errno.ENOSPC)
+    login = synced.run(
+        "login", "teslemetry", "--token-stdin", stdin=synced.sandbox.credentials.teslemetry_token
+    )
+    # the first write that fails ends the login: the state (the Powerwall's zone) or the token
+    assert login.code in (ExitCode.SECRETS, ExitCode.DISK_FULL), login.stderr
+    assert "no space left" in login.stderr.lower() and "what to do:" in login.stderr
+    synced.site.state.joinpath("state.json").unlink()
+    with pytest.raises(SecretsError, match="disk is full"):
+        AppContext(load_config(synced.site.config)).store.set(TESLEMETRY_TOKEN, "x" * 20)
+    changed = synced.run("config", "set", "tariff.max_gap_slots", "6")
+    assert changed.code == ExitCode.CONFIG, changed.stderr
+    assert str(synced.site.config) in changed.stderr and "no space left" in changed.stderr
+    assert synced.site.secrets_file.read_bytes() == secrets
+    assert synced.site.config.read_bytes() == config

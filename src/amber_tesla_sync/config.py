@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from amber_tesla_sync.errors import ConfigError
-from amber_tesla_sync.fsutil import atomic_write_text
+from amber_tesla_sync.fsutil import DISK_FULL, atomic_write_text
 
 APP_NAME = "amber-tesla-sync"
 CONFIG_ENV = "AMBER_TESLA_SYNC_CONFIG"
@@ -302,9 +302,14 @@ def _save(path: Path, raw: dict[str, Any]) -> Config:
     try:
         atomic_write_text(path, tomli_w.dumps(raw), mode=0o644)
     except OSError as exc:
+        full = exc.errno in DISK_FULL
         raise ConfigError(
-            f"cannot write the configuration file {path}: {exc}",
-            "check that its directory is writable, or pass another file with --config",
+            f"cannot write the configuration file {path}: "
+            + ("no space left on the device" if full else (exc.strerror or str(exc)))
+            + "; it was not changed",
+            "free some space on its file system"
+            if full
+            else "check that its directory is writable, or pass another file with --config",
         ) from exc
     return config
 
