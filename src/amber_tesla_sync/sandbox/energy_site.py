@@ -15,14 +15,15 @@ from amber_tesla_sync.sandbox.energy_history import (
     soe_body,
     window,
 )
+from amber_tesla_sync.sandbox.site_history import SiteHistory
 from amber_tesla_sync.sandbox.tariff_readback import readback
-from amber_tesla_sync.sandbox.tariff_v1 import tariff_v1
 from amber_tesla_sync.sandbox.tariff_rules import (
     TariffLookup,
     interpret_tou_post,
     normalise,
     validate,
 )
+from amber_tesla_sync.sandbox.tariff_v1 import tariff_v1
 
 MODES = ("autonomous", "self_consumption", "backup")
 EXPORT_RULES = ("battery_ok", "pv_only", "never")
@@ -156,14 +157,19 @@ class EnergySite:
         """The gateway's serial number (``calendar_history``)."""
         return f"TG{self.energy_site_id % 10**12:012d}"
 
+    def recorded(self, now: datetime) -> SiteHistory:
+        """The step records, simulated up to ``now``."""
+        assert self.battery is not None
+        self.battery.advance(now, self._inputs(now))
+        return self.battery.history
+
     def history(self, kind: str, params: dict[str, str | None], now: datetime) -> dict[str, Any]:
         """``calendar_history`` of ``kind`` (``energy``, ``power``, ``soe``); raises
         ``HistoryRequestError`` for a request Tesla answers with 400."""
-        assert self.battery is not None
-        self.battery.advance(now, self._inputs(now))
+        history = self.recorded(now)
         w = window(params, self.installation_time_zone, now)
         build = {"energy": energy_body, "power": power_body, "soe": soe_body}[kind]
-        return build(self.battery.history, w, self.serial_number, self.installation_time_zone)
+        return build(history, w, self.serial_number, self.installation_time_zone)
 
     def live_status(self, now: datetime) -> dict[str, Any]:
         """The body of ``live_status``."""

@@ -26,13 +26,17 @@ def _seasons(seasons: Any) -> Any:
         return seasons
     flat: dict[str, Any] = {}
     for name, season in seasons.items():
-        if isinstance(season, dict) and isinstance(season.get("tou_periods"), dict):
-            season = dict(season)
-            season["tou_periods"] = {
-                label: (entry["periods"] if isinstance(entry, dict) and "periods" in entry else [])
-                for label, entry in season["tou_periods"].items()
-            }
         flat[name] = season
+        if isinstance(season, dict) and isinstance(season.get("tou_periods"), dict):
+            flat[name] = {
+                **season,
+                "tou_periods": {
+                    label: (
+                        entry["periods"] if isinstance(entry, dict) and "periods" in entry else []
+                    )
+                    for label, entry in season["tou_periods"].items()
+                },
+            }
     return flat
 
 
