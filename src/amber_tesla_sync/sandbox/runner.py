@@ -424,6 +424,15 @@ def banner(sandbox: Sandbox) -> str:
         "  [secrets]",
         '  store = "file"',
         "",
+        "To make `register` pass here (the sandbox plays Tesla downloading your public key from",
+        "your domain, so hand it the key first):",
+        "  amber-tesla-sync --config sandbox.toml keygen --output public-key.pem",
+        f"  curl --data-binary @public-key.pem {sandbox.control_base_url}/public_keys/"
+        f"{c.allowed_domain}",
+        f"  amber-tesla-sync --config sandbox.toml register --domain {c.allowed_domain} \\",
+        f"      --client-id {c.client_id} --client-secret-stdin   (then type the client_secret)",
+        "Then `login fleet` with the same client_id and client_secret.",
+        "",
         "Press Ctrl+C to stop.",
     ]
     return "\n".join(lines)
