@@ -113,11 +113,10 @@ class ControlAPI:
                 self._partner(_object(request))
             return app.partners.summary()
         if method == "POST" and path.startswith("/public_keys/"):
-            domain = path[len("/public_keys/") :]
-            pem = request.body.decode("ascii", errors="replace")
-            if not domain or "BEGIN PUBLIC KEY" not in pem:
+            text = request.body.decode("ascii", errors="replace")
+            if path == "/public_keys/" or "BEGIN PUBLIC KEY" not in text:
                 raise ControlError("post the PEM public key as the body of /public_keys/DOMAIN")
-            app.partners.host_key(domain, pem)
+            app.partners.host_key(path[len("/public_keys/") :], text)
             return app.partners.summary()
         if (method, path) == ("POST", "/public_keys"):
             body = _object(request)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -152,13 +152,16 @@ def window(params: dict[str, str | None], site_zone: str, now: datetime) -> Hist
 
 
 def _bucket_key(local: datetime, period: str) -> datetime:
+    """The bucket's start, in UTC (so the repeated hour of a DST change stays two hours)."""
     if period == "day":
-        return local
-    if period in ("week", "month"):
-        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return local.astimezone(UTC)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
     if period == "year":
-        return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+        day = day.replace(day=1)
+    elif period == "lifetime":
+        day = day.replace(month=1, day=1)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=local.tzinfo)
+    return midnight.astimezone(UTC)
 
 
 def _buckets(
@@ -184,7 +187,7 @@ def energy_body(
         total: dict[str, int] = {}
         for step in steps:
             _add(total, split_step(step))
-        rows.append(energy_row(_stamp(key), total))
+        rows.append(energy_row(_stamp(key.astimezone(w.zone)), total))
     return {
         "serial_number": serial,
         "period": w.period,
