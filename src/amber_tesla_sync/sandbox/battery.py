@@ -160,13 +160,17 @@ class BatterySim:
         """Integrate the state of charge up to ``now`` in 5-minute steps aligned to the clock,
         recording each step. The first call simulates the :data:`PREROLL` before ``now`` too."""
         if self._last is None:
-            self._last = step_start(step_index(now)) - PREROLL
+            self._preroll(now, inputs)
         elif now < self._last:
             self._last = step_start(step_index(now))
             self.history.forget_from(step_index(now))
             return
         if now - self._last > STEP * MAX_STEPS:
             self._last = step_start(step_index(now - STEP * MAX_STEPS))
+        self._run(now, inputs)
+
+    def _run(self, now: datetime, inputs: BatteryInputs) -> None:
+        assert self._last is not None
         while self._last + STEP <= now:
             flows = self.flows(self._last, inputs)
             record = StepRecord(
@@ -176,6 +180,14 @@ class BatterySim:
             self.soc_wh -= flows.battery * STEP.total_seconds() / 3600.0
             self.soc_wh = min(self.capacity_wh, max(0.0, self.soc_wh))
             self._last += STEP
+
+    def _preroll(self, now: datetime, inputs: BatteryInputs) -> None:
+        """Simulate (and record) the :data:`PREROLL` before the first look, then start the present
+        at the configured state of charge: history is a plausible past, not a constraint on it."""
+        soc_wh = self.soc_wh
+        self._last = step_start(step_index(now)) - PREROLL
+        self._run(step_start(step_index(now)), inputs)
+        self.soc_wh = soc_wh
 
     def live_status(self, now: datetime, inputs: BatteryInputs) -> dict[str, Any]:
         """The body of ``live_status`` at ``now``."""
