@@ -160,8 +160,9 @@ class BatterySim:
         """Integrate the state of charge up to ``now`` in 5-minute steps aligned to the clock,
         recording each step. The first call simulates the :data:`PREROLL` before ``now`` too."""
         if self._last is None:
-            self._preroll(now, inputs)
-        elif now < self._last:
+            self._preroll(now, inputs)  # simulates up to the step holding now
+            return
+        if now < self._last:
             self._last = step_start(step_index(now))
             self.history.forget_from(step_index(now))
             return
