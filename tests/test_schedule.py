@@ -22,9 +22,6 @@ from pathlib import Path
 import pytest
 
 from amber_tesla_sync import schedule
-from amber_tesla_sync.schedule import host as schedule_host
-from amber_tesla_sync.schedule import timer as schedule_timer
-from amber_tesla_sync.schedule import timer_paths
 from amber_tesla_sync.errors import ExitCode, SchedulerError
 from amber_tesla_sync.schedule import (
     CRON_MARKER,
@@ -39,8 +36,11 @@ from amber_tesla_sync.schedule import (
     sync_command,
     systemd_command,
     systemd_word,
+    timer_paths,
     unit_texts,
 )
+from amber_tesla_sync.schedule import host as schedule_host
+from amber_tesla_sync.schedule import timer as schedule_timer
 from conftest import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -296,7 +296,9 @@ def test_paths_hidden_from_the_system_service(path: str, hidden: bool) -> None:
 def test_a_symlink_into_a_home_is_hidden_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(timer_paths, "HIDDEN_FROM_SYSTEM_SERVICE", ("/root",))  # not tmp_path's /tmp
+    monkeypatch.setattr(
+        timer_paths, "HIDDEN_FROM_SYSTEM_SERVICE", ("/root",)
+    )  # not tmp_path's /tmp
     link = tmp_path / "python3"
     link.symlink_to("/root/no-such-dir/python3")
     assert hidden_from_system_service(link) == Path("/root/no-such-dir/python3")
