@@ -18,7 +18,8 @@ from amber_tesla_sync.secretstore import (
     SecretStore,
 )
 from amber_tesla_sync.tesla.api import TeslaApi
-from amber_tesla_sync.tesla.connection import FallbackConnection, TeslaConnection
+from amber_tesla_sync.tesla.connection import TeslaConnection
+from amber_tesla_sync.tesla.fallback import FallbackConnection
 from amber_tesla_sync.tesla.oauth import TokenEndpoint
 from amber_tesla_sync.tesla.tokens import FleetTokens, StaticToken
 

@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     BUSY = 10  # another sync is running
     VERIFY = 11  # the tariff read back from the Powerwall is not the one pushed
     CHECKS_FAILED = 12  # doctor found a problem
+    NOTIFY = 17  # notify test: a notification could not be delivered
 
 
 class AppError(Exception):
@@ -64,6 +65,15 @@ class SecretsError(AppError):
 
 class ServiceError(AppError):
     exit_code = ExitCode.SERVICE
+
+
+class UnavailableError(ServiceError):
+    """The service could not serve the request (a server error, a timeout, a dropped connection,
+    billing off, rate-limited): another route to the same Powerwall may still work."""
+
+
+class NotifyError(AppError):
+    exit_code = ExitCode.NOTIFY
 
 
 class SchedulerError(AppError):

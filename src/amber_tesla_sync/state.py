@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from amber_tesla_sync.fsutil import atomic_write_text
+from amber_tesla_sync.notify.memory import NotifyMemory
 from amber_tesla_sync.paths import state_dir
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,14 @@ class Curtailment(BaseModel):
     confirmed: bool = False  # the Powerwall acknowledged our rule (False: send it again)
 
 
+class Overrides(BaseModel):
+    """Powerwall settings changed on the owner's behalf (opt-in), with the owner's own values,
+    saved before the change and restored when the option is switched off."""
+
+    owner_mode: str | None = None
+    owner_export_rule: str | None = None
+
+
 class SyncState(BaseModel):
     model_config = ConfigDict(extra="allow")
     last_push: LastPush | None = None
@@ -59,6 +68,9 @@ class SyncState(BaseModel):
     last_run_at: dt.datetime | None = None
     last_outcome: str | None = None
     last_reason: str | None = None
+    overrides: Overrides = Field(default_factory=Overrides)
+    # what stops the tariff working, from the last site_info read: key → [problem, fix]
+    powerwall: dict[str, tuple[str, str]] = Field(default_factory=dict)
 
 
 class State(BaseModel):
@@ -66,6 +78,7 @@ class State(BaseModel):
     amber_sites: dict[str, AmberSiteState] = Field(default_factory=dict)
     energy_sites: dict[str, EnergySiteState] = Field(default_factory=dict)
     sync: dict[str, SyncState] = Field(default_factory=dict)
+    notify: NotifyMemory = Field(default_factory=NotifyMemory)
 
 
 def state_path() -> Path:

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Sequence
 
 from amber_tesla_sync.errors import SchedulerError
+from amber_tesla_sync.logsetup import PREFIX_ENV
 from amber_tesla_sync.schedule.host import PROG, TIMER, Host, Say, failed, require, run, shown
 
 CRON_SCHEDULE = "*/5 * * * *"
@@ -18,10 +19,16 @@ def cron_line(command: Sequence[str], logger: bool = True) -> str:
     """The crontab line: every 5 minutes, 30 s after the boundary, tagged with the marker.
 
     With ``logger`` the output goes to the system log (``journalctl -t amber-tesla-sync``)
-    instead of a mail every run. ``%`` is special to cron and is escaped."""
+    instead of a mail every run: each log line carries its priority (``logger --prio-prefix``
+    reads the ``<N>`` the program puts in front when ``AMBER_TESLA_SYNC_LOG_PREFIX`` is set), and
+    a non-zero exit code is logged as an error, so ``journalctl -p err`` finds failed runs.
+    ``%`` is special to cron and is escaped."""
     shell = shlex.join(command)
     if logger:
-        shell += f" 2>&1 | logger -t {PROG}"
+        shell = (
+            f'{{ {PREFIX_ENV}=1 {shell} 2>&1 || echo "<3>{PROG} exited with code $?"; }}'
+            f" | logger -t {PROG} --prio-prefix"
+        )
     shell = shell.replace("%", "\\%")
     return f"{CRON_SCHEDULE} sleep {CRON_DELAY_SECONDS} && {shell}  {CRON_MARKER}"
 
