@@ -10,7 +10,7 @@ import pytest
 
 from amber_tesla_sync.cli import main
 
-pytest_plugins = ["sandboxkit", "synckit"]
+pytest_plugins = ["sandboxkit", "synckit", "receiverkit"]
 
 
 @dataclass

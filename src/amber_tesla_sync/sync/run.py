@@ -80,6 +80,12 @@ class SiteOutcome:
         return self.error.exit_code if self.error is not None else ExitCode.OK
 
 
+def fleet_fallback(tesla: TeslaApi | None) -> str | None:
+    """Why this run left the Fleet API for Teslemetry, if it did."""
+    error = getattr(tesla.connection, "fleet_error", None) if tesla is not None else None
+    return error.message if isinstance(error, AppError) else None
+
+
 def worst(outcomes: list[SiteOutcome]) -> ExitCode:
     codes = {outcome.exit_code for outcome in outcomes}
     return next((code for code in SEVERITY if code in codes), ExitCode.OK)
