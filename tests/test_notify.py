@@ -194,3 +194,11 @@ def test_changes_is_pure_and_keyed_by_exit_code() -> None:
     auth = RunFacts([SiteFacts("a", "failed", "x", 6, "login", "log in")])
     said, _ = changes(memory2, auth, now, dt.timedelta(minutes=5))
     assert [m.title for m in said] == ["amber-tesla-sync: a still fails, differently"]
+
+
+def test_the_readme_documents_every_exit_code() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for code in ExitCode:
+        assert f"\n| {int(code)} | " in readme, code

@@ -261,8 +261,9 @@ def test_running_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 def test_cron_line() -> None:
     line = cron_line(["/opt/x y/amber-tesla-sync", "--config", "/etc/a%b.toml", "sync"])
     assert line == (
-        "*/5 * * * * sleep 30 && '/opt/x y/amber-tesla-sync' --config /etc/a\\%b.toml sync "
-        f"2>&1 | logger -t amber-tesla-sync  {CRON_MARKER}"
+        "*/5 * * * * sleep 30 && { AMBER_TESLA_SYNC_LOG_PREFIX=1 '/opt/x y/amber-tesla-sync' "
+        "--config /etc/a\\%b.toml sync 2>&1 || echo \"<3>amber-tesla-sync exited with code $?\"; "
+        f"}} | logger -t amber-tesla-sync --prio-prefix  {CRON_MARKER}"
     )
     assert (
         cron_line(["/p", "sync"], logger=False) == f"*/5 * * * * sleep 30 && /p sync  {CRON_MARKER}"

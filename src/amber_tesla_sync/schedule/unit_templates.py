@@ -9,7 +9,12 @@ SERVICE_HEAD = f"""\
 # changed), started every 5 minutes by {TIMER}.
 # `{PROG} schedule install{{install_flag}}` writes this file with ExecStart= running the
 # program it was run as; a copy made by hand needs the program's real path there.
-# Logs: journalctl{{journal_flag}} -u {PROG}
+# Logs: journalctl{{journal_flag}} -u {PROG} (-p warning: warnings and errors only)
+#
+# No OnFailure= hook, on purpose: with [notify] urls set in the config, sync itself tells you
+# when a site starts failing (with what to do) and when it works again, once per change, where
+# an OnFailure= unit would fire on every failed run, every 5 minutes; and
+# notify.healthcheck_url (a dead man's switch) tells you when runs stop, hang or crash.
 """
 
 SYSTEM_SERVICE = """\
