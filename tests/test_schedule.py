@@ -262,7 +262,7 @@ def test_cron_line() -> None:
     line = cron_line(["/opt/x y/amber-tesla-sync", "--config", "/etc/a%b.toml", "sync"])
     assert line == (
         "*/5 * * * * sleep 30 && { AMBER_TESLA_SYNC_LOG_PREFIX=1 '/opt/x y/amber-tesla-sync' "
-        "--config /etc/a\\%b.toml sync 2>&1 || echo \"<3>amber-tesla-sync exited with code $?\"; "
+        '--config /etc/a\\%b.toml sync 2>&1 || echo "<3>amber-tesla-sync exited with code $?"; '
         f"}} | logger -t amber-tesla-sync --prio-prefix  {CRON_MARKER}"
     )
     assert (

@@ -142,6 +142,13 @@ def _tesla(ctx: AppContext, target: Target, status: SiteStatus) -> None:
         status.live = api.live_status(target.energy_site_id)
     except AppError as error:
         status.tesla_error = f"{error.message} — {error.hint}" if error.hint else error.message
+        return
+    fleet_error = getattr(api.connection, "fleet_error", None)
+    if isinstance(fleet_error, AppError):
+        status.warnings.append(
+            f"the Tesla Fleet API failed ({fleet_error.message}); Teslemetry answered instead"
+            + (f" — {fleet_error.hint}" if fleet_error.hint else "")
+        )
 
 
 def _plan(status: SiteStatus, now: dt.datetime) -> None:

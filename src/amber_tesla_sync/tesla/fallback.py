@@ -46,7 +46,7 @@ class FallbackConnection:
                 result = self.primary.call(method, path, body)
             except (AuthError, UnavailableError) as error:
                 log.warning(
-                    "%s failed (%s); doing the rest of this run through %s",
+                    "%s failed (%s); falling back to %s for the rest of this run",
                     self.primary.name,
                     error.message,
                     self.secondary.name,
