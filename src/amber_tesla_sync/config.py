@@ -94,6 +94,9 @@ class SiteSettings(_Section):
 class TariffSettings(_Section):
     allow_sell_above_buy: bool = False
     max_gap_slots: int = Field(default=4, ge=0, le=48)
+    # each channel's own data must reach this far ahead (tariff.model.MIN_HORIZON_HOURS says why)
+    min_horizon_hours: float = Field(default=12.0, ge=0, le=24)
+    expect_feed_in: bool | None = None  # None: learn it from Amber's site list and earlier runs
 
 
 class SyncSettings(_Section):
@@ -107,6 +110,7 @@ class SyncSettings(_Section):
     reassert_after_minutes: int = Field(default=120, ge=5, le=7 * 24 * 60)
     check_remote_every_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
     verify_seconds: float = Field(default=30.0, ge=0, le=120)
+    max_clock_skew_minutes: float = Field(default=5.0, ge=1, le=60)
     ensure_autonomous: bool = False
     ensure_battery_export: bool = False
     curtail_exports: bool = False

@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     BUSY = 10  # another sync is running
     VERIFY = 11  # the tariff read back from the Powerwall is not the one pushed
     CHECKS_FAILED = 12  # doctor found a problem
+    CLOCK = 13  # the system clock disagrees with Amber's and Tesla's servers: nothing was pushed
     NOTIFY = 17  # notify test: a notification could not be delivered
 
 
@@ -37,6 +38,10 @@ class AppError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+    @property
+    def first_line(self) -> str:
+        return self.message.splitlines()[0] if self.message else ""
 
 
 class ConfigError(AppError):
@@ -86,3 +91,7 @@ class BusyError(AppError):
 
 class VerifyError(AppError):
     exit_code = ExitCode.VERIFY
+
+
+class ClockError(AppError):
+    exit_code = ExitCode.CLOCK

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from amber_tesla_sync.amber.models import Interval, unknown_values
 from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import UsageError
-from amber_tesla_sync.sitedata import fetch_prices, site_zone
+from amber_tesla_sync.sitedata import fetch_prices, known_channels, site_zone
 from amber_tesla_sync.state import load_state, save_state
 from amber_tesla_sync.tariff import FoldOptions, Refusal, TariffPlan, fold
 from amber_tesla_sync.tariff.slots import UnalignedZoneError
@@ -45,8 +45,11 @@ def plan_tariff(
     return result
 
 
-def live_prices(ctx: AppContext, zone_override: str | None) -> tuple[list[Interval], ZoneInfo]:
-    """Amber's prices now for the configured site, and the site's time zone."""
+def live_prices(
+    ctx: AppContext, zone_override: str | None
+) -> tuple[list[Interval], ZoneInfo, frozenset[str]]:
+    """Amber's prices now for the configured site, the site's time zone and the channels it is
+    known to have."""
     config = ctx.config
     energy_site: int | None
     if config.sites:
@@ -65,4 +68,4 @@ def live_prices(ctx: AppContext, zone_override: str | None) -> tuple[list[Interv
         lambda: ctx.tesla().site_info(energy_site or 0),
     )
     save_state(state)
-    return intervals, zone
+    return intervals, zone, known_channels(state, site_id)

@@ -15,11 +15,11 @@ from amber_tesla_sync.explain import Drift, Why, drift, explain
 from amber_tesla_sync.history import History, RunRecord
 from amber_tesla_sync.powerwall_checks import Finding, findings
 from amber_tesla_sync.secretstore import FLEET_TOKENS
-from amber_tesla_sync.sitedata import fetch_prices
+from amber_tesla_sync.sitedata import fetch_prices, fold_options, known_channels
 from amber_tesla_sync.state import State, SyncState, load_state
 from amber_tesla_sync.sync.decide import plan_rates
 from amber_tesla_sync.sync.targets import Target
-from amber_tesla_sync.tariff import FoldOptions, Refusal, fold
+from amber_tesla_sync.tariff import Refusal, fold
 from amber_tesla_sync.tariff.slots import slot_spans
 from amber_tesla_sync.tesla.oauth import TokenSet
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
@@ -91,7 +91,7 @@ def gather(ctx: AppContext, target: Target, now: dt.datetime) -> SiteStatus:
         status.zone = SiteInfo(status.info).time_zone
     _plan(status, now)
     status.why = explain(status.plan, status.live)
-    _drift(ctx, history, status, intervals, now)
+    _drift(ctx, state, history, status, intervals, now)
     _warnings(ctx, status, now)
     return status
 
@@ -112,6 +112,7 @@ def _amber(
 
 def _drift(
     ctx: AppContext,
+    state: State,
     history: History,
     status: SiteStatus,
     intervals: list[Interval] | None,
@@ -121,12 +122,9 @@ def _drift(
     push = status.sync_state.last_push if status.sync_state else None
     if push is None or intervals is None or status.zone is None:
         return
-    options = FoldOptions(
-        forecast_price=ctx.config.amber.forecast_price,
-        allow_sell_above_buy=ctx.config.tariff.allow_sell_above_buy,
-        max_gap_slots=ctx.config.tariff.max_gap_slots,
-    )
-    older = history.actual_intervals(status.target.amber_site_id, now - dt.timedelta(days=3))
+    site_id = status.target.amber_site_id
+    options = fold_options(ctx.config, known_channels(state, site_id))
+    older = history.actual_intervals(site_id, now - dt.timedelta(days=3))
     latest = fold(intervals, ZoneInfo(status.zone), now, options, history=older)
     if isinstance(latest, Refusal):
         refused = "; ".join(latest.reasons)

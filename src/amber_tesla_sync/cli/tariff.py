@@ -15,8 +15,9 @@ from amber_tesla_sync.amber.models import load_intervals_file
 from amber_tesla_sync.cli.app import app, state
 from amber_tesla_sync.errors import RefusedError, UsageError
 from amber_tesla_sync.preview import live_prices, plan_tariff
-from amber_tesla_sync.render.tariff_view import refusal_message, render_plan
-from amber_tesla_sync.tariff import FoldOptions, Refusal
+from amber_tesla_sync.render.tariff_view import render_plan
+from amber_tesla_sync.sitedata import fold_options
+from amber_tesla_sync.tariff import Refusal
 from amber_tesla_sync.tariff.model import ForecastPrice
 from amber_tesla_sync.timeutil import parse_now, parse_zone
 
@@ -57,6 +58,15 @@ def tariff(
     max_gap_slots: Annotated[
         int | None, typer.Option("--max-gap-slots", min=0, max=48, help="Gap slots to fill.")
     ] = None,
+    min_horizon_hours: Annotated[
+        float | None,
+        typer.Option(
+            "--min-horizon-hours",
+            min=0,
+            max=24,
+            help="Hours ahead each channel's own data must reach (default from config: 12).",
+        ),
+    ] = None,
     allow_sell_above_buy: Annotated[
         bool | None,
         typer.Option("--allow-sell-above-buy/--cap-sell-at-buy", help="Override the sell cap."),
@@ -75,8 +85,11 @@ def tariff(
             )
         zone = parse_zone(zone_name)
         intervals = load_intervals_file(prices)
+        channels: frozenset[str] = frozenset()
     else:
-        intervals, zone = live_prices(app_ctx, parse_zone(timezone).key if timezone else None)
+        intervals, zone, channels = live_prices(
+            app_ctx, parse_zone(timezone).key if timezone else None
+        )
     moment = parse_now(now, zone) if now else _clock_now()
     chosen_price = forecast_price or settings.amber.forecast_price
     if chosen_price not in ("predicted", "low", "high", "per_kwh"):
@@ -84,20 +97,20 @@ def tariff(
             f"--forecast-price {chosen_price!r} is not one of predicted, low, high, per_kwh",
             "pick one of those",
         )
-    options = FoldOptions(
+    options = fold_options(
+        settings,
+        channels,
         forecast_price=_forecast(chosen_price),
-        allow_sell_above_buy=(
-            settings.tariff.allow_sell_above_buy
-            if allow_sell_above_buy is None
-            else allow_sell_above_buy
-        ),
-        max_gap_slots=settings.tariff.max_gap_slots if max_gap_slots is None else max_gap_slots,
+        allow_sell_above_buy=allow_sell_above_buy,
+        max_gap_slots=max_gap_slots,
+        min_horizon_hours=min_horizon_hours,
     )
     result = plan_tariff(intervals, zone, moment, options)
     if isinstance(result, Refusal):
         raise RefusedError(
-            refusal_message(result),
-            "check the price data (a saved file may be cut short or stale); "
+            result.message,
+            "check the price data (a saved file may be cut short or stale: pass --now with the "
+            "time it was fetched); "
             "up to tariff.max_gap_slots missing slots per channel are filled from a neighbour",
         )
     if as_json:

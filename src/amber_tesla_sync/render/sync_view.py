@@ -79,6 +79,7 @@ def sync_summary(
                 ],
                 "actions": outcome.actions,
                 "error": outcome.error.message if outcome.error else None,
+                "refusal": list(outcome.refusal) or None,
                 "exit_code": int(outcome.exit_code),
                 "rates": (
                     {

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from amber_tesla_sync.render.chart import chart
-from amber_tesla_sync.tariff.model import ChannelValue, Refusal, Slot, SlotSpan, Source, TariffPlan
+from amber_tesla_sync.tariff.model import ChannelValue, Slot, Source, TariffPlan
 
 SOURCE_MARK = {
     Source.ACTUAL: "A",
@@ -129,16 +129,3 @@ def render_plan(console: Console, plan: TariffPlan) -> None:
         console.print(Text(line), no_wrap=True, overflow="crop")
     console.print()
     console.print(plan_summary(plan))
-
-
-def _span_names(spans: tuple[SlotSpan, ...], zone: ZoneInfo) -> str:
-    return ", ".join(local_name(span.start, zone) for span in sorted(spans, key=lambda s: s.start))
-
-
-def refusal_message(refusal: Refusal) -> str:
-    zone = ZoneInfo(refusal.timezone)
-    lines = ["refused to build a tariff: " + "; ".join(refusal.reasons) + "."]
-    for channel, spans in refusal.missing.items():
-        lines.append(f"  missing {channel} slots ({refusal.timezone}): {_span_names(spans, zone)}")
-    lines.append("The Powerwall keeps its current tariff; nothing was pushed.")
-    return "\n".join(lines)
