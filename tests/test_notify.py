@@ -202,3 +202,54 @@ def test_the_readme_documents_every_exit_code() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for code in ExitCode:
         assert f"\n| {int(code)} | " in readme, code
+
+
+def test_a_run_that_stops_before_the_sites_is_told_and_pinged(
+    synced: Synced, receiver: Receiver
+) -> None:
+    configure(synced, receiver)
+    original = synced.site.config.read_text()
+    assert synced.run("config", "unset", "amber.site_id").code == 0
+    result = synced.sync()
+    assert result.code == ExitCode.CONFIG
+    assert [r.path for r in receiver.at("/hc")] == ["/hc/abc/fail"]
+    told = receiver.messages()
+    assert len(told) == 1 and "all sites is failing" in told[0]["title"]
+    assert "login amber" in told[0]["message"]
+    receiver.clear()
+    assert synced.sync().code == ExitCode.CONFIG
+    assert receiver.messages() == []
+    synced.site.config.write_text(original)
+    assert synced.sync().code == 0
+    assert [m["title"] for m in receiver.messages()] == ["amber-tesla-sync: all sites works again"]
+
+
+def test_usage_errors_and_dry_runs_tell_nobody(synced: Synced, receiver: Receiver) -> None:
+    configure(synced, receiver)
+    assert synced.sync("--site", "nope").code == ExitCode.USAGE
+    break_amber(synced)
+    assert synced.sync("--dry-run").code == ExitCode.SERVICE
+    assert receiver.messages() == []
+    assert receiver.at("/hc") == []
+
+
+def test_foreign_tariffs_are_told_at_most_daily() -> None:
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    facts = RunFacts([SiteFacts("a", "pushed", "x", foreign="code 'X'")])
+    said, memory = changes(NotifyMemory(), facts, now, dt.timedelta(hours=2))
+    assert len(said) == 1
+    later = now + dt.timedelta(hours=23)
+    assert changes(memory, facts, later, dt.timedelta(hours=2))[0] == []
+    again = now + dt.timedelta(hours=24)
+    assert len(changes(memory, facts, again, dt.timedelta(hours=2))[0]) == 1
+
+
+def test_a_fleet_login_is_told_as_such() -> None:
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    facts = RunFacts([], fleet_error="refresh failed", fleet_login=True)
+    said, memory = changes(NotifyMemory(), facts, now, dt.timedelta(hours=2))
+    assert [m.title for m in said] == [
+        "amber-tesla-sync: the Tesla Fleet login needs the browser again"
+    ]
+    assert "login fleet" in said[0].body
+    assert changes(memory, facts, now, dt.timedelta(hours=2))[0] == []

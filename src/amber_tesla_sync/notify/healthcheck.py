@@ -25,7 +25,7 @@ def ping(url: str | None, signal: Signal, summary: str = "") -> bool:
     target = ping_url(url, signal)
     try:
         response = httpx.post(target, content=summary.encode()[:10_000], timeout=TIMEOUT_SECONDS)
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
         log.warning("the healthcheck ping (%s) failed: %s", signal, type(error).__name__)
         return False
     if response.status_code >= 400:

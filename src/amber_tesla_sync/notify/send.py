@@ -48,6 +48,10 @@ def _plugin(url: str) -> Any:
 
 def check(urls: Sequence[str]) -> list[Delivery]:
     """Whether Apprise understands each URL (nothing is sent)."""
+    try:
+        import apprise  # noqa: F401
+    except ImportError:
+        return [Delivery(_scheme(url), False, "apprise is not installed") for url in urls]
     found = []
     with _quiet_apprise():
         for url in urls:
@@ -66,7 +70,11 @@ _NOT_UNDERSTOOD = (
 
 def send(urls: Sequence[str], title: str, body: str, kind: Kind = "info") -> list[Delivery]:
     """Send one message to each URL; never raises (a failure is logged and reported)."""
-    import apprise
+    try:
+        import apprise
+    except ImportError:
+        log.warning("cannot notify: the apprise package is not installed (pip install apprise)")
+        return [Delivery(_scheme(url), False, "apprise is not installed") for url in urls]
 
     notify_type = {
         "info": apprise.NotifyType.INFO,

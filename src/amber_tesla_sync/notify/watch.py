@@ -87,15 +87,19 @@ def watched_sync(
     """One ``sync`` of the configured sites (or ``site``), pinging and notifying."""
     settings = ctx.config.notify
     quiet = options.dry_run  # a dry run is someone trying things out: no pings, no messages
-    if not quiet:
-        healthcheck.ping(settings.healthcheck_url, "start")
 
     def after(state: State, outcomes: list[SiteOutcome], tesla: TeslaApi | None) -> None:
-        if not quiet:
+        if quiet:
+            return
+        try:
             state.notify = tell(settings, state.notify, run_facts(outcomes, tesla), now)
+        except Exception as error:  # telling must never fail the sync
+            log.warning("notifying failed: %s: %s", type(error).__name__, error)
 
     try:
         chosen: list[Target] = targets(ctx.config, site)
+        if not quiet:
+            healthcheck.ping(settings.healthcheck_url, "start")
         outcomes, tesla = sync(ctx, chosen, now, options, after=after)
     except (UsageError, BusyError):
         raise  # someone at the keyboard, or a run still going: neither is a failure to tell
