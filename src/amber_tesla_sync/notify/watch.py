@@ -107,6 +107,10 @@ def watched_sync(
         if not quiet:
             _run_failed(settings, error, now)
         raise
+    except Exception as error:  # a bug: the dead man's switch hears of it at once
+        if not quiet:
+            healthcheck.ping(settings.healthcheck_url, "fail", f"internal error: {error!r}"[:500])
+        raise
     if not quiet:
         code = worst(outcomes)
         signal: healthcheck.Signal = "success" if code in PASSING else "fail"
@@ -126,5 +130,5 @@ def _run_failed(settings: NotifySettings, error: AppError, now: dt.datetime) -> 
         state = load_state()
         state.notify = tell(settings, state.notify, facts, now)
         save_state(state)
-    except OSError as problem:
-        log.warning("could not remember the notification: %s", problem)
+    except Exception as problem:  # telling must never hide the run's own error
+        log.warning("notifying failed: %s: %s", type(problem).__name__, problem)
