@@ -16,7 +16,7 @@ pytest_plugins = ["sandboxkit", "synckit", "receiverkit"]
 
 # Property tests are reproducible by default: the same examples on every run and every clone.
 # Big random sweeps are run by hand: HYPOTHESIS_PROFILE=sweep python -m pytest tests/test_fuzz_amber.py
-settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("repeatable", derandomize=True, max_examples=250, print_blob=True)
 settings.register_profile("sweep", derandomize=False, max_examples=10_000, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 

@@ -94,11 +94,12 @@ def test_drift() -> None:
     pushed = {"16:00": (0.30, 0.05), "16:30": (0.30, 0.05)}
     at = START - dt.timedelta(minutes=25)
     same = drift(pushed, at, {"16:00": (0.3001, 0.05), "16:30": (0.30, 0.05)}, START)
-    assert drift_line(same) == "pushed 25 min ago; it matches Amber's latest prices"
+    assert drift_line(same) == "it matches Amber's latest prices"
+    assert same.age == dt.timedelta(minutes=25)
     moved = drift(pushed, at, {"16:00": (0.30, 0.05), "16:30": (0.30, 0.08)}, START)
     assert (moved.label, moved.side, moved.largest_cents) == ("16:30", "sell", 3.0)
     assert drift_line(moved) == (
-        "pushed 25 min ago; Amber's latest prices differ by up to 3.0 c/kWh (16:30 sell)"
+        "it differs from Amber's latest prices by up to 3.0 c/kWh (16:30 sell)"
     )
     refused = drift(pushed, START - dt.timedelta(hours=3), None, START, "gaps")
-    assert drift_line(refused) == "pushed 3.0 h ago; Amber's latest prices cannot be folded (gaps)"
+    assert drift_line(refused) == "Amber's latest prices cannot be folded (gaps)"

@@ -12,7 +12,7 @@ from foldkit import rates, run_fold
 from generators import Case, cases
 from oracle.reference_fold import ReferenceRefusal, reference_fold
 
-SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS

@@ -118,16 +118,13 @@ def why_line(why: Why, zone: ZoneInfo | None) -> str:
 
 
 def drift_line(drift: Drift) -> str:
-    """How stale the pushed tariff is against Amber's latest prices (one line)."""
-    minutes = drift.age.total_seconds() / 60
-    age = f"{minutes / 60:.1f} h" if minutes >= 90 else f"{minutes:.0f} min"
-    head = f"pushed {age} ago"
+    """How far the pushed tariff is from Amber's latest prices (one line)."""
     if drift.refused is not None:
-        return f"{head}; Amber's latest prices cannot be folded ({drift.refused})"
+        return f"Amber's latest prices cannot be folded ({drift.refused})"
     if drift.label is None or drift.largest_cents < 0.05:
-        return f"{head}; it matches Amber's latest prices"
+        return "it matches Amber's latest prices"
     return (
-        f"{head}; Amber's latest prices differ by up to {drift.largest_cents:.1f} c/kWh "
+        f"it differs from Amber's latest prices by up to {drift.largest_cents:.1f} c/kWh "
         f"({drift.label} {drift.side})"
     )
 
@@ -140,6 +137,28 @@ def _last_ok(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> str
     minutes = (now - run.started_at).total_seconds() / 60
     ago = f"{minutes / 60:.1f} h" if minutes >= 90 else f"{minutes:.0f} min"
     return f"{when:%a %H:%M} ({ago} ago): {run.outcome}"
+
+
+def _tariff_lines(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> list[str]:
+    """Since when the Powerwall runs the last good tariff, and the refusals since then."""
+    state = status.sync_state
+
+    def when(moment: dt.datetime) -> str:
+        local = moment.astimezone(zone) if zone else moment
+        hours = (now - moment).total_seconds() / 3600
+        return f"{local:%a %H:%M} ({hours:.1f} h ago)"
+
+    push = state.last_push if state else None
+    lines = [
+        f"last good tariff {push.fingerprint}, pushed {when(push.pushed_at)}"
+        if push
+        else "no tariff pushed yet"
+    ]
+    if state is not None and state.refusing_since and state.last_refusal:
+        lines.append(
+            f"refusing since {when(state.refusing_since)}: {state.last_refusal.splitlines()[0]}"
+        )
+    return lines
 
 
 def render_status(console: Console, status: SiteStatus, now: dt.datetime) -> None:
@@ -165,11 +184,14 @@ def render_status(console: Console, status: SiteStatus, now: dt.datetime) -> Non
         grid.add_row("Powerwall" if index == 0 else "", line)
     if status.why is not None:
         grid.add_row("Now", why_line(status.why, zone))
-    if status.drift is not None:
-        grid.add_row("Tariff", drift_line(status.drift))
     grid.add_row("Last sync", _last_sync(status, now, zone))
     if status.last_run is not None and status.last_ok is not status.last_run:
         grid.add_row("Last success", _last_ok(status, now, zone))
+    tariff = _tariff_lines(status, now, zone)
+    if status.drift is not None:
+        tariff.append(drift_line(status.drift))
+    for index, line in enumerate(tariff):
+        grid.add_row("Tariff" if index == 0 else "", line)
     console.print(grid)
     if status.plan and zone is not None:
         hours = [start.astimezone(zone).strftime("%H") for _, start, _, _ in status.plan]
@@ -216,6 +238,7 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
             "reason": run.reason,
             "error": run.error,
         },
+        "tariff": _tariff_json(status),
         "last_success": None
         if ok is None
         else {"at": ok.started_at.isoformat(), "outcome": ok.outcome},
@@ -241,6 +264,23 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
             for label, start, buy, sell in status.plan
         ],
         "warnings": status.warnings,
+    }
+
+
+def _tariff_json(status: SiteStatus) -> dict[str, Any]:
+    state = status.sync_state
+    push = state.last_push if state else None
+    refusing = state is not None and state.refusing_since is not None
+    return {
+        "pushed_at": push.pushed_at.isoformat() if push else None,
+        "fingerprint": push.fingerprint if push else None,
+        "refusal": {
+            "since": state.refusing_since.isoformat(),
+            "last_at": state.last_refusal_at.isoformat() if state.last_refusal_at else None,
+            "reason": state.last_refusal,
+        }
+        if state is not None and refusing and state.refusing_since is not None
+        else None,
     }
 
 

@@ -107,7 +107,10 @@ def _coverage(intervals: Sequence[Interval], now: dt.datetime, options: FoldOpti
             if channel in options.expected_channels:
                 problems.append(
                     f"the answer has no {CHANNEL_NAMES[channel]} prices, though the site has "
-                    "that channel (a partial answer: refusing rather than pricing it at 0)"
+                    "that channel (a partial answer: refusing rather than pricing it at 0"
+                    + ("; if the site no longer sells, set tariff.expect_feed_in = false)")
+                    if channel == FEED_IN
+                    else ")"
                 )
             continue
         reach = max(i.end for i in intervals if i.channel_type == channel and i.type in LIVE_TYPES)
