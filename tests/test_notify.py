@@ -253,3 +253,15 @@ def test_a_fleet_login_is_told_as_such() -> None:
     ]
     assert "login fleet" in said[0].body
     assert changes(memory, facts, now, dt.timedelta(hours=2))[0] == []
+
+
+def test_a_dead_fleet_login_without_teslemetry_says_so(synced: Synced, receiver: Receiver) -> None:
+    configure(synced, receiver)
+    fleet_login(synced.site)
+    assert synced.run("logout", "teslemetry").code == 0
+    synced.sandbox.revoke_refresh_tokens()
+    synced.sandbox.expire_access_tokens()
+    assert synced.sync().code == ExitCode.AUTH
+    [told] = receiver.messages()
+    assert told["title"].endswith("is failing: the Tesla Fleet login needs the browser again")
+    assert "login fleet" in told["message"]

@@ -62,9 +62,12 @@ def _site(
     if facts.outcome == "failed":
         if memory.failing != facts.exit_code:
             again = memory.failing is not None
+            title = f"{PROG}: {name} {'still fails, differently' if again else 'is failing'}"
+            if "login fleet" in (facts.hint or ""):
+                title += ": the Tesla Fleet login needs the browser again"
             said.append(
                 Message(
-                    f"{PROG}: {name} {'still fails, differently' if again else 'is failing'}",
+                    title,
                     f"{facts.error or facts.reason}\nWhat to do: {facts.hint or 'see the logs'}\n"
                     "Nothing more is said while it fails this way; you will hear when it works "
                     "again. The Powerwall keeps its last tariff.",
