@@ -265,3 +265,32 @@ def test_a_dead_fleet_login_without_teslemetry_says_so(synced: Synced, receiver:
     [told] = receiver.messages()
     assert told["title"].endswith("is failing: the Tesla Fleet login needs the browser again")
     assert "login fleet" in told["message"]
+
+
+def test_doctor_checks_the_urls_without_sending(synced: Synced, receiver: Receiver) -> None:
+    configure(synced, receiver)
+    synced.sandbox.use_real_time()
+    checks = {c["name"]: c for c in json.loads(synced.run("doctor", "--json").stdout)["checks"]}
+    assert checks["notifications"]["ok"], checks["notifications"]
+    assert "1 of 1 URLs understood" in checks["notifications"]["detail"]
+    assert receiver.received == []  # dry: nothing sent, nothing pinged
+    synced.site.config.write_text(
+        synced.site.config.read_text().replace(receiver.notify_url(), "nope://x")
+    )
+    checks = {c["name"]: c for c in json.loads(synced.run("doctor", "--json").stdout)["checks"]}
+    assert not checks["notifications"]["ok"]
+    assert "nope://…" in checks["notifications"]["detail"] and checks["notifications"]["fix"]
+
+
+def test_apprise_is_imported_only_to_send() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import amber_tesla_sync.cli, amber_tesla_sync.notify.watch, "
+        "amber_tesla_sync.doctor; print('apprise' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "False"
