@@ -100,7 +100,6 @@ def test_without_teslemetry_a_fleet_failure_fails_the_run(synced: Synced) -> Non
 
 def test_doctor_fails_a_dead_fleet_login_even_when_teslemetry_works(synced: Synced) -> None:
     with_fleet(synced)
-    synced.sandbox.use_real_time()
     synced.sandbox.revoke_refresh_tokens()
     synced.sandbox.expire_access_tokens()
     result = synced.run("doctor", "--json")

@@ -269,7 +269,6 @@ def test_a_dead_fleet_login_without_teslemetry_says_so(synced: Synced, receiver:
 
 def test_doctor_checks_the_urls_without_sending(synced: Synced, receiver: Receiver) -> None:
     configure(synced, receiver)
-    synced.sandbox.use_real_time()
     checks = {c["name"]: c for c in json.loads(synced.run("doctor", "--json").stdout)["checks"]}
     assert checks["notifications"]["ok"], checks["notifications"]
     assert "1 of 1 URLs understood" in checks["notifications"]["detail"]

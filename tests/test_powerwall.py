@@ -49,7 +49,6 @@ def test_each_setting_is_warned_everywhere(
     assert "warning: " in status.stdout and text in status.stdout
     data = json.loads(synced.run("status", "--json", "--now", synced.now.isoformat()).stdout)[0]
     assert [f["setting"] for f in data["powerwall_findings"]] == [key]
-    synced.sandbox.use_real_time()
     checks = {c["name"]: c for c in doctor_json(synced)["checks"]}
     powerwall = checks[f"Powerwall ({synced.sandbox.amber_site_id})"]
     assert not powerwall["ok"] and text in powerwall["detail"] and powerwall["fix"]
