@@ -29,6 +29,7 @@ class ExitCode(IntEnum):
     LOCAL_FILES = 14  # a file or directory of the tool cannot be read or written (permissions)
     DISK_FULL = 15  # no space left on the device holding the tool's files
     TIME_ZONE = 16  # the site's time zone is unknown here or cannot be used for a tariff
+    NOTIFY = 17  # notify test: a notification could not be delivered
 
 
 class AppError(Exception):
@@ -72,6 +73,15 @@ class SecretsError(AppError):
 
 class ServiceError(AppError):
     exit_code = ExitCode.SERVICE
+
+
+class UnavailableError(ServiceError):
+    """The service could not serve the request (a server error, a timeout, a dropped connection,
+    billing off, rate-limited): another route to the same Powerwall may still work."""
+
+
+class NotifyError(AppError):
+    exit_code = ExitCode.NOTIFY
 
 
 class SchedulerError(AppError):

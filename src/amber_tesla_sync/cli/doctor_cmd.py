@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Annotated
 
 import typer
@@ -16,21 +18,33 @@ from amber_tesla_sync.errors import ExitCode
 @app.command()
 def doctor(
     ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     fix: Annotated[
         bool,
         typer.Option("--fix", help="Tighten the modes of the secrets file and the state files."),
     ] = False,
 ) -> None:
-    """Check the configuration, secrets, the tool's own files, Amber, Tesla, the Powerwall's
-    mode, the scheduler and the clock; each failure with its fix."""
-    console = Console(highlight=False, soft_wrap=True)
+    """Check the configuration, secrets, the tool's own files, Amber, each Tesla backend, whether
+    the Powerwall can follow the tariff, notifications, the scheduler and the clock; each failure
+    with its fix."""
     checks = run_checks(state(ctx).config_path, fix=fix)
+    failed = sum(not check.ok for check in checks)
+    if as_json:
+        summary = {
+            "checks": [check.to_json() for check in checks],
+            "passed": len(checks) - failed,
+            "failed": failed,
+        }
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        if failed:
+            raise typer.Exit(int(ExitCode.CHECKS_FAILED))
+        return
+    console = Console(highlight=False, soft_wrap=True)
     for check in checks:
         mark = Text("✓ ", style="green") if check.ok else Text("✗ ", style="bold red")
         console.print(mark + Text(f"{check.name}: {check.detail}"))
         if not check.ok and check.fix:
             console.print(Text(f"    fix: {check.fix}"))
-    failed = sum(not check.ok for check in checks)
     console.print(f"{len(checks) - failed} passed, {failed} failed")
     if failed:
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))
