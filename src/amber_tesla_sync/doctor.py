@@ -154,7 +154,10 @@ def _backends(ctx: AppContext) -> list[tuple[str, Callable[[], TeslaApi]]]:
 
 
 def _tesla(ctx: AppContext, target: Target) -> list[Check]:
-    backends = _backends(ctx)
+    try:
+        backends = _backends(ctx)
+    except AppError as error:  # the secret store cannot be read (damaged, unreadable)
+        return [_failed(f"Tesla ({target.key})", error)]
     if not backends:
         try:
             ctx.tesla()  # raises the right "not logged in" error
