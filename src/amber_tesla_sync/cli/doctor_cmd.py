@@ -2,27 +2,50 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
-from rich.console import Console
-from rich.text import Text
 
-from amber_tesla_sync.cli.app import app, state
-from amber_tesla_sync.doctor import run_checks
-from amber_tesla_sync.errors import ExitCode
+from amber_tesla_sync.cli.app import app, examples, state
 
 
-@app.command()
-def doctor(ctx: typer.Context) -> None:
+@app.command(epilog=examples("amber-tesla-sync doctor", "amber-tesla-sync doctor --json"))
+def doctor(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """Check the configuration, secrets, Amber, Tesla, the Powerwall's mode, the scheduler and
     the clock; each failure with its fix."""
-    console = Console(highlight=False, soft_wrap=True)
-    checks = run_checks(state(ctx).config_path)
-    for check in checks:
-        mark = Text("✓ ", style="green") if check.ok else Text("✗ ", style="bold red")
-        console.print(mark + Text(f"{check.name}: {check.detail}"))
-        if not check.ok and check.fix:
-            console.print(Text(f"    fix: {check.fix}"))
+    from amber_tesla_sync.doctor import run_checks
+    from amber_tesla_sync.errors import ExitCode
+
+    run = state(ctx)
+    if run.explicit:
+        run.config()  # a --config that does not exist is an error, not a check
+    checks = run_checks(run.config_path)
     failed = sum(not check.ok for check in checks)
-    console.print(f"{len(checks) - failed} passed, {failed} failed")
+    if as_json:
+        from amber_tesla_sync.render.envelope import emit
+
+        emit(
+            "doctor",
+            {
+                "ok": not failed,
+                "checks": [
+                    {"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in checks
+                ],
+            },
+        )
+    else:
+        from rich.console import Console
+        from rich.text import Text
+
+        console = Console(highlight=False, soft_wrap=True)
+        for check in checks:
+            mark = Text("✓ ", style="green") if check.ok else Text("✗ ", style="bold red")
+            console.print(mark + Text(f"{check.name}: {check.detail}"))
+            if not check.ok and check.fix:
+                console.print(Text(f"    fix: {check.fix}"))
+        console.print(f"{len(checks) - failed} passed, {failed} failed")
     if failed:
         raise typer.Exit(int(ExitCode.CHECKS_FAILED))

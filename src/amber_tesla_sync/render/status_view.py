@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from amber_tesla_sync.render.chart import chart
+from amber_tesla_sync.render.envelope import cents, iso
 from amber_tesla_sync.status import PriceNow, SiteStatus
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
@@ -112,8 +113,14 @@ def render_status(console: Console, status: SiteStatus, now: dt.datetime) -> Non
 
 
 def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
-    def price(p: PriceNow | None) -> dict[str, Any] | None:
-        return None if p is None else dict(p.__dict__)
+    """One site's status for ``status --json`` (prices in c/kWh, sell positive when paid)."""
+
+    def price(p: PriceNow | None, sign: float) -> dict[str, Any] | None:
+        if p is None:
+            return None
+        fields = dict(p.__dict__)
+        fields["price"] = round(sign * fields.pop("per_kwh"), 4) + 0.0
+        return fields
 
     run = status.last_run
     return {
@@ -121,10 +128,10 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
         "amber_site_id": status.target.amber_site_id,
         "energy_site_id": status.target.energy_site_id,
         "time_zone": status.zone,
-        "now": now.isoformat(),
+        "now": iso(now),
         "amber": {
-            "buy": price(status.buy),
-            "feed_in": price(status.sell),
+            "buy": price(status.buy, 1.0),
+            "sell": price(status.sell, -1.0),
             "error": status.amber_error,
         },
         "powerwall": {
@@ -135,14 +142,14 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
         "last_sync": None
         if run is None
         else {
-            "at": run.started_at.isoformat(),
+            "at": iso(run.started_at),
             "outcome": run.outcome,
             "pushed": run.pushed,
             "reason": run.reason,
             "error": run.error,
         },
         "plan": [
-            {"slot": label, "starts": start.isoformat(), "buy": buy, "sell": sell}
+            {"slot": label, "starts": iso(start), "buy": cents(buy), "sell": cents(sell)}
             for label, start, buy, sell in status.plan
         ],
         "warnings": status.warnings,

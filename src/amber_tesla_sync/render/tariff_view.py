@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -10,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from amber_tesla_sync.render.chart import chart
+from amber_tesla_sync.render.envelope import cents, iso
 from amber_tesla_sync.tariff.model import ChannelValue, Refusal, Slot, SlotSpan, Source, TariffPlan
 
 SOURCE_MARK = {
@@ -142,3 +144,31 @@ def refusal_message(refusal: Refusal) -> str:
         lines.append(f"  missing {channel} slots ({refusal.timezone}): {_span_names(spans, zone)}")
     lines.append("The Powerwall keeps its current tariff; nothing was pushed.")
     return "\n".join(lines)
+
+
+def plan_json(plan: TariffPlan) -> dict[str, Any]:
+    """``tariff --json``: the 48 slots (c/kWh) and Tesla's request body, verbatim."""
+    return {
+        "time_zone": plan.timezone,
+        "now": iso(plan.now.astimezone(ZoneInfo(plan.timezone))),
+        "options": {
+            "forecast_price": plan.options.forecast_price,
+            "allow_sell_above_buy": plan.options.allow_sell_above_buy,
+            "max_gap_slots": plan.options.max_gap_slots,
+        },
+        "slots": [
+            {
+                "slot": slot.span.label,
+                "starts": iso(slot.span.start.astimezone(ZoneInfo(plan.timezone))),
+                "ends": iso(slot.span.end.astimezone(ZoneInfo(plan.timezone))),
+                "buy": cents(slot.buy),
+                "sell": cents(slot.sell),
+                "buy_source": str(slot.general.source),
+                "sell_source": str(slot.feed_in.source if slot.feed_in else Source.NO_CHANNEL),
+                "spike": slot.general.spike,
+                "notes": [note for note in _notes(slot).split(", ") if note],
+            }
+            for slot in plan.slots
+        ],
+        "tesla_request": plan.body,
+    }
