@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
-import pwd
 import shlex
 import shutil
 import subprocess
@@ -317,6 +316,8 @@ def hidden_from_system_service(path: Path) -> Path | None:
 
 
 def _account_exists(name: str) -> bool:
+    import pwd  # POSIX only: imported where it is used
+
     try:
         pwd.getpwnam(name)
     except KeyError:
