@@ -7,6 +7,7 @@ import traceback
 
 from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the commands
     accounts,
+    completion_cmd,
     config_cmds,
     demo_cmd,
     doctor_cmd,
@@ -19,6 +20,7 @@ from amber_tesla_sync.cli.app import PROG, app
 from amber_tesla_sync.cli.output import (
     click_exception_class,
     is_broken_pipe,
+    loud,
     quiet_broken_pipe,
     usage_error,
 )
@@ -60,7 +62,10 @@ def main(argv: list[str] | None = None) -> None:
         quiet_broken_pipe()
         code = 0
     finally:
-        sys.stdout = stdout
+        if sys.stdout is not stdout:  # -q replaced it
+            sys.stdout.close()
+            sys.stdout = stdout
+        loud()
     sys.exit(code)
 
 

@@ -9,8 +9,20 @@ import typer
 
 from amber_tesla_sync.cli.app import config_app, examples, state
 
+
+def _complete_key(incomplete: str) -> list[str]:
+    from amber_tesla_sync.config import known_keys
+
+    return [key for key in known_keys() if key.startswith(incomplete)]
+
+
 KeyArgument = Annotated[
-    str, typer.Argument(help="Dotted key, e.g. tariff.max_gap_slots.", metavar="KEY")
+    str,
+    typer.Argument(
+        help="Dotted key, e.g. tariff.max_gap_slots.",
+        metavar="KEY",
+        autocompletion=_complete_key,
+    ),
 ]
 
 

@@ -20,6 +20,13 @@ def silence() -> None:
     sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115, PTH123 - lives for the run
 
 
+def loud() -> None:
+    """Undo :func:`silence` (the end of a run)."""
+    from amber_tesla_sync.render import terminal_ui
+
+    terminal_ui.QUIET = False
+
+
 def is_broken_pipe(error: BaseException | None) -> bool:
     """Whether ``error`` (or what it was raised from) is a write to a closed pipe."""
     while error is not None:
