@@ -119,7 +119,7 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
         if p is None:
             return None
         fields = dict(p.__dict__)
-        fields["price"] = round(sign * fields.pop("per_kwh"), 4) + 0.0
+        fields["price"] = sign * fields.pop("per_kwh") + 0.0  # Amber gives c/kWh already
         return fields
 
     run = status.last_run
