@@ -22,9 +22,9 @@ def silence() -> None:
 
 def loud() -> None:
     """Undo :func:`silence` (the end of a run)."""
-    from amber_tesla_sync.render import terminal_ui
-
-    terminal_ui.QUIET = False
+    terminal_ui = sys.modules.get("amber_tesla_sync.render.terminal_ui")
+    if terminal_ui is not None:
+        terminal_ui.QUIET = False  # type: ignore[attr-defined]
 
 
 def is_broken_pipe(error: BaseException | None) -> bool:

@@ -37,9 +37,11 @@ class _StatusHandler(logging.Handler):
 
 
 def _wanted() -> bool:
+    if not sys.stderr.isatty():
+        return False
     from amber_tesla_sync.render import terminal_ui
 
-    if terminal_ui.QUIET or not sys.stderr.isatty():
+    if terminal_ui.QUIET:
         return False
     return logging.getLogger().getEffectiveLevel() > logging.INFO  # -v prints the log instead
 

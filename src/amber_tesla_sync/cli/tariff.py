@@ -88,8 +88,8 @@ def tariff(
     from amber_tesla_sync.tariff import FoldOptions, Refusal
     from amber_tesla_sync.timeutil import parse_now, parse_zone
 
-    app_ctx = state(ctx).app()
-    settings = app_ctx.config
+    run = state(ctx)
+    settings = run.config().config  # offline, nothing else: no secret store, no clients
     if sample:
         if prices is not None:
             raise UsageError("--sample and --prices both name the prices", "give only one")
@@ -111,7 +111,7 @@ def tariff(
     else:
         from amber_tesla_sync.preview import live_prices
 
-        intervals, zone = live_prices(app_ctx, parse_zone(timezone).key if timezone else None)
+        intervals, zone = live_prices(run.app(), parse_zone(timezone).key if timezone else None)
     moment = parse_now(now, zone) if now else dt.datetime.now(dt.UTC)
     chosen_price = forecast_price or settings.amber.forecast_price
     options = FoldOptions(

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import cents, iso
 from amber_tesla_sync.tariff.model import ChannelValue, Refusal, Slot, SlotSpan, Source, TariffPlan
+
+if TYPE_CHECKING:  # rich is imported by the functions that draw (sync's summary line does not)
+    from rich.console import Console
+    from rich.table import Table
 
 SOURCE_MARK = {
     Source.ACTUAL: "A",
@@ -57,6 +57,9 @@ def _notes(slot: Slot) -> str:
 
 
 def plan_table(plan: TariffPlan) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     zone = ZoneInfo(plan.timezone)
     table = Table(
         title=f"Tariff for the next 24 h ({plan.timezone}, from {local_name(plan.now, zone)})",
@@ -124,6 +127,8 @@ def plan_summary(plan: TariffPlan) -> str:
 
 
 def render_plan(console: Console, plan: TariffPlan) -> None:
+    from rich.text import Text
+
     console.print(plan_table(plan))
     console.print(Text(LEGEND, style="dim"))
     console.print()
