@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from amber_tesla_sync.cli import main
 
@@ -18,6 +19,12 @@ pytest_plugins = ["sandboxkit", "synckit"]
 collect_ignore = (
     [] if os.environ.get("AMBER_TESLA_SYNC_TEST_KEYRING") == "1" else ["test_real_keyring.py"]
 )
+
+# Property tests are reproducible by default: the same examples on every run and every clone.
+# Big random sweeps are run by hand: HYPOTHESIS_PROFILE=sweep python -m pytest tests/test_fuzz_amber.py
+settings.register_profile("repeatable", derandomize=True, max_examples=250, print_blob=True)
+settings.register_profile("sweep", derandomize=False, max_examples=10_000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @dataclass

@@ -47,10 +47,12 @@ def _floor(moment: dt.datetime, minutes: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, UTC)
 
 
+# plausible retail prices (c/kWh): typical ones and extremes up to the market cap and floor
 prices = st.one_of(
     st.floats(min_value=-60, max_value=120, allow_nan=False).map(lambda x: round(x, 5)),
-    st.floats(min_value=-1000, max_value=2200, allow_nan=False).map(lambda x: round(x, 3)),
+    st.floats(min_value=-150, max_value=2600, allow_nan=False).map(lambda x: round(x, 3)),
 )
+feed_in_prices = prices.map(lambda x: -x)
 
 
 @st.composite
@@ -78,7 +80,8 @@ def channel(
     start = _floor(now - dt.timedelta(minutes=back), 5 if five_minute else 30)
     end = now + dt.timedelta(minutes=ahead)
     flat = draw(st.booleans())
-    base_price = draw(prices)
+    channel_prices = feed_in_prices if name == "feedIn" else prices
+    base_price = draw(channel_prices)
     items = []
     while start < end:
         duration = 5 if five_minute and (start < five_until or start.minute % 30) else 30
@@ -92,8 +95,8 @@ def channel(
         )
         if draw(st.integers(min_value=0, max_value=40)) == 0:
             kind = draw(st.sampled_from(KINDS))  # Amber's labels are not always tidy
-        price = base_price if flat else draw(prices)
-        advanced: float | str | None = draw(st.one_of(st.none(), st.just("same"), prices))
+        price = base_price if flat else draw(channel_prices)
+        advanced: float | str | None = draw(st.one_of(st.none(), st.just("same"), channel_prices))
         spike = draw(st.sampled_from(("none", "none", "none", "potential", "spike")))
         items.append(
             interval(
@@ -124,5 +127,6 @@ def cases(draw: st.DrawFn) -> Case:
         "forecast_price": draw(st.sampled_from(("predicted", "low", "high", "per_kwh"))),
         "allow_sell_above_buy": draw(st.booleans()),
         "max_gap_slots": draw(st.integers(min_value=0, max_value=8)),
+        "min_horizon_hours": draw(st.sampled_from((0.0, 6.0, 12.0))),
     }
     return Case(payload=list(payload), zone=draw(st.sampled_from(ZONES)), now=now, options=options)

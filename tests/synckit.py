@@ -100,6 +100,19 @@ def shifted(
     return changed
 
 
+def flat(
+    body: list[dict[str, Any]], buy: float = 20.0, feed_in: float = -5.0
+) -> list[dict[str, Any]]:
+    """``body`` with one price per channel everywhere (the same tariff at any time of day)."""
+    changed = copy.deepcopy(body)
+    for item in changed:
+        price = {"general": buy, "feedIn": feed_in}.get(item["channelType"], buy)
+        item["perKwh"] = price
+        if item.get("advancedPrice"):
+            item["advancedPrice"] = {"low": price, "predicted": price, "high": price}
+    return changed
+
+
 def fleet_login(site: SandboxSite) -> None:
     """Log in to the sandbox's Fleet API without a browser (authorize → code → tokens)."""
     sandbox = site.sandbox

@@ -113,8 +113,8 @@ def test_completion_completes_commands_and_subcommands() -> None:
     result = run_process(env={**env, "COMP_WORDS": "amber-tesla-sync sy"})
     assert result.stdout.split() == ["sync"]
     env["COMP_CWORD"] = "3"
-    result = run_process(env={**env, "COMP_WORDS": "amber-tesla-sync config set tariff."})
-    assert set(result.stdout.split()) == {"tariff.allow_sell_above_buy", "tariff.max_gap_slots"}
+    result = run_process(env={**env, "COMP_WORDS": "amber-tesla-sync config set tariff.m"})
+    assert set(result.stdout.split()) == {"tariff.max_gap_slots", "tariff.min_horizon_hours"}
 
 
 def test_every_command_is_registered_without_importing_its_work() -> None:

@@ -57,7 +57,7 @@ def test_the_example_file_is_valid_and_documents_every_key() -> None:
         (
             "[tariff]\nmax_gaps = 3\n",
             "line 2: unknown key 'tariff.max_gaps' — did you mean 'max_gap_slots'? "
-            "(known here: allow_sell_above_buy, max_gap_slots)",
+            "(known here: allow_sell_above_buy, max_gap_slots, min_horizon_hours, expect_feed_in)",
         ),
         (
             "[amber]\nforecast_price = 'median'\n",
@@ -140,7 +140,11 @@ def test_show_and_path(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.Monke
     assert shown.code == 0
     assert f"# {path}" in shown.stdout
     parsed = tomllib.loads(shown.stdout)
-    assert parsed["tariff"] == {"allow_sell_above_buy": False, "max_gap_slots": 2}
+    assert parsed["tariff"] == {
+        "allow_sell_above_buy": False,
+        "max_gap_slots": 2,
+        "min_horizon_hours": 12.0,
+    }
     assert parsed["amber"]["forecast_price"] == "predicted"
     assert cli("config", "path").stdout.strip() == str(path)
     other = tmp_path / "other.toml"

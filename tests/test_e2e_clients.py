@@ -61,6 +61,7 @@ class Case:
     fault: dict[str, Any] = field(default_factory=dict)
     needle: str = ""  # in the give-up message
     min_seconds: float = 0.0  # a wait the server asked for
+    code: int = 8  # the exit code of a give-up
 
     @property
     def id(self) -> str:
@@ -94,7 +95,13 @@ SHARED = [
 ]
 # Amber: a 429 without a reset header is retried with backoff (bounded by the attempts)
 AMBER_CASES = [
-    *SHARED,
+    # JSON in the wrong shape, every time, is bad data (exit 4), not an unavailable service
+    *(
+        Case(c.name, c.count, c.ok, c.requests, c.fault, "not an Amber price list", code=4)
+        if c.name == "wrong-shape" and not c.ok
+        else c
+        for c in SHARED
+    ),
     Case("ratelimit-reset-1s", 1, True, 2, status(429, **{"RateLimit-Reset": "1"}), min_seconds=1),
     Case("429", 2, True, 3, status(429)),
     # a server error's RateLimit-Reset is the window's end, not a reason to give up
@@ -120,7 +127,7 @@ def check(e2e: E2E, case: Case, path: str, result: CliResult, started: float, wh
         assert "Traceback" not in result.stderr
         assert "retrying" in result.stderr  # a warning for each retry, even without -v
     else:
-        assert_failed(result, 8, what, case.needle)
+        assert_failed(result, case.code, what if case.code == 8 else "", case.needle)
     assert elapsed >= case.min_seconds
     wait_until(lambda: e2e.count("GET", path) >= case.requests)
     if case.fault["kind"] == "delay":
@@ -141,7 +148,8 @@ def test_amber_faults_through_tariff(e2e: E2E, cli: CliRunner, case: Case) -> No
         assert validate_request_body(json.loads(result.stdout)["tesla_request"]) == []
     else:
         assert result.stdout == ""
-        assert "what to do: Amber may be having problems" in result.stderr
+        hint = "Amber may be having problems" if case.code == 8 else "Amber's API is sending bad"
+        assert hint in result.stderr
 
 
 @pytest.mark.parametrize("case", TESLA_CASES, ids=lambda c: c.id)

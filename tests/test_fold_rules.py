@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import statistics
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -88,7 +89,9 @@ class TestFiveMinuteSite:
             interval(start + dt.timedelta(minutes=10), 70.0, duration=30),
         ]
         payload += site_payload(self.now, sell=None)[:2]  # data before, so 11:00 is not leading
-        plan = plan_of(payload, "Australia/Brisbane", self.now, max_gap_slots=48)
+        plan = plan_of(
+            payload, "Australia/Brisbane", self.now, max_gap_slots=48, min_horizon_hours=0
+        )
         # 11:00–11:30: 5 min × 10 + 5 min × 40 + 20 min × 70 = 1650 / 30 = 55
         assert by_label(plan)["11:00"].buy == 0.55
 
@@ -213,13 +216,37 @@ class TestBeyondTheHorizon:
         assert slots["07:30"].feed_in is not None
         assert slots["07:30"].feed_in.source is Source.ESTIMATED
 
-    def test_carries_forward_when_nothing_is_known(self) -> None:
+    def test_carries_a_robust_value_forward_when_nothing_is_known(self) -> None:
         payload = site_payload(self.now, hours_ahead=10, buy=hour_price)
-        plan = plan_of(payload, "Australia/Brisbane", self.now)
+        plan = plan_of(payload, "Australia/Brisbane", self.now, min_horizon_hours=0)
         carried = [slot for slot in plan.slots if slot.general.source is Source.CARRIED]
         assert len(carried) == 28
+        # the median of the 20 slots priced from Amber's data (10.0 … 33.5 c by UTC half-hour),
+        # not the last of them
+        live = [s.span.start for s in plan.slots if s.general.source not in (Source.CARRIED,)]
+        assert len(live) == 20
+        expected = statistics.median(hour_price(start) for start in live)
+        assert all(slot.buy == round(expected / 100, 4) for slot in carried)
         last_known = [slot for slot in plan.slots if slot.general.source is Source.FORECAST][-1]
-        assert all(slot.buy == last_known.buy for slot in carried)
+        assert last_known.buy != carried[0].buy
+
+    def test_a_spike_in_the_last_forecast_slot_is_never_carried(self) -> None:
+        payload = site_payload(self.now, hours_ahead=14, buy=20.0)
+        last = max(
+            (item for item in payload if item["channelType"] == "general"),
+            key=lambda item: item["endTime"],
+        )
+        last.update(perKwh=1500.0, spikeStatus="spike", advancedPrice=None)
+        potential = sorted(
+            (item for item in payload if item["channelType"] == "general"),
+            key=lambda item: item["endTime"],
+        )[-2]
+        potential.update(perKwh=900.0, spikeStatus="potential", advancedPrice=None)
+        plan = plan_of(payload, "Australia/Brisbane", self.now)
+        carried = [slot for slot in plan.slots if slot.general.source is Source.CARRIED]
+        assert len(carried) == 20
+        assert {slot.buy for slot in carried} == {0.2}
+        assert max(slot.buy for slot in plan.slots) == 15.0  # the spike itself is still priced
 
 
 def test_negative_buy_and_customer_pays_feed_in_clamp_to_zero() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from amber_tesla_sync.tariff import Source, TariffPlan, validate_request_body
+from amber_tesla_sync.tariff import Refusal, Source, TariffPlan, validate_request_body
 from foldkit import run_fold
 
 AMBER = Path(__file__).parent / "fixtures" / "amber"
@@ -27,11 +28,48 @@ def _moment(path: Path) -> dt.datetime:
     return ends[0] + (ends[-1] - ends[0]) / 2
 
 
+# Day archives (``/prices`` by date) and the 5-minute ``prices/current`` poll with next=6 reach
+# only hours ahead: as live answers they are refused (rule 11); their folding is checked with the
+# horizon check off.
+SHORT = {
+    "enkit_sa_current_5min_20250410_032150.json",
+    "enkit_sa_prices_30min_20241130.json",
+    "enkit_sa_prices_30min_20250201.json",
+    "enkit_sa_prices_5min_20250201.json",
+}
+ARCHIVE = {"min_horizon_hours": 0}
+
+
+def as_live(body: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
+    """A day archive (all ActualInterval) replayed as the live answer it was at ``now``: past
+    intervals actual, the one containing ``now`` current, later ones forecasts."""
+    replayed = []
+    for item in body:
+        end = dt.datetime.fromisoformat(item["endTime"])
+        start = end - dt.timedelta(minutes=item["duration"])
+        kind = (
+            "ActualInterval"
+            if end <= now
+            else "CurrentInterval"
+            if start <= now
+            else "ForecastInterval"
+        )
+        replayed.append({**item, "type": kind})
+    return replayed
+
+
 @pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
 def test_capture_folds_into_a_valid_tariff(path: Path) -> None:
     body = json.loads(path.read_text())
     now = _moment(path)
-    plan = run_fold(body, ZONES[path.name.split("_")[0]], now)
+    if not any(i["type"] == "CurrentInterval" for i in body):
+        body = as_live(body, now)
+    zone = ZONES[path.name.split("_")[0]]
+    plan = run_fold(body, zone, now)
+    if path.name in SHORT:
+        assert isinstance(plan, Refusal)
+        assert any("h are needed (tariff.min_horizon_hours)" in r for r in plan.reasons)
+        plan = run_fold(body, zone, now, **ARCHIVE)
     assert isinstance(plan, TariffPlan), plan
     assert validate_request_body(plan.body) == []
     assert len(plan.slots) == 48
@@ -44,8 +82,8 @@ def test_five_minute_prices_aggregate_to_amber_half_hours() -> None:
     five = json.loads((AMBER / "enkit_sa_prices_5min_20250201.json").read_text())
     thirty = json.loads((AMBER / "enkit_sa_prices_30min_20250201.json").read_text())
     now = dt.datetime.fromisoformat("2025-02-01T06:05:00+10:30")
-    a = run_fold(five, "Australia/Adelaide", now)
-    b = run_fold(thirty, "Australia/Adelaide", now)
+    a = run_fold(as_live(five, now), "Australia/Adelaide", now, **ARCHIVE)
+    b = run_fold(as_live(thirty, now), "Australia/Adelaide", now, **ARCHIVE)
     assert isinstance(a, TariffPlan)
     assert isinstance(b, TariffPlan)
     # the current slot differs by design (5-minute data counts only from 06:05); all else agrees
@@ -60,7 +98,7 @@ def test_spike_day_does_not_leak_into_tomorrow() -> None:
     """Past the end of the data, the evening spike of 2025-02-01 is replaced by the day's median."""
     thirty = json.loads((AMBER / "enkit_sa_prices_30min_20250201.json").read_text())
     now = dt.datetime.fromisoformat("2025-02-01T20:10:00+10:30")
-    plan = run_fold(thirty, "Australia/Adelaide", now)
+    plan = run_fold(as_live(thirty, now), "Australia/Adelaide", now, **ARCHIVE)
     assert isinstance(plan, TariffPlan)
     estimated = [slot for slot in plan.slots if slot.general.source is Source.ESTIMATED]
     assert estimated

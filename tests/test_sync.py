@@ -13,7 +13,7 @@ from amber_tesla_sync.errors import ExitCode
 from amber_tesla_sync.tariff import validate_request_body
 from conftest import CliRunner
 from sandboxkit import SandboxSite
-from synckit import Synced, fleet_login, shifted
+from synckit import Synced, flat, fleet_login, shifted
 
 
 def test_first_sync_pushes_exactly_what_tariff_json_shows(synced: Synced) -> None:
@@ -74,12 +74,13 @@ def test_far_slots_have_a_looser_tolerance(synced: Synced) -> None:
 
 
 def test_reassert_after_two_hours(synced: Synced) -> None:
+    synced.serve_prices(flat(synced.amber_prices()))
     assert synced.sync().code == 0
-    body = synced.amber_prices()
     synced.advance(121)
-    synced.serve_prices(body)  # the same prices (now two hours old)
+    synced.serve_prices(flat(synced.amber_prices()))  # the same tariff, two hours on
     result = synced.sync_json()["sites"][0]
     assert result["outcome"] == "pushed"
+    assert "re-asserting" in result["reason"]
 
 
 def test_refusal_leaves_the_powerwall_untouched(synced: Synced) -> None:

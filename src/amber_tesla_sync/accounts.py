@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from amber_tesla_sync.amber.client import AmberClient
-from amber_tesla_sync.amber.models import Site
+from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Site
 from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import (
     AppError,
@@ -68,7 +68,10 @@ def login_amber(ctx: AppContext, token: str, site_id: str | None, ui: Ui) -> Log
     ctx.store.set(AMBER_TOKEN, token)
     ctx.update({"amber.site_id": site.id})
     state = load_state()
-    state.amber_sites[site.id] = AmberSiteState(interval_length=site.interval_length)
+    state.amber_sites[site.id] = AmberSiteState(
+        interval_length=site.interval_length,
+        channels=sorted(site.channel_types & {GENERAL, FEED_IN}),
+    )
     save_state(state)
     return LoginResult(
         f"Amber: logged in; site {site.id} (NMI {site.nmi or '?'}, {site.network or '?'}, "

@@ -132,6 +132,13 @@ class TariffSettings(_Section):
     max_gap_slots: int = Field(
         default=4, ge=0, le=48, description="missing slots per channel that may be filled"
     )
+    # each channel's own data must reach this far ahead (tariff.model.MIN_HORIZON_HOURS says why)
+    min_horizon_hours: float = Field(
+        default=12.0, ge=0, le=24, description="hours ahead each channel's data must reach"
+    )
+    expect_feed_in: bool | None = Field(  # None: learn it from Amber's site list and earlier runs
+        default=None, description="whether the site has a feed-in channel (default: learnt)"
+    )
 
 
 class SyncSettings(_Section):
@@ -163,6 +170,9 @@ class SyncSettings(_Section):
     )
     verify_seconds: float = Field(
         default=30.0, ge=0, le=120, description="how long to read a push back until it matches"
+    )
+    max_clock_skew_minutes: float = Field(
+        default=5.0, ge=1, le=60, description="refuse when the clock is further off than this"
     )
     ensure_autonomous: bool = Field(
         default=False, description="switch the Powerwall to Time-Based Control"

@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     BUSY = 10  # another sync is running
     VERIFY = 11  # the tariff read back from the Powerwall is not the one pushed
     CHECKS_FAILED = 12  # doctor found a problem
+    CLOCK = 13  # the system clock disagrees with Amber's and Tesla's servers: nothing was pushed
 
 
 class AppError(Exception):
@@ -36,6 +37,10 @@ class AppError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+    @property
+    def first_line(self) -> str:
+        return self.message.splitlines()[0] if self.message else ""
 
 
 class ConfigError(AppError):
@@ -76,3 +81,7 @@ class BusyError(AppError):
 
 class VerifyError(AppError):
     exit_code = ExitCode.VERIFY
+
+
+class ClockError(AppError):
+    exit_code = ExitCode.CLOCK

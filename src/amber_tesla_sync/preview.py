@@ -46,9 +46,12 @@ def plan_tariff(
     return result
 
 
-def live_prices(ctx: AppContext, zone_override: str | None) -> tuple[list[Interval], ZoneInfo]:
-    """Amber's prices now for the configured site, and the site's time zone."""
-    from amber_tesla_sync.sitedata import fetch_prices, site_zone
+def live_prices(
+    ctx: AppContext, zone_override: str | None
+) -> tuple[list[Interval], ZoneInfo, frozenset[str]]:
+    """Amber's prices now for the configured site, the site's time zone and the channels it is
+    known to have."""
+    from amber_tesla_sync.sitedata import fetch_prices, known_channels, site_zone
     from amber_tesla_sync.state import load_state, save_state
 
     config = ctx.config
@@ -69,4 +72,4 @@ def live_prices(ctx: AppContext, zone_override: str | None) -> tuple[list[Interv
         lambda: ctx.tesla().site_info(energy_site or 0),
     )
     save_state(state)
-    return intervals, zone
+    return intervals, zone, known_channels(state, site_id)

@@ -78,8 +78,11 @@ _SYSTEM_SERVICE = """\
 
 [Unit]
 Description=Write Amber Electric's prices into a Tesla Powerwall tariff (one sync)
-Wants=network-online.target
-After=network-online.target
+# Not before the clock is set (a board without a real-time clock): a tariff built on a wrong
+# clock is shifted in time. With systemd-timesyncd, enable systemd-time-wait-sync.service so
+# that time-sync.target waits for the first synchronisation; sync checks the clock too.
+Wants=network-online.target time-sync.target
+After=network-online.target time-sync.target
 
 [Service]
 Type=oneshot

@@ -8,11 +8,41 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.client import AmberClient, intervals_to_request
-from amber_tesla_sync.amber.models import Interval
+from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Interval
+from amber_tesla_sync.config import Config
 from amber_tesla_sync.errors import ConfigError, ServiceError
 from amber_tesla_sync.state import AmberSiteState, EnergySiteState, State
+from amber_tesla_sync.tariff.model import FoldOptions
 
 ZONE_HINT = "set it with `amber-tesla-sync config set site.timezone Australia/Sydney`"
+
+
+def fold_options(
+    config: Config,
+    expected_channels: frozenset[str] = frozenset(),
+    **overrides: Any,
+) -> FoldOptions:
+    """The fold's options from the settings (``overrides``: command-line values, None = unset)."""
+    tariff = config.tariff
+    values: dict[str, Any] = {
+        "forecast_price": config.amber.forecast_price,
+        "allow_sell_above_buy": tariff.allow_sell_above_buy,
+        "max_gap_slots": tariff.max_gap_slots,
+        "min_horizon_hours": tariff.min_horizon_hours,
+        "clock_slack_minutes": config.sync.max_clock_skew_minutes,
+    }
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    expected = set(expected_channels)
+    if tariff.expect_feed_in is not None:
+        expected.discard(FEED_IN)
+        expected |= {FEED_IN} if tariff.expect_feed_in else set()
+    return FoldOptions(**values, expected_channels=frozenset(expected))
+
+
+def known_channels(state: State, site_id: str) -> frozenset[str]:
+    """The channels the site is known to have (from Amber's site list and earlier answers)."""
+    cached = state.amber_sites.get(site_id)
+    return frozenset(cached.channels) if cached is not None else frozenset()
 
 
 def fetch_prices(client: AmberClient, state: State, site_id: str) -> list[Interval]:
@@ -26,10 +56,16 @@ def fetch_prices(client: AmberClient, state: State, site_id: str) -> list[Interv
                 f"the Amber account has no site {site_id}",
                 "run `amber-tesla-sync login amber` to pick a site",
             )
-        cached = AmberSiteState(interval_length=site.interval_length)
+        cached = AmberSiteState(
+            interval_length=site.interval_length,
+            channels=sorted(site.channel_types & {GENERAL, FEED_IN}),
+        )
         state.amber_sites[site_id] = cached
     next_, previous = intervals_to_request(cached.interval_length or 30)
-    return client.current_prices(site_id, next_, previous)
+    intervals = client.current_prices(site_id, next_, previous)
+    seen = {item.channel_type for item in intervals} & {GENERAL, FEED_IN}
+    cached.channels = sorted(set(cached.channels) | seen)
+    return intervals
 
 
 def site_zone(

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 class AmberSiteState(BaseModel):
     model_config = ConfigDict(extra="allow")
     interval_length: int | None = None
+    channels: list[str] = Field(default_factory=list)  # general/feedIn, once seen: must stay
 
 
 class EnergySiteState(BaseModel):
@@ -59,6 +60,9 @@ class SyncState(BaseModel):
     last_run_at: dt.datetime | None = None
     last_outcome: str | None = None
     last_reason: str | None = None
+    last_refusal: str | None = None  # the latest refusal's reason
+    last_refusal_at: dt.datetime | None = None
+    refusing_since: dt.datetime | None = None  # first refusal of the current run of refusals
 
 
 class State(BaseModel):

@@ -170,6 +170,11 @@ def _rule2_price(raw: dict[str, Any], forecast_price: str) -> float | None:
         if forecast_price == "per_kwh":
             return float(raw["perKwh"])
         advanced = raw.get("advancedPrice")
+        broken = isinstance(advanced, dict) and all(
+            advanced.get(band) == 0 for band in ("low", "predicted", "high")
+        )
+        if broken and abs(float(raw["perKwh"])) >= 1.0:
+            return float(raw["perKwh"])  # a band of zeros while perKwh says otherwise
         if isinstance(advanced, dict) and advanced.get(forecast_price) is not None:
             return float(advanced[forecast_price])
         return float(raw["perKwh"])
@@ -189,7 +194,8 @@ def _channel_intervals(
             continue
         end = _parse_instant(raw["endTime"])  # rule 1: never startTime
         start = end - timedelta(minutes=int(raw["duration"]))
-        spike = raw.get("spikeStatus") == "spike"
+        # an estimate is a typical day: potential spikes are treated like spikes there
+        spike = raw.get("spikeStatus") in ("spike", "potential")
         by_channel[channel].append(_Interval(start, end, price, spike))
     return by_channel
 
@@ -258,6 +264,8 @@ def _fold_channel(
     values: dict[str, float] = {}
     gaps: set[str] = set()
     beyond: set[str] = set()
+    with_data: set[str] = set()
+    touched_by_spike: set[str] = set()
 
     # Rule 5: overlap-weighted mean; rule 6: classify empty slots.
     for slot in slots:
@@ -270,6 +278,14 @@ def _fold_channel(
                 denominator += seconds
         if denominator > 0:
             values[slot.label] = numerator / denominator
+            with_data.add(slot.label)
+            if any(
+                interval.spike
+                for interval in intervals
+                if _overlap_seconds(slot.effective_start, slot.end, interval.start, interval.end)
+                > 0
+            ):
+                touched_by_spike.add(slot.label)
         elif slot.effective_start >= latest_end:
             beyond.add(slot.label)
         else:
@@ -295,11 +311,14 @@ def _fold_channel(
                 values[slot.label] = previous
     missing.update(leading)  # gaps with no slot holding data anywhere after them
 
-    # Beyond the horizon: persistence estimate, else carry the last in-horizon slot forward.
-    last_in_horizon: float | None = None
-    for slot in slots:
-        if slot.label not in beyond and slot.label in values:
-            last_in_horizon = values[slot.label]
+    # Beyond the horizon: persistence estimate, else carry a typical in-horizon value forward:
+    # the median of the slots with data of their own and no (potential) spike among it.
+    typical = sorted(
+        values[slot.label]
+        for slot in slots
+        if slot.label in with_data and slot.label not in touched_by_spike
+    )
+    last_in_horizon = statistics.median(typical) if typical else None
     carried: set[str] = set()
     for slot in slots:
         if slot.label not in beyond:

@@ -94,9 +94,9 @@ def test_brisbane_30_minute_site_and_forecast_price_choice() -> None:
     assert result.rates["PERIOD_09_00"] == (0.25, 0.0)  # advancedPrice.predicted 25 c
     assert result.rates["PERIOD_09_30"] == (0.40, 0.0)  # perKwh 40 c
     # Everything from 10:00 on is beyond the horizon (latest end 10:00); no history at all, so
-    # the last in-horizon slot (09:30, 40 c) is carried forward.
-    assert result.rates["PERIOD_10_00"] == (0.40, 0.0)
-    assert result.rates["PERIOD_08_00"] == (0.40, 0.0)
+    # a typical in-horizon value is carried forward: the median of 20, 25 and 40 c.
+    assert result.rates["PERIOD_10_00"] == (0.25, 0.0)
+    assert result.rates["PERIOD_08_00"] == (0.25, 0.0)
     assert result.estimated == set(LABELS) - {"PERIOD_08_30", "PERIOD_09_00", "PERIOD_09_30"}
     assert result.gap_filled == set()
 
@@ -165,8 +165,9 @@ def test_feed_in_sign_flip_and_clamps() -> None:
     assert result.rates["PERIOD_08_30"] == (0.10, 0.10)
     # 09:00: buy -0.05 -> 0; feed-in +3 c (customer charged) -> sell -0.03 -> 0.
     assert result.rates["PERIOD_09_00"] == (0.0, 0.0)
-    # Beyond the horizon both channels carry 09:00 forward.
-    assert result.rates["PERIOD_12_00"] == (0.0, 0.0)
+    # Beyond the horizon both channels carry their median forward: buy 10 c (of 30, 10, -5) and
+    # feed-in -8 c (of -8, -15, 3), so sell 0.08.
+    assert result.rates["PERIOD_12_00"] == (0.10, 0.08)
     assert result.estimated_by_channel["feedIn"] == result.estimated_by_channel["general"]
 
     allowed = ok(reference_fold(intervals, "Australia/Brisbane", now, allow_sell_above_buy=True))
@@ -190,7 +191,8 @@ def test_gap_filled_from_previous_slot_and_leading_gap_from_next() -> None:
     assert result.rates["PERIOD_09_30"] == (0.40, 0.0)
     assert result.gap_filled == {"PERIOD_08_00", "PERIOD_09_00"}
     assert "PERIOD_10_00" in result.estimated
-    assert result.rates["PERIOD_10_00"] == (0.40, 0.0)
+    # carried: the median of the slots with data of their own (20 and 40 c), gap fills left out
+    assert result.rates["PERIOD_10_00"] == (0.30, 0.0)
 
 
 def test_refusal_when_a_channel_has_too_many_gaps() -> None:
@@ -275,8 +277,9 @@ def test_sydney_dst_start_labels_take_neighbouring_half_hours() -> None:
     assert result.rates["PERIOD_02_30"] == (0.14, 0.0)
     assert result.rates["PERIOD_03_00"] == (0.14, 0.0)
     assert result.rates["PERIOD_03_30"] == (0.15, 0.0)
-    # Latest end 17:00Z = 04:00 AEDT: later labels are estimated (carry 03:30's 15 c).
-    assert result.rates["PERIOD_04_00"] == (0.15, 0.0)
+    # Latest end 17:00Z = 04:00 AEDT: later labels are estimated, carrying the median of the
+    # eight slots with data (10, 11, 12, 13, 13, 14, 14, 15 c): 13 c.
+    assert result.rates["PERIOD_04_00"] == (0.13, 0.0)
     assert "PERIOD_03_30" not in result.estimated
     assert "PERIOD_04_00" in result.estimated
 
@@ -322,9 +325,9 @@ def test_sydney_dst_end_labels_take_earliest_occurrence_at_or_after_current_slot
     assert result.rates["PERIOD_02_30"] == (0.20, 0.0)  # current slot, from 15:40Z
     assert result.rates["PERIOD_02_00"] == (0.21, 0.0)
     assert result.rates["PERIOD_03_00"] == (0.23, 0.0)
-    # 03:30 AEST (17:30Z) onwards is beyond the horizon: carry 03:00's 23 c forward. 00:00 maps
-    # to 2025-04-07 00:00 AEST = 2025-04-06T14:00Z.
+    # 03:30 AEST (17:30Z) onwards is beyond the horizon: carry the median of 20, 21 and 23 c
+    # forward. 00:00 maps to 2025-04-07 00:00 AEST = 2025-04-06T14:00Z.
     assert result.spans["PERIOD_00_00"][0] == datetime(2025, 4, 6, 14, 0, tzinfo=UTC)
-    assert result.rates["PERIOD_03_30"] == (0.23, 0.0)
-    assert result.rates["PERIOD_00_00"] == (0.23, 0.0)
+    assert result.rates["PERIOD_03_30"] == (0.21, 0.0)
+    assert result.rates["PERIOD_00_00"] == (0.21, 0.0)
     assert result.estimated == set(LABELS) - {"PERIOD_02_00", "PERIOD_02_30", "PERIOD_03_00"}

@@ -3,6 +3,8 @@ Amber's URLs and wire format; the token never appears in logs or errors."""
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import json
 import logging
 from collections.abc import Callable
@@ -47,6 +49,7 @@ class AmberClient:
             base_url.rstrip("/") + "/", self.policy.timeout, {"Authorization": f"Bearer {token}"}
         )
         self.requests = 0
+        self.server_time: dt.datetime | None = None  # the last answer's ``Date`` header
 
     def __enter__(self) -> Self:
         return self
@@ -76,8 +79,9 @@ class AmberClient:
         )
 
     def _get(self, path: str, params: dict[str, Any], what: str, parse: Callable[[Any], T]) -> T:
-        """GET ``path`` and ``parse`` the body; a body that does not parse counts as a garbled
-        answer (retried like a truncated one), not as bad data of the user's."""
+        """GET ``path`` and ``parse`` the body. A body that is not JSON, or whose content is
+        malformed or implausible, counts as a garbled answer and is asked for again; if every
+        attempt is malformed the run ends with the whole :class:`DataError` (exit 4)."""
 
         def attempt() -> T:
             self.requests += 1
@@ -89,11 +93,17 @@ class AmberClient:
             try:
                 return parse(body)
             except DataError as error:
-                first = error.message.splitlines()[0]
-                raise Transient(f"Amber sent a malformed response ({first})") from None
+                raise MalformedAnswer(error) from None
 
         try:
             return call_with_retries(attempt, self.policy, what)
+        except MalformedAnswer as error:
+            # JSON whose content cannot be trusted, every time: bad data (exit 4), in full
+            raise DataError(
+                error.error.message,
+                "nothing was pushed and the Powerwall keeps its tariff; the next run asks Amber "
+                "again (if this persists, Amber's API is sending bad data)",
+            ) from None
         except Transient as error:
             raise ServiceError(
                 f"{what} failed: {error.description}"
@@ -129,10 +139,28 @@ class AmberClient:
                 f"Amber refused the request: {status} ({_message(response)})",
                 "this looks like a bug in amber-tesla-sync; please report it",
             )
+        self.server_time = _server_time(response) or self.server_time
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise Transient("Amber sent a malformed response (not JSON)") from None
+
+
+class MalformedAnswer(Transient):
+    """A JSON body whose content does not parse or cannot be trusted (asked for again)."""
+
+    def __init__(self, error: DataError) -> None:
+        super().__init__(f"Amber sent a malformed response ({error.first_line})")
+        self.error = error
+
+
+def _server_time(response: httpx.Response) -> dt.datetime | None:
+    """The ``Date`` header as an aware UTC time (None when absent or unreadable)."""
+    try:
+        when = email.utils.parsedate_to_datetime(response.headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
 def _message(response: httpx.Response) -> str:

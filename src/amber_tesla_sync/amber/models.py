@@ -12,9 +12,17 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from amber_tesla_sync.errors import DataError
 
@@ -32,6 +40,28 @@ SPIKE_STATUSES = frozenset({"none", "potential", "spike"})
 DESCRIPTORS = frozenset({"negative", "extremelyLow", "veryLow", "low", "neutral", "high", "spike"})
 SITE_STATUSES = frozenset({"pending", "active", "closed"})
 
+# Plausible retail prices (c/kWh, GST included). The NEM's market price cap is $20,300/MWh in
+# FY2025/26 (2,030 c/kWh wholesale; $17,500/MWh in FY2024/25) and rises with inflation each July;
+# the market floor is −$1,000/MWh (−100 c/kWh). A retail price is the wholesale price times loss
+# factors (≤ 1.1) and GST (1.1) plus network charges and fees (well under 100 c/kWh), so at the
+# cap it stays below about 2,600 c/kWh (the highest real one seen: 2,152.56 c/kWh at the
+# $17,500 cap) and at the floor above about −125 c/kWh. The bounds leave room for future caps:
+# a general or controlled-load price outside [−300, 5000] c/kWh, or a feed-in price (sign
+# reversed: negative when the customer is paid) outside [−5000, 300] c/kWh, is not a real price.
+PRICE_CAP_CENTS = 5000.0
+PRICE_FLOOR_CENTS = -300.0
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+"""A JSON number: a string such as ``"30.5"`` is not silently read as one."""
+Count = Annotated[int, Field(strict=True)]
+
+
+def price_bounds(channel: str) -> tuple[float, float]:
+    """The plausible range of ``channel``'s prices (c/kWh), see :data:`PRICE_CAP_CENTS`."""
+    if channel == FEED_IN:
+        return -PRICE_CAP_CENTS, -PRICE_FLOOR_CENTS
+    return PRICE_FLOOR_CENTS, PRICE_CAP_CENTS
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(
@@ -42,16 +72,20 @@ class _Model(BaseModel):
 class AdvancedPrice(_Model):
     """Amber's own forecast band (c/kWh, retail). On feed-in the band is reversed in sign."""
 
-    low: float
-    predicted: float
-    high: float
+    low: Number
+    predicted: Number
+    high: Number
+
+    @property
+    def all_zero(self) -> bool:
+        return self.low == 0 and self.predicted == 0 and self.high == 0
 
 
 class PriceRange(_Model):
     """Possible spread of spot prices (c/kWh) when volatile."""
 
-    min: float
-    max: float
+    min: Number
+    max: Number
 
 
 class TariffInformation(_Model):
@@ -65,14 +99,14 @@ class Interval(_Model):
     """One price interval of one channel: Actual, Current or Forecast."""
 
     type: str
-    duration: int = Field(gt=0)
+    duration: Count = Field(gt=0, le=24 * 60)
     end_time: AwareDatetime = Field(alias="endTime")
-    per_kwh: float = Field(alias="perKwh")
+    per_kwh: Number = Field(alias="perKwh")
     channel_type: str = Field(alias="channelType")
     spike_status: str = Field(default="none", alias="spikeStatus")
     descriptor: str | None = None
-    spot_per_kwh: float | None = Field(default=None, alias="spotPerKwh")
-    renewables: float | None = None
+    spot_per_kwh: Number | None = Field(default=None, alias="spotPerKwh")
+    renewables: Number | None = None
     date: dt.date | None = None
     nem_time: AwareDatetime | None = Field(default=None, alias="nemTime")
     start_time: AwareDatetime | None = Field(default=None, alias="startTime")
@@ -80,6 +114,24 @@ class Interval(_Model):
     advanced_price: AdvancedPrice | None = Field(default=None, alias="advancedPrice")
     range: PriceRange | None = None
     tariff_information: TariffInformation | None = Field(default=None, alias="tariffInformation")
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Interval:
+        """Prices inside what the NEM's cap and floor allow; an end time with a known year."""
+        low, high = price_bounds(self.channel_type)
+        prices = {"perKwh": self.per_kwh}
+        if self.advanced_price is not None:
+            for band in ("low", "predicted", "high"):
+                prices[f"advancedPrice.{band}"] = getattr(self.advanced_price, band)
+        for name, value in prices.items():
+            if not low <= value <= high:
+                raise ValueError(
+                    f"{name} {value:g} c/kWh is outside the plausible range for a "
+                    f"{self.channel_type} price ({low:g} to {high:g} c/kWh)"
+                )
+        if not 2000 <= self.end_time.year <= 9000:
+            raise ValueError(f"endTime {self.end_time.isoformat()} is not a plausible time")
+        return self
 
     @property
     def end(self) -> dt.datetime:
@@ -245,8 +297,14 @@ def _describe(exc: ValidationError, data: list[Any], name: Any) -> str:
         if isinstance(index, int) and 0 <= index < len(data):
             where = f"item {index} ({name(data[index])})"
         field = ".".join(str(part) for part in loc) or "(whole item)"
-        got = "" if err["type"] == "missing" else f" (got {err['input']!r})"
-        lines.append(f"  - {where}: field {field!r}: {err['msg']}{got}")
+        got = "" if err["type"] == "missing" or not loc else f" (got {_short(err['input'])})"
+        what = f"field {field!r}: " if loc else ""
+        lines.append(f"  - {where}: {what}{err['msg']}{got}")
     if len(errors) > 10:
         lines.append(f"  - … and {len(errors) - 10} more")
     return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"

@@ -79,13 +79,24 @@ def tariff(
             help="Override the sell cap.",
         ),
     ] = None,
+    min_horizon_hours: Annotated[
+        float | None,
+        typer.Option(
+            "--min-horizon-hours",
+            min=0,
+            max=24,
+            metavar="HOURS",
+            help="Hours ahead each channel's own data must reach (default from config: 12).",
+        ),
+    ] = None,
 ) -> None:
     """Preview the tariff that would be pushed: 48 slots, where each price came from, a chart."""
     from amber_tesla_sync.amber.models import load_intervals_file
     from amber_tesla_sync.errors import RefusedError, UsageError
     from amber_tesla_sync.preview import plan_tariff
-    from amber_tesla_sync.render.tariff_view import plan_json, refusal_message, render_plan
-    from amber_tesla_sync.tariff import FoldOptions, Refusal
+    from amber_tesla_sync.render.tariff_view import plan_json, render_plan
+    from amber_tesla_sync.sitedata import fold_options
+    from amber_tesla_sync.tariff import Refusal
     from amber_tesla_sync.timeutil import parse_now, parse_zone
 
     run = state(ctx)
@@ -98,6 +109,7 @@ def tariff(
         prices = resources.shipped_file(resources.SAMPLE_PRICES)
         timezone = timezone or resources.SAMPLE_TIMEZONE
         now = now or resources.SAMPLE_NOW
+    channels: frozenset[str] = frozenset()
     if prices is not None:
         zone_name = timezone or settings.site.timezone
         if zone_name is None:
@@ -111,23 +123,25 @@ def tariff(
     else:
         from amber_tesla_sync.preview import live_prices
 
-        intervals, zone = live_prices(run.app(), parse_zone(timezone).key if timezone else None)
+        intervals, zone, channels = live_prices(
+            run.app(), parse_zone(timezone).key if timezone else None
+        )
     moment = parse_now(now, zone) if now else dt.datetime.now(dt.UTC)
     chosen_price = forecast_price or settings.amber.forecast_price
-    options = FoldOptions(
+    options = fold_options(
+        settings,
+        channels,
         forecast_price=_forecast(chosen_price),
-        allow_sell_above_buy=(
-            settings.tariff.allow_sell_above_buy
-            if allow_sell_above_buy is None
-            else allow_sell_above_buy
-        ),
-        max_gap_slots=settings.tariff.max_gap_slots if max_gap_slots is None else max_gap_slots,
+        allow_sell_above_buy=allow_sell_above_buy,
+        max_gap_slots=max_gap_slots,
+        min_horizon_hours=min_horizon_hours,
     )
     result = plan_tariff(intervals, zone, moment, options)
     if isinstance(result, Refusal):
         raise RefusedError(
-            refusal_message(result),
-            "check the price data (a saved file may be cut short or stale); "
+            result.message,
+            "check the price data (a saved file may be cut short or stale: pass --now with the "
+            "time it was fetched); "
             "up to tariff.max_gap_slots missing slots per channel are filled from a neighbour",
         )
     if as_json:

@@ -74,6 +74,28 @@ def _last_sync(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> s
     return f"{when:%a %H:%M} ({minutes:.0f} min ago): {run.outcome} — {run.reason}"
 
 
+def _tariff_lines(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> list[str]:
+    """Since when the Powerwall runs the last good tariff, and the refusals since then."""
+    state = status.sync_state
+
+    def when(moment: dt.datetime) -> str:
+        local = moment.astimezone(zone) if zone else moment
+        hours = (now - moment).total_seconds() / 3600
+        return f"{local:%a %H:%M} ({hours:.1f} h ago)"
+
+    push = state.last_push if state else None
+    lines = [
+        f"last good tariff {push.fingerprint}, pushed {when(push.pushed_at)}"
+        if push
+        else "no tariff pushed yet"
+    ]
+    if state is not None and state.refusing_since and state.last_refusal:
+        lines.append(
+            f"refusing since {when(state.refusing_since)}: {state.last_refusal.splitlines()[0]}"
+        )
+    return lines
+
+
 def render_status(console: Console, status: SiteStatus, now: dt.datetime) -> None:
     zone = ZoneInfo(status.zone) if status.zone else None
     local = now.astimezone(zone) if zone else now
@@ -96,6 +118,8 @@ def render_status(console: Console, status: SiteStatus, now: dt.datetime) -> Non
     for index, line in enumerate(_powerwall(status)):
         grid.add_row("Powerwall" if index == 0 else "", line)
     grid.add_row("Last sync", _last_sync(status, now, zone))
+    for index, line in enumerate(_tariff_lines(status, now, zone)):
+        grid.add_row("Tariff" if index == 0 else "", line)
     console.print(grid)
     if status.plan and zone is not None:
         hours = [start.astimezone(zone).strftime("%H") for _, start, _, _ in status.plan]
@@ -148,11 +172,29 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
             "reason": run.reason,
             "error": run.error,
         },
+        "tariff": _tariff_json(status),
         "plan": [
             {"slot": label, "starts": iso(start), "buy": cents(buy), "sell": cents(sell)}
             for label, start, buy, sell in status.plan
         ],
         "warnings": status.warnings,
+    }
+
+
+def _tariff_json(status: SiteStatus) -> dict[str, Any]:
+    state = status.sync_state
+    push = state.last_push if state else None
+    refusing = state is not None and state.refusing_since is not None
+    return {
+        "pushed_at": iso(push.pushed_at) if push else None,
+        "fingerprint": push.fingerprint if push else None,
+        "refusal": {
+            "since": iso(state.refusing_since),
+            "last_at": iso(state.last_refusal_at),
+            "reason": state.last_refusal,
+        }
+        if state is not None and refusing and state.refusing_since is not None
+        else None,
     }
 
 

@@ -60,6 +60,7 @@ def sync_summary(
                 "warnings": outcome.warnings,
                 "actions": outcome.actions,
                 "error": outcome.error.message if outcome.error else None,
+                "refusal": list(outcome.refusal) or None,
                 "exit_code": int(outcome.exit_code),
                 "rates": (
                     {

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import cents, iso
-from amber_tesla_sync.tariff.model import ChannelValue, Refusal, Slot, SlotSpan, Source, TariffPlan
+from amber_tesla_sync.tariff.model import ChannelValue, Slot, Source, TariffPlan
 
 if TYPE_CHECKING:  # rich is imported by the functions that draw (sync's summary line does not)
     from rich.console import Console
@@ -138,19 +138,6 @@ def render_plan(console: Console, plan: TariffPlan) -> None:
     console.print(plan_summary(plan))
 
 
-def _span_names(spans: tuple[SlotSpan, ...], zone: ZoneInfo) -> str:
-    return ", ".join(local_name(span.start, zone) for span in sorted(spans, key=lambda s: s.start))
-
-
-def refusal_message(refusal: Refusal) -> str:
-    zone = ZoneInfo(refusal.timezone)
-    lines = ["refused to build a tariff: " + "; ".join(refusal.reasons) + "."]
-    for channel, spans in refusal.missing.items():
-        lines.append(f"  missing {channel} slots ({refusal.timezone}): {_span_names(spans, zone)}")
-    lines.append("The Powerwall keeps its current tariff; nothing was pushed.")
-    return "\n".join(lines)
-
-
 def plan_json(plan: TariffPlan) -> dict[str, Any]:
     """``tariff --json``: the 48 slots (c/kWh) and Tesla's request body, verbatim."""
     return {
@@ -160,6 +147,7 @@ def plan_json(plan: TariffPlan) -> dict[str, Any]:
             "forecast_price": plan.options.forecast_price,
             "allow_sell_above_buy": plan.options.allow_sell_above_buy,
             "max_gap_slots": plan.options.max_gap_slots,
+            "min_horizon_hours": plan.options.min_horizon_hours,
         },
         "slots": [
             {

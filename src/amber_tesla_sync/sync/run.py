@@ -12,12 +12,18 @@ from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import Interval
 from amber_tesla_sync.context import AppContext
-from amber_tesla_sync.errors import AppError, ExitCode, RefusedError, ServiceError, VerifyError
+from amber_tesla_sync.errors import (
+    AppError,
+    ClockError,
+    ExitCode,
+    RefusedError,
+    ServiceError,
+    VerifyError,
+)
 from amber_tesla_sync.history import History, RunRecord
 from amber_tesla_sync.paths import state_dir
-from amber_tesla_sync.render.tariff_view import refusal_message
 from amber_tesla_sync.runlock import run_lock
-from amber_tesla_sync.sitedata import fetch_prices, site_zone
+from amber_tesla_sync.sitedata import fetch_prices, fold_options, known_channels, site_zone
 from amber_tesla_sync.state import (
     LastPush,
     State,
@@ -26,9 +32,10 @@ from amber_tesla_sync.state import (
     save_state,
 )
 from amber_tesla_sync.sync import curtail
+from amber_tesla_sync.sync.clock import check_clock
 from amber_tesla_sync.sync.decide import Decision, Tolerances, decide, fingerprint, plan_rates
 from amber_tesla_sync.sync.targets import Target
-from amber_tesla_sync.tariff import FoldOptions, Refusal, TariffPlan, fold, validate_request_body
+from amber_tesla_sync.tariff import Refusal, TariffPlan, fold, validate_request_body
 from amber_tesla_sync.tariff.body import build_request_body
 from amber_tesla_sync.tariff.compare import differences, is_ours
 from amber_tesla_sync.tesla.api import TeslaApi
@@ -41,6 +48,7 @@ HISTORY_DAYS = 3  # the persistence estimate needs the most recent day with data
 SEVERITY = (
     ExitCode.INTERNAL,
     ExitCode.CONFIG,
+    ExitCode.CLOCK,
     ExitCode.SECRETS,
     ExitCode.AUTH,
     ExitCode.BAD_DATA,
@@ -69,6 +77,7 @@ class SiteOutcome:
     warnings: list[str] = field(default_factory=list)
     plan: TariffPlan | None = None
     actions: list[str] = field(default_factory=list)
+    refusal: tuple[str, ...] = ()  # why nothing was pushed, when refused
 
     @property
     def exit_code(self) -> ExitCode:
@@ -123,6 +132,11 @@ class SiteSync:
         site_state = self.state.sync.setdefault(target.key, SyncState())
         try:
             outcome = self._run(target, site_state)
+        except ClockError as error:
+            outcome = SiteOutcome(
+                target.key, "refused", False, error.message, error=error, refusal=(error.message,)
+            )
+            log.error("%s: %s", target.key, error.message)
         except AppError as error:
             outcome = SiteOutcome(target.key, "failed", False, error.message, error=error)
             log.error("%s: %s", target.key, error.message)
@@ -130,6 +144,7 @@ class SiteSync:
             site_state.last_run_at = self.now
             site_state.last_outcome = outcome.outcome
             site_state.last_reason = outcome.reason
+            _note_refusal(site_state, outcome, self.now)
             self.history.record_run(
                 RunRecord(
                     started_at=self.now,
@@ -152,14 +167,18 @@ class SiteSync:
         zone, remote = self._zone(target)
         plan = self._fold(target, intervals, zone)
         if isinstance(plan, Refusal):
-            message = refusal_message(plan)
-            log.warning("%s: %s", target.key, message.splitlines()[0])
+            log.warning("%s: %s", target.key, plan.summary)
             return SiteOutcome(
                 target.key,
                 "refused",
                 False,
-                message.splitlines()[0],
-                error=RefusedError(message, "nothing was pushed; the next run will try again"),
+                plan.summary,
+                error=RefusedError(
+                    plan.message,
+                    "nothing was pushed and the Powerwall keeps its last tariff; the next run "
+                    "tries again",
+                ),
+                refusal=plan.reasons,
             )
         body = plan.body
         outcome = SiteOutcome(target.key, "unchanged", False, "", fingerprint(body), plan=plan)
@@ -187,6 +206,14 @@ class SiteSync:
     def _fetch(self, target: Target) -> list[Interval]:
         with self.ctx.amber() as client:
             intervals = fetch_prices(client, self.state, target.amber_site_id)
+            server_time = client.server_time
+        # before anything is written or folded: a wrong clock would shift the whole tariff
+        check_clock(
+            self.now,
+            server_time,
+            intervals,
+            dt.timedelta(minutes=self.ctx.config.sync.max_clock_skew_minutes),
+        )
         if not self.options.dry_run:
             self.history.record_prices(target.amber_site_id, intervals, self.now)
         return intervals
@@ -206,12 +233,7 @@ class SiteSync:
     def _fold(
         self, target: Target, intervals: list[Interval], zone: ZoneInfo
     ) -> TariffPlan | Refusal:
-        tariff = self.ctx.config.tariff
-        options = FoldOptions(
-            forecast_price=self.ctx.config.amber.forecast_price,
-            allow_sell_above_buy=tariff.allow_sell_above_buy,
-            max_gap_slots=tariff.max_gap_slots,
-        )
+        options = fold_options(self.ctx.config, known_channels(self.state, target.amber_site_id))
         older = self.history.actual_intervals(
             target.amber_site_id, self.now - dt.timedelta(days=HISTORY_DAYS)
         )
@@ -355,6 +377,16 @@ class SiteSync:
             site_state.curtailment = site_state.curtailment.model_copy(update={"confirmed": True})
         site_state.remote_export_rule = step.send_rule
         outcome.actions.append(step.note or f"export rule → {step.send_rule}")
+
+
+def _note_refusal(site_state: SyncState, outcome: SiteOutcome, now: dt.datetime) -> None:
+    """Remember refusals (for ``status``) until a tariff is built again."""
+    if outcome.outcome == "refused":
+        site_state.last_refusal = outcome.error.message if outcome.error else outcome.reason
+        site_state.last_refusal_at = now
+        site_state.refusing_since = site_state.refusing_since or now
+    elif outcome.plan is not None:
+        site_state.refusing_since = None
 
 
 def sync_all(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Interval
+from amber_tesla_sync.tariff import trust
 from amber_tesla_sync.tariff.body import build_request_body
 from amber_tesla_sync.tariff.model import (
     LIVE,
@@ -39,6 +40,16 @@ def fold(
     options = options or FoldOptions()
     now = now.astimezone(dt.UTC)
     spans = slot_spans(zone, now)
+    checked = trust.check(intervals, now, options)
+    if checked.problems:
+        return Refusal(
+            missing={},
+            max_gap_slots=options.max_gap_slots,
+            timezone=zone.key,
+            now=now,
+            reasons=checked.problems,
+        )
+    intervals = checked.intervals
 
     def series(channel: str) -> ChannelSeries:
         items = priced([i for i in intervals if i.channel_type == channel], options.forecast_price)

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 ForecastPrice = Literal["predicted", "low", "high", "per_kwh"]
 
@@ -26,11 +27,20 @@ LIVE = frozenset({Source.ACTUAL, Source.CURRENT, Source.FORECAST})
 """Sources backed by Amber data for the slot itself."""
 
 
+MIN_HORIZON_HOURS = 12.0
+"""Default of ``tariff.min_horizon_hours``: AEMO pre-dispatch reaches the end of the next trading
+day (04:00 NEM time), so Amber's forecasts reach 15–40 h ahead; they are shortest, about 15 h,
+late in the morning before the day's new run is published. 12 h leaves room for a late run."""
+
+
 @dataclass(frozen=True)
 class FoldOptions:
     forecast_price: ForecastPrice = "predicted"
     allow_sell_above_buy: bool = False
     max_gap_slots: int = 4
+    min_horizon_hours: float = MIN_HORIZON_HOURS  # each channel's live data must reach this far
+    expected_channels: frozenset[str] = frozenset()  # channels the site is known to have
+    clock_slack_minutes: float = 5.0  # how far actual/current intervals may be off ``now``
 
 
 @dataclass(frozen=True)
@@ -102,10 +112,30 @@ class TariffPlan:
 
 @dataclass(frozen=True)
 class Refusal:
-    """The fold refuses: too many slots have no data. Nothing may be pushed."""
+    """The fold refuses: the data cannot be trusted, or too many slots have none. Nothing may be
+    pushed; the Powerwall keeps its last tariff."""
 
-    missing: dict[str, tuple[SlotSpan, ...]]  # channel → the slots without data
+    missing: dict[str, tuple[SlotSpan, ...]]  # channel → the slots without data (may be empty)
     max_gap_slots: int
     timezone: str
     now: dt.datetime
     reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def summary(self) -> str:
+        """One line: why nothing was pushed."""
+        return "refused to build a tariff: " + "; ".join(self.reasons) + "."
+
+    @property
+    def message(self) -> str:
+        """The whole explanation, with the slots that lack data in the site's local time."""
+        zone = ZoneInfo(self.timezone)
+        lines = [self.summary]
+        for channel, spans in self.missing.items():
+            names = ", ".join(
+                f"{span.start.astimezone(zone):%a %H:%M}"
+                for span in sorted(spans, key=lambda s: s.start)
+            )
+            lines.append(f"  missing {channel} slots ({self.timezone}): {names}")
+        lines.append("The Powerwall keeps its current tariff; nothing was pushed.")
+        return "\n".join(lines)

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import ACTUAL, CURRENT, FORECAST, Interval
-from amber_tesla_sync.tariff.model import ChannelValue, ForecastPrice, SlotSpan, Source
+from amber_tesla_sync.tariff.model import LIVE, ChannelValue, ForecastPrice, SlotSpan, Source
 from amber_tesla_sync.tariff.slots import HALF_HOUR, floor_to, label_instants
 
 PERSISTENCE_DAYS = 7
 _SPIKE_ORDER = {"none": 0, "potential": 1, "spike": 2}
+EXTREME = frozenset({"spike", "potential"})
+"""Spike statuses an estimate never takes a price from: an estimate is a typical day."""
+SUSPECT_BAND_CENTS = 1.0
+"""A forecast band of all zeros while ``perKwh`` is at least this far from 0 is a broken band."""
 
 
 @dataclass(frozen=True)
@@ -33,12 +37,15 @@ class PricedInterval:
 
 
 def interval_price(item: Interval, forecast_price: ForecastPrice) -> tuple[float, bool]:
-    """Rule 2. Returns the price and whether a forecast fell back to ``perKwh``."""
+    """Rule 2. Returns the price and whether a forecast fell back to ``perKwh``: it has no
+    ``advancedPrice``, or a band of all zeros while ``perKwh`` says otherwise (a broken band is
+    taken as a missing one, never as a free hour)."""
     if item.type != FORECAST or forecast_price == "per_kwh":
         return item.per_kwh, False
-    if item.advanced_price is None:
+    band = item.advanced_price
+    if band is None or (band.all_zero and abs(item.per_kwh) >= SUSPECT_BAND_CENTS):
         return item.per_kwh, True
-    return getattr(item.advanced_price, forecast_price), False
+    return getattr(band, forecast_price), False
 
 
 def priced(items: Sequence[Interval], forecast_price: ForecastPrice) -> list[PricedInterval]:
@@ -92,7 +99,8 @@ class Timeline:
         return weighted
 
     def day_median(self, day: dt.date, zone: ZoneInfo) -> float | None:
-        """The median non-spike price of the intervals starting on local ``day``."""
+        """The median price of the intervals starting on local ``day``, spikes (and potential
+        spikes) left out."""
         if day not in self._medians:
             first = dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
             last = dt.datetime.combine(
@@ -100,7 +108,7 @@ class Timeline:
             ).astimezone(dt.UTC)
             low = bisect.bisect_left(self.starts, first)
             high = bisect.bisect_left(self.starts, last)
-            prices = [item.price for item in self.items[low:high] if item.spike != "spike"]
+            prices = [item.price for item in self.items[low:high] if item.spike not in EXTREME]
             self._medians[day] = statistics.median(prices) if prices else None
         return self._medians[day]
 
@@ -181,25 +189,38 @@ def _estimate(
     known: Timeline,
 ) -> list[SlotSpan]:
     """Rule 6: persistence estimate for the slots beyond the horizon. Returns those left unknown."""
-    beyond_set = set(beyond)
-    in_horizon = [v for i, v in enumerate(values) if v is not None and i not in beyond_set]
-    carry = in_horizon[-1] if in_horizon else None
+    carry = robust_value(values)
     unknown = []
     for index in beyond:
         estimate = _persistence(spans[index], zone, known)
         if estimate is not None:
             values[index] = ChannelValue(estimate, Source.ESTIMATED)
         elif carry is not None:
-            values[index] = ChannelValue(carry.price, Source.CARRIED)
+            values[index] = ChannelValue(carry, Source.CARRIED)
         else:
             unknown.append(spans[index])
     return unknown
 
 
+def robust_value(values: Sequence[ChannelValue | None]) -> float | None:
+    """What "carry the last known price forward" carries: the median of the slots priced from
+    Amber's own data, spikes and potential spikes left out (never a spike, never one outlier)."""
+    typical = [
+        value.price
+        for value in values
+        if value is not None and value.source in LIVE and value.spike not in EXTREME
+    ]
+    return statistics.median(typical) if typical else None
+
+
 def _persistence(span: SlotSpan, zone: ZoneInfo, known: Timeline) -> float | None:
-    """The same local time of day on the most recent earlier day with data, spikes replaced."""
+    """The same local time of day on the most recent earlier day with data, spikes and potential
+    spikes replaced by that day's median."""
+    # the slot's label, not its instant: on the day daylight saving starts, label 02:00 stands
+    # for 01:30's half-hour but is estimated from 02:00 on earlier days, like every other 02:00
     local_start = span.start.astimezone(zone)
-    minute_of_day = local_start.hour * 60 + local_start.minute
+    hours, minutes = span.label.split(":")
+    minute_of_day = int(hours) * 60 + int(minutes)
     for days_back in range(1, PERSISTENCE_DAYS + 1):
         day = local_start.date() - dt.timedelta(days=days_back)
         candidates = label_instants(zone, day, minute_of_day)
@@ -209,12 +230,12 @@ def _persistence(span: SlotSpan, zone: ZoneInfo, known: Timeline) -> float | Non
         weighted = known.overlapping(start, start + HALF_HOUR)
         if not weighted:
             continue
-        if any(item.spike == "spike" for item, _ in weighted):
+        if any(item.spike in EXTREME for item, _ in weighted):
             median = known.day_median(day, zone)
             if median is None:
                 continue
             weighted = [
-                (item if item.spike != "spike" else _replaced(item, median), seconds)
+                (item if item.spike not in EXTREME else _replaced(item, median), seconds)
                 for item, seconds in weighted
             ]
         total = sum(seconds for _, seconds in weighted)
