@@ -180,6 +180,8 @@ class SiteSync:
                 ),
                 refusal=plan.reasons,
             )
+        if not self.options.dry_run:  # only trusted answers feed later estimates
+            self.history.record_prices(target.amber_site_id, intervals, self.now)
         body = plan.body
         outcome = SiteOutcome(target.key, "unchanged", False, "", fingerprint(body), plan=plan)
         remote = self._remote_check(target, site_state, remote, outcome)
@@ -214,8 +216,6 @@ class SiteSync:
             intervals,
             dt.timedelta(minutes=self.ctx.config.sync.max_clock_skew_minutes),
         )
-        if not self.options.dry_run:
-            self.history.record_prices(target.amber_site_id, intervals, self.now)
         return intervals
 
     def _zone(self, target: Target) -> tuple[ZoneInfo, SiteInfo | None]:
