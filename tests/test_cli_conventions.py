@@ -188,6 +188,9 @@ def test_config_get_keys_and_did_you_mean(cli: CliRunner, tmp_path: Path) -> Non
     wrong = cli("--config", str(config), "config", "get", "tariff.max_gaps")
     assert wrong.code == ExitCode.CONFIG
     assert "did you mean 'tariff.max_gap_slots'?" in wrong.stderr
+    unset = cli("config", "unset", "sync.settle_minutes")  # the default file: absent
+    assert unset.code == 0 and "nothing to remove" in unset.stdout
+    assert not (tmp_path / "home" / ".config" / "amber-tesla-sync" / "config.toml").exists()
     keys = cli("config", "keys").stdout.splitlines()
     line = next(line for line in keys if line.startswith("tariff.max_gap_slots "))
     assert " 4 " in line and "missing slots per channel" in line

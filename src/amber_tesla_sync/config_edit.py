@@ -103,8 +103,9 @@ def unset_value(loaded: LoadedConfig, key: str) -> Config:
     section_name, field_name, _ = split_key(key)
     document = _document(loaded)
     section = document.get(section_name)
-    if isinstance(section, Table) and field_name in section:
-        del section[field_name]
+    if not (isinstance(section, Table) and field_name in section):
+        return loaded.config  # not in the file: nothing to write
+    del section[field_name]
     return _save(loaded.path, document)
 
 

@@ -108,8 +108,13 @@ def config_unset(ctx: typer.Context, key: KeyArgument) -> None:
     from amber_tesla_sync.config import unset_value
 
     loaded = state(ctx).config()
+    before = loaded.path.read_text(encoding="utf-8") if loaded.exists else None
     unset_value(loaded, key)
-    typer.echo(f"{key} removed from {loaded.path}")
+    after = loaded.path.read_text(encoding="utf-8") if loaded.path.exists() else None
+    if before == after:
+        typer.echo(f"{key} is not set in {loaded.path}: nothing to remove (its default applies)")
+    else:
+        typer.echo(f"{key} removed from {loaded.path}")
 
 
 @config_app.command("keys")
