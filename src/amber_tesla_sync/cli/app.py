@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from amber_tesla_sync import __version__
 from amber_tesla_sync.config_path import CONFIG_ENV, resolve_config_path
@@ -23,8 +24,23 @@ if TYPE_CHECKING:
 
 PROG = "amber-tesla-sync"
 
+# the order of `--help`: the everyday commands first, set-up next, tools last
+ORDER = (
+    "sync", "status", "history", "tariff", "doctor",
+    "login", "logout", "keygen", "register", "schedule", "config",
+    "completion", "demo", "sandbox",
+)  # fmt: skip
+
+
+class _Ordered(TyperGroup):
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda name: ORDER.index(name) if name in ORDER else len(ORDER))
+
+
 app = typer.Typer(
     name=PROG,
+    cls=_Ordered,
     help="Write Amber Electric's dynamic prices into a Tesla Powerwall as a time-of-use tariff.",
     epilog=f"Run `{PROG} COMMAND --help` for a command's options and examples.",
     no_args_is_help=True,
