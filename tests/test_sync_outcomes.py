@@ -48,10 +48,10 @@ def test_an_accepted_push_whose_read_back_timed_out_is_unverified(synced: Synced
     assert len(synced.sandbox.tariff_posts()) == 2  # the second push did reach the Powerwall
 
     history = json.loads(synced.run("history", "--json", "--now", synced.now.isoformat()).stdout)
-    latest = history[0]["runs"][0]
+    latest = history["sites"][0]["runs"][0]
     assert (latest["outcome"], latest["pushed"]) == ("unverified", True)
     status = synced.run("status", "--json", "--now", synced.now.isoformat())
-    shown = json.loads(status.stdout)[0]
+    shown = json.loads(status.stdout)["sites"][0]
     assert shown["last_sync"]["outcome"] == "unverified"
     assert any("not yet read back as sent" in warning for warning in shown["warnings"])
 

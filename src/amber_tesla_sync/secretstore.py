@@ -25,10 +25,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import filelock
-import keyring
-import keyring.errors
 import platformdirs
-from keyring.backends import fail
 
 from amber_tesla_sync import redact
 from amber_tesla_sync.errors import SecretsError
@@ -71,6 +68,9 @@ class KeyringBackend:
     """The OS keyring (Secret Service, macOS Keychain, …) through ``keyring``."""
 
     def __init__(self) -> None:
+        import keyring  # only the keyring store needs it (a slow import)
+        from keyring.backends import fail
+
         backend = keyring.get_keyring()
         if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
             raise SecretsError(
@@ -91,11 +91,15 @@ class KeyringBackend:
             self._backend.set_password(SERVICE, name, value)
 
     def delete(self, name: str) -> None:
+        import keyring.errors
+
         with self._errors("delete"), contextlib.suppress(keyring.errors.PasswordDeleteError):
             self._backend.delete_password(SERVICE, name)
 
     @contextlib.contextmanager
     def _errors(self, action: str) -> Iterator[None]:
+        import keyring.errors
+
         try:
             yield
         except keyring.errors.KeyringError as exc:
