@@ -23,7 +23,7 @@ from amber_tesla_sync.config import (
     split_key,
 )
 from amber_tesla_sync.errors import ConfigError
-from amber_tesla_sync.fsutil import atomic_write_text
+from amber_tesla_sync.fsutil import DISK_FULL, atomic_write_text
 from amber_tesla_sync.resources import example_config_text
 
 _NOT_SAVED = f"nothing was saved; `{APP_NAME} config keys` says what each key expects"
@@ -78,11 +78,22 @@ def _save(path: Path, document: TOMLDocument) -> Config:
     try:
         atomic_write_text(path, text, mode=0o644)
     except OSError as exc:
-        raise ConfigError(
-            f"cannot write the configuration file {path}: {exc}",
-            "check that its directory is writable, or pass another file with --config",
-        ) from exc
+        raise _not_written(path, exc) from exc
     return config
+
+
+def _not_written(path: Path, exc: OSError) -> ConfigError:
+    """A failed write, said plainly (a full disk is not a permissions problem); the file is as
+    it was (writes are atomic)."""
+    full = exc.errno in DISK_FULL
+    return ConfigError(
+        f"cannot write the configuration file {path}: "
+        + ("no space left on the device" if full else (exc.strerror or str(exc)))
+        + "; it was not changed",
+        "free some space on its file system"
+        if full
+        else "check that its directory is writable, or pass another file with --config",
+    )
 
 
 def set_value(loaded: LoadedConfig, key: str, text: str) -> Config:
@@ -131,7 +142,4 @@ def write_example(path: Path, force: bool) -> None:
     try:
         atomic_write_text(path, example_config_text(), mode=0o644)
     except OSError as exc:
-        raise ConfigError(
-            f"cannot write the configuration file {path}: {exc}",
-            "check that its directory is writable, or pass another file with --config",
-        ) from exc
+        raise _not_written(path, exc) from exc
