@@ -66,13 +66,19 @@ def _powerwall(status: SiteStatus) -> list[str]:
     ]
 
 
+def _ago(moment: dt.datetime, now: dt.datetime, zone: ZoneInfo | None) -> str:
+    """``Thu 16:42 (5 min ago)``, in hours from 90 minutes on."""
+    when = moment.astimezone(zone) if zone else moment
+    minutes = (now - moment).total_seconds() / 60
+    ago = f"{minutes / 60:.1f} h" if minutes >= 90 else f"{minutes:.0f} min"
+    return f"{when:%a %H:%M} ({ago} ago)"
+
+
 def _last_sync(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> str:
     run = status.last_run
     if run is None:
         return "never (run `amber-tesla-sync sync`)"
-    when = run.started_at.astimezone(zone) if zone else run.started_at
-    minutes = (now - run.started_at).total_seconds() / 60
-    return f"{when:%a %H:%M} ({minutes:.0f} min ago): {run.outcome} — {run.reason}"
+    return f"{_ago(run.started_at, now, zone)}: {run.outcome} — {run.reason}"
 
 
 def _c(dollars: float) -> str:
@@ -134,10 +140,7 @@ def _last_ok(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> str
     run = status.last_ok
     if run is None:
         return "none in the last 30 days"
-    when = run.started_at.astimezone(zone) if zone else run.started_at
-    minutes = (now - run.started_at).total_seconds() / 60
-    ago = f"{minutes / 60:.1f} h" if minutes >= 90 else f"{minutes:.0f} min"
-    return f"{when:%a %H:%M} ({ago} ago): {run.outcome}"
+    return f"{_ago(run.started_at, now, zone)}: {run.outcome}"
 
 
 def _tariff_lines(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> list[str]:
@@ -145,9 +148,7 @@ def _tariff_lines(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -
     state = status.sync_state
 
     def when(moment: dt.datetime) -> str:
-        local = moment.astimezone(zone) if zone else moment
-        hours = (now - moment).total_seconds() / 3600
-        return f"{local:%a %H:%M} ({hours:.1f} h ago)"
+        return _ago(moment, now, zone)
 
     push = state.last_push if state else None
     lines = [
