@@ -278,7 +278,6 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
 def _tariff_json(status: SiteStatus) -> dict[str, Any]:
     state = status.sync_state
     push = state.last_push if state else None
-    refusing = state is not None and state.refusing_since is not None
     return {
         "pushed_at": iso(push.pushed_at) if push else None,
         "fingerprint": push.fingerprint if push else None,
@@ -287,7 +286,7 @@ def _tariff_json(status: SiteStatus) -> dict[str, Any]:
             "last_at": iso(state.last_refusal_at),
             "reason": state.last_refusal,
         }
-        if state is not None and refusing and state.refusing_since is not None
+        if state is not None and state.refusing_since is not None
         else None,
     }
 
