@@ -51,7 +51,8 @@ def live_prices(
 ) -> tuple[list[Interval], ZoneInfo, frozenset[str]]:
     """Amber's prices now for the configured site, the site's time zone and the channels it is
     known to have."""
-    from amber_tesla_sync.sitedata import fetch_prices, known_channels, site_zone
+    from amber_tesla_sync.foldsettings import known_channels
+    from amber_tesla_sync.sitedata import fetch_prices, site_zone
     from amber_tesla_sync.state import load_state, save_state
 
     config = ctx.config

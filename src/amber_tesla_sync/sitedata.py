@@ -8,43 +8,14 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Interval
-from amber_tesla_sync.config import Config, check_timezone
+from amber_tesla_sync.config import check_timezone
 from amber_tesla_sync.errors import ConfigError, ServiceError, TimeZoneError
 from amber_tesla_sync.state import AmberSiteState, EnergySiteState, State
-from amber_tesla_sync.tariff.model import FoldOptions
 
 if TYPE_CHECKING:  # the offline preview uses fold_options without the HTTP client
     from amber_tesla_sync.amber.client import AmberClient
 
 ZONE_HINT = "set it with `amber-tesla-sync config set site.timezone Australia/Sydney`"
-
-
-def fold_options(
-    config: Config,
-    expected_channels: frozenset[str] = frozenset(),
-    **overrides: Any,
-) -> FoldOptions:
-    """The fold's options from the settings (``overrides``: command-line values, None = unset)."""
-    tariff = config.tariff
-    values: dict[str, Any] = {
-        "forecast_price": config.amber.forecast_price,
-        "allow_sell_above_buy": tariff.allow_sell_above_buy,
-        "max_gap_slots": tariff.max_gap_slots,
-        "min_horizon_hours": tariff.min_horizon_hours,
-        "clock_slack_minutes": config.sync.max_clock_skew_minutes,
-    }
-    values.update({key: value for key, value in overrides.items() if value is not None})
-    expected = set(expected_channels)
-    if tariff.expect_feed_in is not None:
-        expected.discard(FEED_IN)
-        expected |= {FEED_IN} if tariff.expect_feed_in else set()
-    return FoldOptions(**values, expected_channels=frozenset(expected))
-
-
-def known_channels(state: State, site_id: str) -> frozenset[str]:
-    """The channels the site is known to have (from Amber's site list and earlier answers)."""
-    cached = state.amber_sites.get(site_id)
-    return frozenset(cached.channels) if cached is not None else frozenset()
 
 
 def fetch_prices(client: AmberClient, state: State, site_id: str) -> list[Interval]:

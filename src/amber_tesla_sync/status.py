@@ -13,10 +13,11 @@ from amber_tesla_sync.config import check_timezone
 from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError
 from amber_tesla_sync.explain import Drift, Why, drift, explain
+from amber_tesla_sync.foldsettings import fold_options, known_channels
 from amber_tesla_sync.history import History, RunRecord
 from amber_tesla_sync.powerwall_checks import Finding, findings
 from amber_tesla_sync.secretstore import FLEET_TOKENS
-from amber_tesla_sync.sitedata import fetch_prices, fold_options, known_channels
+from amber_tesla_sync.sitedata import fetch_prices
 from amber_tesla_sync.state import State, SyncState, load_state
 from amber_tesla_sync.sync.decide import plan_rates
 from amber_tesla_sync.sync.targets import Target

@@ -93,9 +93,9 @@ def tariff(
     """Preview the tariff that would be pushed: 48 slots, where each price came from, a chart."""
     from amber_tesla_sync.amber.models import load_intervals_file
     from amber_tesla_sync.errors import RefusedError, UsageError
+    from amber_tesla_sync.foldsettings import fold_options
     from amber_tesla_sync.preview import plan_tariff
     from amber_tesla_sync.render.tariff_view import plan_json, render_plan
-    from amber_tesla_sync.sitedata import fold_options
     from amber_tesla_sync.tariff import Refusal
     from amber_tesla_sync.timeutil import parse_now, parse_zone
 

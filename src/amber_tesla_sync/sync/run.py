@@ -21,11 +21,12 @@ from amber_tesla_sync.errors import (
     TimeZoneError,
     VerifyError,
 )
+from amber_tesla_sync.foldsettings import fold_options, known_channels
 from amber_tesla_sync.history import History, RunRecord
 from amber_tesla_sync.paths import state_dir
 from amber_tesla_sync.powerwall_checks import Finding, findings
 from amber_tesla_sync.runlock import run_lock
-from amber_tesla_sync.sitedata import fetch_prices, fold_options, known_channels, site_zone
+from amber_tesla_sync.sitedata import fetch_prices, site_zone
 from amber_tesla_sync.state import (
     LastPush,
     State,
