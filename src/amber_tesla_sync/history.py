@@ -49,6 +49,15 @@ CREATE TABLE IF NOT EXISTS prices (
     seen_at TEXT NOT NULL,
     PRIMARY KEY (site, channel, start, duration)
 );
+CREATE TABLE IF NOT EXISTS fetched (
+    source TEXT NOT NULL,
+    site TEXT NOT NULL,
+    day TEXT NOT NULL,
+    body TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    final INTEGER NOT NULL,
+    PRIMARY KEY (source, site, day)
+);
 """
 
 
@@ -200,6 +209,45 @@ class History:
                 (site, channel, _iso(since)),
             ).fetchall()
         return [(dt.datetime.fromisoformat(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A saved answer for one day (``report``'s cache): final answers are never asked again."""
+
+    body: Any
+    fetched_at: dt.datetime
+    final: bool
+
+
+class FetchCache:
+    """Answers fetched for ``report``, one per source, site and day, in the history database."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    def get(self, source: str, site: str, day: dt.date) -> Fetched | None:
+        if not self.history.path.exists():
+            return None
+        with self.history._db() as db:
+            row = db.execute(
+                "SELECT body, fetched_at, final FROM fetched WHERE source = ? AND site = ?"
+                " AND day = ?",
+                (source, site, day.isoformat()),
+            ).fetchone()
+        if row is None:
+            return None
+        return Fetched(json.loads(row[0]), dt.datetime.fromisoformat(row[1]), bool(row[2]))
+
+    def put(
+        self, source: str, site: str, day: dt.date, body: Any, at: dt.datetime, final: bool
+    ) -> None:
+        with self.history._db() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO fetched (source, site, day, body, fetched_at, final)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (source, site, day.isoformat(), json.dumps(body), _iso(at), int(final)),
+            )
 
 
 def _interval_json(
