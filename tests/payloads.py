@@ -60,6 +60,23 @@ def interval(
     return body
 
 
+def kind_at(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> str:
+    """Amber's type for an interval at ``now``: past actual, current, later forecast."""
+    if end <= now:
+        return "ActualInterval"
+    return "CurrentInterval" if start <= now else "ForecastInterval"
+
+
+def as_live(body: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
+    """A day archive (all ActualInterval) replayed as the live answer it was at ``now``."""
+    replayed = []
+    for item in body:
+        end = dt.datetime.fromisoformat(item["endTime"])
+        start = end - dt.timedelta(minutes=item["duration"])
+        replayed.append({**item, "type": kind_at(start, end, now)})
+    return replayed
+
+
 def channel_run(
     first_start: dt.datetime,
     count: int,
@@ -76,14 +93,7 @@ def channel_run(
     items = []
     for index in range(count):
         start = first_start + dt.timedelta(minutes=duration * index)
-        end = start + dt.timedelta(minutes=duration)
-        kind = (
-            "ActualInterval"
-            if end <= now
-            else "CurrentInterval"
-            if start <= now
-            else "ForecastInterval"
-        )
+        kind = kind_at(start, start + dt.timedelta(minutes=duration), now)
         value = price(start) if callable(price) else price
         items.append(
             interval(

@@ -140,17 +140,13 @@ def test_hostile_answers_fold_or_refuse_with_a_message(case: Case) -> None:
         assert allow or slot.sell <= slot.buy
     # estimates are a typical day: never above (or below) what non-spike intervals said
     for channel, side in (("general", "general"), ("feedIn", "feed_in")):
-        ordinary = [
-            i.per_kwh
+        bands = [
+            (i.per_kwh, i.per_kwh)
             if i.advanced_price is None or i.type != "ForecastInterval"
-            else min(i.per_kwh, i.advanced_price.low, i.advanced_price.high)
-            for i in intervals
-            if i.channel_type == channel and i.spike_status not in ("spike", "potential")
-        ]
-        ordinary_high = [
-            i.per_kwh
-            if i.advanced_price is None or i.type != "ForecastInterval"
-            else max(i.per_kwh, i.advanced_price.low, i.advanced_price.high)
+            else (
+                min(i.per_kwh, i.advanced_price.low, i.advanced_price.high),
+                max(i.per_kwh, i.advanced_price.low, i.advanced_price.high),
+            )
             for i in intervals
             if i.channel_type == channel and i.spike_status not in ("spike", "potential")
         ]
@@ -158,8 +154,9 @@ def test_hostile_answers_fold_or_refuse_with_a_message(case: Case) -> None:
             value = getattr(slot, side)
             if value is None or value.source not in (Source.ESTIMATED, Source.CARRIED):
                 continue
-            assert ordinary, "an estimate without any ordinary price to come from"
-            assert min(ordinary) - 1e-6 <= value.price <= max(ordinary_high) + 1e-6
+            assert bands, "an estimate without any ordinary price to come from"
+            low, high = min(b[0] for b in bands), max(b[1] for b in bands)
+            assert low - 1e-6 <= value.price <= high + 1e-6
 
 
 @settings(SETTINGS, max_examples=50)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from amber_tesla_sync.tariff import Refusal, Source, TariffPlan, validate_request_body
 from foldkit import run_fold
+from payloads import as_live
 
 AMBER = Path(__file__).parent / "fixtures" / "amber"
 ZONES = {"enkit": "Australia/Adelaide", "globird": "Australia/Sydney", "ode": "Australia/Sydney"}
@@ -38,24 +38,6 @@ SHORT = {
     "enkit_sa_prices_5min_20250201.json",
 }
 ARCHIVE = {"min_horizon_hours": 0}
-
-
-def as_live(body: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
-    """A day archive (all ActualInterval) replayed as the live answer it was at ``now``: past
-    intervals actual, the one containing ``now`` current, later ones forecasts."""
-    replayed = []
-    for item in body:
-        end = dt.datetime.fromisoformat(item["endTime"])
-        start = end - dt.timedelta(minutes=item["duration"])
-        kind = (
-            "ActualInterval"
-            if end <= now
-            else "CurrentInterval"
-            if start <= now
-            else "ForecastInterval"
-        )
-        replayed.append({**item, "type": kind})
-    return replayed
 
 
 @pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)

@@ -20,12 +20,18 @@ NOW = utc("2025-07-17T12:05:00+10:00")
 ZONE = "Australia/Brisbane"
 
 
-def preview(cli: CliRunner, tmp_path: Path, payload: Any, *extra: str, raw: str = "") -> CliResult:
+def preview(
+    cli: CliRunner, tmp_path: Path, payload: Any, *extra: str, raw: str = "", config: str = ""
+) -> CliResult:
     path = tmp_path / "prices.json"
     path.write_text(raw or json.dumps(payload))
+    settings: list[str] = []
+    if config:
+        (tmp_path / "config.toml").write_text(config)
+        settings = ["--config", str(tmp_path / "config.toml")]
     return cli(
-        "tariff", "--json", "--prices", str(path), "--timezone", ZONE, "--now", NOW.isoformat(),
-        *extra,
+        *settings, "tariff", "--json", "--prices", str(path), "--timezone", ZONE,
+        "--now", NOW.isoformat(), *extra,
     )  # fmt: skip
 
 
@@ -78,26 +84,15 @@ def test_only_the_current_interval_is_refused(
 ) -> None:
     payload = current_only(site_payload(NOW, buy=-2.0, sell=-1.0), extra_minutes)
     assert {i["channelType"] for i in payload} == {"general", "feedIn"}
-    refused(
-        preview(cli, tmp_path, payload),
-        "general (buy) prices reach only",
-        "feed-in (sell) prices reach only",
-        "at least 12 h are needed (tariff.min_horizon_hours)",
-    )
+    needles = ("general (buy) prices reach only", "feed-in (sell) prices reach only")
+    refused(preview(cli, tmp_path, payload), *needles, "12 h are needed (tariff.min_horizon_hours)")
 
 
 def test_the_minimum_horizon_is_a_setting(cli: CliRunner, tmp_path: Path) -> None:
     payload = site_payload(NOW, hours_ahead=8)
     refused(preview(cli, tmp_path, payload), "reach only 7.9 h ahead")
     assert rates(preview(cli, tmp_path, payload, "--min-horizon-hours", "6"))
-    config = tmp_path / "config.toml"
-    config.write_text("[tariff]\nmin_horizon_hours = 6\n")
-    path = tmp_path / "prices.json"
-    result = cli(
-        "--config", str(config), "tariff", "--json", "--prices", str(path), "--timezone", ZONE,
-        "--now", NOW.isoformat(),
-    )  # fmt: skip
-    assert rates(result)
+    assert rates(preview(cli, tmp_path, payload, config="[tariff]\nmin_horizon_hours = 6\n"))
 
 
 def test_a_missing_feed_in_channel_is_refused_when_the_site_has_one(
@@ -106,13 +101,7 @@ def test_a_missing_feed_in_channel_is_refused_when_the_site_has_one(
     payload = site_payload(NOW, sell=None)
     # unknown site: an import-only site, sell = 0
     assert {sell for _, sell in rates(preview(cli, tmp_path, payload)).values()} == {0.0}
-    config = tmp_path / "config.toml"
-    config.write_text("[tariff]\nexpect_feed_in = true\n")
-    path = tmp_path / "prices.json"
-    result = cli(
-        "--config", str(config), "tariff", "--json", "--prices", str(path), "--timezone", ZONE,
-        "--now", NOW.isoformat(),
-    )  # fmt: skip
+    result = preview(cli, tmp_path, payload, config="[tariff]\nexpect_feed_in = true\n")
     refused(result, "no feed-in (sell) prices, though the site has that channel")
 
 
@@ -177,12 +166,8 @@ def test_a_current_interval_that_does_not_contain_now_is_refused(
 ) -> None:
     # the same answer, folded at a `now` hours away from it (a stale cache, or a wrong clock)
     payload = site_payload(NOW + dt.timedelta(hours=hours), hours_back=4, hours_ahead=30)
-    refused(
-        preview(cli, tmp_path, payload),
-        "current interval",
-        "does not contain now",
-        "stale or the system clock is wrong",
-    )
+    needles = ("current interval", "does not contain now", "stale or the system clock is wrong")
+    refused(preview(cli, tmp_path, payload), *needles)
 
 
 def test_no_spike_is_carried_into_estimates(cli: CliRunner, tmp_path: Path) -> None:
