@@ -6,7 +6,7 @@ Test-only dependencies: ``openapi-schema-validator`` (OpenAPI 3.0 schema dialect
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from amber_tesla_sync.sandbox import Sandbox
 
+NEM = timezone(timedelta(hours=10))
 SPEC_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "amber-openapi.yml"
 
 MOMENTS = [
@@ -41,6 +42,8 @@ def _validator(spec: dict[str, Any], operation: str) -> OAS30Validator:
     path, method = {
         "sites": ("/sites", "get"),
         "prices": ("/sites/{siteId}/prices/current", "get"),
+        "prices_by_date": ("/sites/{siteId}/prices", "get"),
+        "usage": ("/sites/{siteId}/usage", "get"),
     }[operation]
     response = spec["paths"][path][method]["responses"]["200"]
     schema = dict(response["content"]["application/json"]["schema"])
@@ -87,6 +90,51 @@ def test_prices_current_validate(
             assert _errors(validator, body) == []
             checked += len(body)
     assert checked > 500
+
+
+@pytest.mark.parametrize("moment", MOMENTS, ids=lambda m: m.strftime("%Y%m%dT%H%M%S"))
+def test_prices_by_date_usage_and_renewables_validate(
+    spec: dict[str, Any], amber: httpx.Client, sandbox: Sandbox, moment: datetime
+) -> None:
+    sandbox.set_time(moment)
+    day = moment.astimezone(NEM).date()
+    checked = 0
+    prices = _validator(spec, "prices_by_date")
+    usage = _validator(spec, "usage")
+    for site in sandbox.amber_site_ids:
+        for params in (
+            {},
+            {"startDate": str(day - timedelta(days=1)), "endDate": str(day + timedelta(days=1))},
+            {"startDate": str(day), "endDate": str(day), "resolution": 30},
+        ):
+            body = amber.get(f"/sites/{site}/prices", params=params).json()
+            assert body and _errors(prices, body) == []
+            checked += len(body)
+        span = {"startDate": str(day - timedelta(days=3)), "endDate": str(day - timedelta(days=1))}
+        response = amber.get(f"/sites/{site}/usage", params=span)
+        assert response.status_code == 200 and _errors(usage, response.json()) == []
+        checked += len(response.json())
+    assert checked > 2000
+    # The spec's Renewable is a oneOf of three schemas that differ only in an example, so every
+    # body (live ones too) matches all three and fails oneOf: check each item against the schema
+    # its type names, and the array against the response's own schema minus the oneOf.
+    listing = spec["paths"]["/state/{state}/renewables/current"]["get"]["responses"]["200"]
+    assert listing["content"]["application/json"]["schema"]["items"]["$ref"].endswith("/Renewable")
+    for state in ("nsw", "vic", "sa", "qld"):
+        for params in ({}, {"next": 48, "previous": 12, "resolution": 5}):
+            response = httpx.get(
+                f"{sandbox.amber_base_url}/state/{state}/renewables/current", params=params
+            )
+            assert response.status_code == 200 and response.json()
+            for item in response.json():
+                schema = {"$ref": f"#/components/schemas/{item['type']}"}
+                item_validator = OAS30Validator(
+                    {**schema, "components": spec["components"]},
+                    format_checker=oas30_format_checker,
+                )
+                assert _errors(item_validator, item) == []
+                descriptors = spec["components"]["schemas"]["RenewableDescriptor"]["enum"]
+                assert item["descriptor"] in descriptors
 
 
 def test_validator_rejects_a_broken_interval(spec: dict[str, Any], amber: httpx.Client) -> None:

@@ -97,11 +97,33 @@ def test_authorize_errors_redirect_back(
     assert "code" not in params
 
 
-def test_pkce_is_required(http: httpx.Client, sandbox: Sandbox) -> None:
-    assert callback_params(authorize(http, sandbox))["error"] == "invalid_request"
-    sandbox.set_switches(require_pkce=False)
+def test_pkce_is_required_of_public_clients_only(http: httpx.Client, sandbox: Sandbox) -> None:
+    # a confidential client (with its secret) may skip PKCE
     code = callback_params(authorize(http, sandbox))["code"]
     assert exchange(http, sandbox, code, None).status_code == 200
+    # a public client (no secret) without PKCE is refused
+    code = callback_params(authorize(http, sandbox))["code"]
+    public = exchange(http, sandbox, code, None, client_secret="")
+    form_without_secret = {
+        "grant_type": "authorization_code",
+        "client_id": sandbox.credentials.client_id,
+        "code": callback_params(authorize(http, sandbox))["code"],
+        "redirect_uri": sandbox.redirect_uri,
+        "audience": sandbox.fleet_na_base_url,
+    }
+    refused = http.post(sandbox.token_url, data=form_without_secret)
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    assert "PKCE" in refused.json()["error_description"]
+    assert public.status_code == 401  # an empty secret is a wrong secret
+    # a public client with PKCE is served
+    verifier, challenge = pkce_pair()
+    code = callback_params(authorize(http, sandbox, challenge=challenge))["code"]
+    form_without_secret.update(code=code, code_verifier=verifier)
+    served = http.post(sandbox.token_url, data=form_without_secret)
+    assert served.status_code == 200 and served.json()["refresh_token"].startswith("NA_")
+    # the switch demands PKCE of everyone
+    sandbox.set_switches(require_pkce=True)
+    assert callback_params(authorize(http, sandbox))["error"] == "invalid_request"
 
 
 def test_code_is_single_use_short_lived_and_bound(http: httpx.Client, sandbox: Sandbox) -> None:

@@ -2,7 +2,8 @@
 
 Everything is served on one port of 127.0.0.1 under path prefixes:
 
-* ``/amber/v1`` — Amber (``/sites``, ``/sites/{id}/prices/current``)
+* ``/amber/v1`` — Amber (``/sites``, ``/sites/{id}/prices[/current]``, ``/sites/{id}/usage``,
+  ``/state/{state}/renewables/current``)
 * ``/auth`` — Tesla authorization (``/oauth2/v3/authorize``, ``/oauth2/v3/token``)
 * ``/fleet/na``, ``/fleet/eu`` — Fleet API regional hosts (the user lives in ``na``)
 * ``/teslemetry`` — Teslemetry

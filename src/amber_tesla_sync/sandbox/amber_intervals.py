@@ -142,13 +142,25 @@ def _mean_band(bands: list[Band]) -> Band:
     )
 
 
+def slot_renewables(seed: int, region: str, slot: Slot, now: datetime) -> float:
+    """Share of renewables of a slot as seen at ``now`` (the same in prices and renewables)."""
+    first = idx_of(slot.start)
+    now_idx = idx_of(now)
+    published = None if slot.kind == "ActualInterval" else now_idx
+    return _mean(
+        [
+            renewables(seed, region, i, published if i > now_idx else None)
+            for i in range(first, first + slot.minutes // 5)
+        ]
+    )
+
+
 def spot_value(seed: int, region: str, slot: Slot, now: datetime) -> SpotValue:
     """Wholesale price, spike status and band of a slot as seen at ``now``."""
     first = idx_of(slot.start)
     subs = list(range(first, first + slot.minutes // 5))
     now_idx = idx_of(now)
-    renew_pub = None if slot.kind == "ActualInterval" else now_idx
-    renew = _mean([renewables(seed, region, i, renew_pub if i > now_idx else None) for i in subs])
+    renew = slot_renewables(seed, region, slot, now)
     if slot.kind == "ActualInterval":
         truth = [true_rrp(seed, region, i) for i in subs]
         status = "spike" if max(truth) >= SPIKE_RRP else "none"

@@ -151,14 +151,20 @@ def in_demand_window(site: AmberSite, start: datetime) -> bool:
 
 
 def tariff_information(site: AmberSite, channel: ChannelType, start: datetime) -> dict[str, Any]:
-    """``tariffInformation`` for an interval (empty when the key is to be omitted)."""
-    if channel != "general":
+    """``tariffInformation`` for an interval (empty when the key is to be omitted).
+
+    As in real bodies: none on feed-in; controlled load carries its period with season
+    ``default``; a general channel without a time-of-use or demand network tariff still carries
+    ``{"demandWindow": false}``."""
+    if channel == "feedIn":
         return {}
+    if channel == "controlledLoad":
+        return {"period": tou_period(site, start), "season": "default"}
     if site.network_tariff == "tou":
         return {"period": tou_period(site, start), "season": _SEASONS[_local(site, start).month]}
     if site.network_tariff == "demand":
         return {"demandWindow": in_demand_window(site, start)}
-    return {}
+    return {"demandWindow": False}
 
 
 def retail_c(site: AmberSite, channel: ChannelType, spot_c: float, start: datetime) -> float:

@@ -24,6 +24,7 @@ from amber_tesla_sync.sandbox.energy_api import category
 from amber_tesla_sync.sandbox.energy_site import EnergySite
 from amber_tesla_sync.sandbox.faults import Fault, FaultBook, spoil, status_response
 from amber_tesla_sync.sandbox.fleet import FleetService, FleetSettings
+from amber_tesla_sync.sandbox.meters import Meters
 from amber_tesla_sync.sandbox.noise import ulid_like
 from amber_tesla_sync.sandbox.oauth import OAuthClient, OAuthServer, OAuthSettings
 from amber_tesla_sync.sandbox.partners import PartnerRegistry
@@ -49,6 +50,7 @@ class SandboxApp:
         self.faults = FaultBook()
         self.log = RequestLog()
 
+        self.energy_site = EnergySite(energy_site_id=energy_site_id(config.seed), seed=config.seed)
         self.amber_sites: tuple[AmberSite, ...] = build_sites(config.seed)
         self.amber_settings = AmberSettings()
         self.amber = AmberService(
@@ -58,6 +60,11 @@ class SandboxApp:
             clock=clock,
             limiter=FixedWindowLimiter(config.amber_rate_limit, 300),
             settings=self.amber_settings,
+            meters=Meters(
+                config.seed,
+                self.amber_sites[0].id,
+                self.energy_site.recorded,
+            ),
         )
 
         self.oauth_settings = OAuthSettings(
@@ -79,7 +86,6 @@ class SandboxApp:
         )
         self.auth = AuthService(self.oauth, lambda: f"{self.base_url}/auth")
 
-        self.energy_site = EnergySite(energy_site_id=energy_site_id(config.seed), seed=config.seed)
         self.partners = PartnerRegistry(config.allowed_domain, config.public_key_file)
         if config.partner_registered:
             self.partners.register("na", config.allowed_domain, None, clock().isoformat())

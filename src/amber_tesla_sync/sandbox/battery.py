@@ -14,10 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.sandbox.noise import smooth, uniform
+from amber_tesla_sync.sandbox.site_history import SiteHistory, StepRecord, step_index, step_start
 from amber_tesla_sync.sandbox.tariff_rules import TariffLookup
 
 STEP = timedelta(minutes=5)
 MAX_STEPS = 7 * 288
+PREROLL = timedelta(days=7)
+"""History simulated before the first moment the site is looked at (``calendar_history``, Amber
+``/usage`` of the days before the sandbox started)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class BatterySim:
         self.max_power_w = max_power_w
         self.solar_peak_w = solar_peak_w
         self.soc_wh = capacity_wh * soc_percent / 100.0
+        self.history = SiteHistory()
         self._last: datetime | None = None
 
     def set_soc(self, percent: float) -> None:
@@ -152,17 +157,38 @@ class BatterySim:
         return battery
 
     def advance(self, now: datetime, inputs: BatteryInputs) -> None:
-        """Integrate the state of charge up to ``now``."""
-        if self._last is None or now < self._last:
-            self._last = now
+        """Integrate the state of charge up to ``now`` in 5-minute steps aligned to the clock,
+        recording each step. The first call simulates the :data:`PREROLL` before ``now`` too."""
+        if self._last is None:
+            self._preroll(now, inputs)  # simulates up to the step holding now
+            return
+        if now < self._last:
+            self._last = step_start(step_index(now))
+            self.history.forget_from(step_index(now))
             return
         if now - self._last > STEP * MAX_STEPS:
-            self._last = now - STEP * MAX_STEPS
+            self._last = step_start(step_index(now - STEP * MAX_STEPS))
+        self._run(now, inputs)
+
+    def _run(self, now: datetime, inputs: BatteryInputs) -> None:
+        assert self._last is not None
         while self._last + STEP <= now:
             flows = self.flows(self._last, inputs)
+            record = StepRecord(
+                flows.solar, flows.load, flows.battery, flows.grid, self.soc_percent
+            )
+            self.history.record(step_index(self._last), record)
             self.soc_wh -= flows.battery * STEP.total_seconds() / 3600.0
             self.soc_wh = min(self.capacity_wh, max(0.0, self.soc_wh))
             self._last += STEP
+
+    def _preroll(self, now: datetime, inputs: BatteryInputs) -> None:
+        """Simulate (and record) the :data:`PREROLL` before the first look, then start the present
+        at the configured state of charge: history is a plausible past, not a constraint on it."""
+        soc_wh = self.soc_wh
+        self._last = step_start(step_index(now)) - PREROLL
+        self._run(step_start(step_index(now)), inputs)
+        self.soc_wh = soc_wh
 
     def live_status(self, now: datetime, inputs: BatteryInputs) -> dict[str, Any]:
         """The body of ``live_status`` at ``now``."""

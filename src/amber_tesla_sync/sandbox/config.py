@@ -59,7 +59,7 @@ class SandboxConfig:
     expires_in: int = 28_800
     amber_rate_limit: int | None = 50
     teslemetry_rate_limit: int | None = 30
-    require_pkce: bool = True
+    require_pkce: bool = False
     partner_registered: bool = False
     allowed_domain: str = DEFAULT_DOMAIN
     public_key_file: Path | None = None

@@ -15,7 +15,9 @@ Endpoints (``path`` relative to ``/_sandbox``):
   ``DELETE /faults`` or ``DELETE /faults/ID``.
 * ``GET /partner``; ``POST /partner`` with
   ``{"region": "na", "registered": bool, "domain"?, "public_key_pem"?}``.
-* ``POST /public_keys`` with ``{"domain": D, "pem": PEM}``: the key "hosted" at D.
+* ``POST /public_keys`` with ``{"domain": D, "pem": PEM}``: the key "hosted" at D;
+  ``POST /public_keys/D`` with the PEM file itself as the body does the same
+  (``curl --data-binary @public-key.pem``).
 * ``GET /tokens``; ``POST /tokens`` with
   ``{"expire_access_tokens": true, "revoke_refresh_tokens": true}``.
 * ``GET /switches``; ``POST /switches`` (see :meth:`SandboxApp.set_switches`).
@@ -109,6 +111,12 @@ class ControlAPI:
         if path == "/partner":
             if method == "POST":
                 self._partner(_object(request))
+            return app.partners.summary()
+        if method == "POST" and path.startswith("/public_keys/"):
+            text = request.body.decode("ascii", errors="replace")
+            if path == "/public_keys/" or "BEGIN PUBLIC KEY" not in text:
+                raise ControlError("post the PEM public key as the body of /public_keys/DOMAIN")
+            app.partners.host_key(path[len("/public_keys/") :], text)
             return app.partners.summary()
         if (method, path) == ("POST", "/public_keys"):
             body = _object(request)

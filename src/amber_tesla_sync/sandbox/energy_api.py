@@ -7,12 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from amber_tesla_sync.sandbox.energy_history import HistoryRequestError
 from amber_tesla_sync.sandbox.energy_site import CommandResult, EnergySite
 from amber_tesla_sync.sandbox.envelope import command_result, error, ok
 from amber_tesla_sync.sandbox.wire import Request, Response
 
 ENERGY_PATH = re.compile(r"^/api/1/energy_sites/([^/]+)/([a-z_]+)/?$")
-READS = {"site_info", "live_status"}
+READS = {"site_info", "live_status", "calendar_history", "telemetry_history"}
+HISTORY_KINDS = ("energy", "power", "soe")
 COMMANDS = {"time_of_use_settings", "operation", "backup", "grid_import_export"}
 MISSING_SCOPES = "Unauthorized missing scopes"
 
@@ -43,6 +45,8 @@ def energy_request(
     if needed not in scopes:
         return error(403, MISSING_SCOPES, f"this request needs the {needed} scope")
     if method == "GET":
+        if operation.endswith("_history"):
+            return _history(site, request, operation, now)
         return ok(site.site_info(now) if operation == "site_info" else site.live_status(now))
     try:
         body = request.json()
@@ -64,3 +68,21 @@ def energy_request(
     if outcome.bad_request is not None:
         return error(400, "invalid_field", outcome.bad_request)
     return command_result(outcome.result, outcome.reason)
+
+
+def _history(site: EnergySite, request: Request, operation: str, now: datetime) -> Response:
+    kind = request.param("kind") or ""
+    if operation == "telemetry_history":
+        if kind != "charge":
+            return error(400, "invalid_field", "kind must be charge")
+        # the sandbox site has no Wall Connector, so nothing was ever charged through one
+        return ok({"charge_history": []})
+    if kind not in HISTORY_KINDS:
+        return error(400, "invalid_field", f"kind must be one of {', '.join(HISTORY_KINDS)}")
+    params = {
+        name: request.param(name) for name in ("period", "start_date", "end_date", "time_zone")
+    }
+    try:
+        return ok(site.history(kind, params, now))
+    except HistoryRequestError as exc:
+        return error(400, "invalid_field", str(exc))

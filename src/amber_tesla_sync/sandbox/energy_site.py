@@ -8,6 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from amber_tesla_sync.sandbox.battery import BatteryInputs, BatterySim
+from amber_tesla_sync.sandbox.default_tariff import default_utility_tariff
+from amber_tesla_sync.sandbox.energy_history import (
+    energy_body,
+    power_body,
+    soe_body,
+    window,
+)
+from amber_tesla_sync.sandbox.site_history import SiteHistory
 from amber_tesla_sync.sandbox.tariff_readback import readback
 from amber_tesla_sync.sandbox.tariff_rules import (
     TariffLookup,
@@ -15,59 +23,10 @@ from amber_tesla_sync.sandbox.tariff_rules import (
     normalise,
     validate,
 )
+from amber_tesla_sync.sandbox.tariff_v1 import tariff_v1
 
 MODES = ("autonomous", "self_consumption", "backup")
 EXPORT_RULES = ("battery_ok", "pv_only", "never")
-
-
-def _period(fd: int, td: int, fh: int, fm: int, th: int, tm: int) -> dict[str, int]:
-    return {
-        "fromDayOfWeek": fd, "toDayOfWeek": td, "fromHour": fh,
-        "fromMinute": fm, "toHour": th, "toMinute": tm,
-    }  # fmt: skip
-
-
-def default_utility_tariff() -> dict[str, Any]:
-    """The rate plan the site starts with: a retailer's three-rate time-of-use plan."""
-    periods = {
-        "OFF_PEAK": {"periods": [_period(0, 6, 22, 0, 7, 0)]},
-        "PARTIAL_PEAK": {"periods": [_period(0, 6, 7, 0, 15, 0), _period(0, 6, 21, 0, 22, 0)]},
-        "ON_PEAK": {"periods": [_period(0, 6, 15, 0, 21, 0)]},
-    }
-    seasons = {
-        "Summer": {
-            "fromMonth": 1, "fromDay": 1, "toMonth": 12, "toDay": 31, "tou_periods": periods,
-        },
-        "Winter": {"fromMonth": 0, "fromDay": 0, "toMonth": 0, "toDay": 0, "tou_periods": {}},
-    }  # fmt: skip
-    zero = {"ALL": {"rates": {"ALL": 0}}, "Summer": {}, "Winter": {}}
-    return {
-        "version": 1,
-        "code": "SANDBOX_ENERGY:TOU",
-        "name": "Sandbox Energy Time of Use",
-        "utility": "Sandbox Energy",
-        "currency": "AUD",
-        "daily_charges": [{"name": "Charge", "amount": 0}],
-        "demand_charges": copy.deepcopy(zero),
-        "energy_charges": {
-            "ALL": {"rates": {"ALL": 0}},
-            "Summer": {"rates": {"OFF_PEAK": 0.22, "PARTIAL_PEAK": 0.28, "ON_PEAK": 0.48}},
-            "Winter": {},
-        },
-        "seasons": seasons,
-        "sell_tariff": {
-            "name": "Sandbox Energy Feed-in",
-            "utility": "Sandbox Energy",
-            "daily_charges": [{"name": "Charge", "amount": 0}],
-            "demand_charges": copy.deepcopy(zero),
-            "energy_charges": {
-                "ALL": {"rates": {"ALL": 0}},
-                "Summer": {"rates": {"OFF_PEAK": 0.05, "PARTIAL_PEAK": 0.05, "ON_PEAK": 0.05}},
-                "Winter": {},
-            },
-            "seasons": copy.deepcopy(seasons),
-        },
-    }
 
 
 @dataclass
@@ -155,7 +114,7 @@ class EnergySite:
             "disallow_charge_from_grid_with_solar_installed": (
                 self.disallow_charge_from_grid_with_solar_installed
             ),
-            "non_export_configured": self.non_export_configured,
+            "non_export_configured": self.exports_off(),
             "edit_setting_permission_to_export": self.edit_setting_permission_to_export,
             "edit_setting_grid_charging": self.edit_setting_grid_charging,
             "edit_setting_energy_exports": self.edit_setting_energy_exports,
@@ -181,11 +140,36 @@ class EnergySite:
             "nameplate_power": round(self.battery.max_power_w),
             "nameplate_energy": round(self.battery.capacity_wh),
             "utility": "Amber Electric",
+            "tariff_content": tariff_v1(self.current_tariff(now)),
             "tariff_content_v2": readback(self.current_tariff(now)),
             "max_site_meter_power_ac": 1_000_000_000,
             "min_site_meter_power_ac": -1_000_000_000,
             "vpp_backup_reserve_percent": 0,
         }
+
+    def exports_off(self) -> bool:
+        """``components.non_export_configured``: the site may not export, by installer lock
+        (the ``non_export_configured`` setting) or because the export rule is ``never``."""
+        return self.non_export_configured or self.customer_preferred_export_rule == "never"
+
+    @property
+    def serial_number(self) -> str:
+        """The gateway's serial number (``calendar_history``)."""
+        return f"TG{self.energy_site_id % 10**12:012d}"
+
+    def recorded(self, now: datetime) -> SiteHistory:
+        """The step records, simulated up to ``now``."""
+        assert self.battery is not None
+        self.battery.advance(now, self._inputs(now))
+        return self.battery.history
+
+    def history(self, kind: str, params: dict[str, str | None], now: datetime) -> dict[str, Any]:
+        """``calendar_history`` of ``kind`` (``energy``, ``power``, ``soe``); raises
+        ``HistoryRequestError`` for a request Tesla answers with 400."""
+        history = self.recorded(now)
+        w = window(params, self.installation_time_zone, now)
+        build = {"energy": energy_body, "power": power_body, "soe": soe_body}[kind]
+        return build(history, w, self.serial_number, self.installation_time_zone)
 
     def live_status(self, now: datetime) -> dict[str, Any]:
         """The body of ``live_status``."""
@@ -210,8 +194,12 @@ class EnergySite:
             "battery_type": "ac_powerwall",
             "backup_capable": True,
             "battery_power": round(self.battery.flows(now, self._inputs(now)).battery),
+            "breaker_alert_enabled": False,
+            "go_off_grid_test_banner_enabled": None,
             "storm_mode_enabled": False,
             "powerwall_onboarding_settings_set": True,
+            "powerwall_tesla_electric_interested_in": None,
+            "sync_grid_alert_enabled": True,
             "components": {
                 "battery": True,
                 "battery_type": "ac_powerwall",

@@ -1,4 +1,8 @@
-"""Tesla's OAuth 2.0 server: authorization codes with PKCE, rotating refresh tokens, partner tokens.
+"""Tesla's OAuth 2.0 server: authorization codes, rotating refresh tokens, partner tokens.
+
+PKCE (S256) is required of public clients only: a code exchange without ``client_secret`` must
+present the ``code_verifier`` of a code requested with a ``code_challenge``. A confidential client
+(with its secret) may use PKCE or not. The ``require_pkce`` switch demands it of everyone.
 
 Pure bookkeeping without HTTP; every public method holds one lock, so concurrent refreshes see a
 consistent chain.
@@ -47,7 +51,7 @@ class OAuthSettings:
     """Behaviour switches (changeable at run time)."""
 
     expires_in: int = 28_800
-    require_pkce: bool = True
+    require_pkce: bool = False
     declined_scopes: set[str] = field(default_factory=set)
     """Scopes the simulated user unticks on the consent page (unless ``prompt_missing_scopes``)."""
     deny_consent: bool = False
@@ -241,7 +245,7 @@ class OAuthServer:
         return None
 
     def _exchange_code(self, form: dict[str, str]) -> TokenOutcome:
-        failure = self._check_client(form, secret_required=True)
+        failure = self._check_client(form, secret_required=False)
         if failure is not None:
             return failure
         code = self._codes.get(form.get("code", ""))
@@ -249,6 +253,10 @@ class OAuthServer:
         if code is None or code.used or now >= code.expires_at:
             return _error(400, "invalid_auth_code", "authorization code is invalid or expired")
         code.used = True
+        if code.challenge is None and form.get("client_secret") is None:
+            return _error(
+                401, "invalid_client", "client_secret is required (public clients must use PKCE)"
+            )
         if form.get("redirect_uri", "") != code.redirect_uri:
             return _error(400, "invalid_grant", "redirect_uri does not match the authorization")
         failure = self._check_audience(form)

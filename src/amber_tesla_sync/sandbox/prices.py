@@ -59,6 +59,7 @@ REGIONS: dict[str, RegionModel] = {
     "NSW1": RegionModel("NSW1", 1.0, 0.6, 0.12, 12.0, 38.0, 14.0, 98.0),
     "VIC1": RegionModel("VIC1", 0.9, 1.05, 0.08, 18.0, 34.0, 30.0, 99.0),
     "SA1": RegionModel("SA1", 0.95, 1.35, 0.15, 30.0, 45.0, 40.0, 115.0),
+    "QLD1": RegionModel("QLD1", 1.0, 1.1, 0.12, 10.0, 40.0, 8.0, 95.0),
 }
 
 

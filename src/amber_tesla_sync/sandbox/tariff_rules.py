@@ -371,6 +371,7 @@ class TariffLookup:
     def __init__(self, tariff: Any) -> None:
         self._seasons: list[tuple[set[tuple[int, int]], list[float | None], list[float | None]]]
         self._seasons = []
+        self._extremes: tuple[float, float, float, float] | None = None
         if not isinstance(tariff, dict):
             return
         sell = tariff.get("sell_tariff") if isinstance(tariff.get("sell_tariff"), dict) else {}
@@ -386,6 +387,13 @@ class TariffLookup:
                 _rate(sell.get("energy_charges") if sell else None, name, lb) for lb in sell_labels
             ]
             self._seasons.append((days, buy, sell_prices))
+        buys = [b for _, buy, _ in self._seasons for b in buy if b is not None]
+        sells = [s for _, _, sell in self._seasons for s in sell if s is not None]
+        self._extremes = (
+            (min(buys), max(buys), min(sells, default=0.0), max(sells, default=0.0))
+            if buys
+            else None
+        )
 
     def prices(self, local: datetime) -> tuple[float | None, float | None]:
         """``(buy, sell)`` in currency per kWh at a local time (None where unpriced)."""
@@ -398,8 +406,4 @@ class TariffLookup:
 
     def extremes(self) -> tuple[float, float, float, float] | None:
         """``(min buy, max buy, min sell, max sell)`` over the week, if priced."""
-        buys = [b for _, buy, _ in self._seasons for b in buy if b is not None]
-        sells = [s for _, _, sell in self._seasons for s in sell if s is not None]
-        if not buys:
-            return None
-        return min(buys), max(buys), min(sells, default=0.0), max(sells, default=0.0)
+        return self._extremes
