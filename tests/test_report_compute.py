@@ -142,7 +142,9 @@ def test_a_day_matches_an_independent_calculation() -> None:
             f["battery_energy_imported_from_grid"] * buy
             + f["battery_energy_imported_from_solar"] * sell
         )
-        charge_kwh += f["battery_energy_imported_from_grid"] + f["battery_energy_imported_from_solar"]
+        charge_kwh += (
+            f["battery_energy_imported_from_grid"] + f["battery_energy_imported_from_solar"]
+        )
         discharge_value += (
             f["consumer_energy_imported_from_battery"] * buy
             + f["grid_energy_exported_from_battery"] * sell
@@ -223,7 +225,9 @@ def test_daylight_saving_days_have_23_and_25_hours() -> None:
 
 
 def test_the_real_energy_history_capture_parses() -> None:
-    body = json.loads((FIXTURES / "tesla/ha_teslemetry_calendar_history_energy_day_2024_09_18.json").read_text())
+    body = json.loads(
+        (FIXTURES / "tesla/ha_teslemetry_calendar_history_energy_day_2024_09_18.json").read_text()
+    )
     rows = parse_energy_history(body["response"])
     assert len(rows) == 2
     morning = rows[1]
@@ -236,3 +240,17 @@ def test_the_real_energy_history_capture_parses() -> None:
     )
     assert rows[0].battery_to_home == 36
     assert parse_energy_history({"time_series": None}) == []
+
+
+def test_an_actual_price_wins_over_a_forecast_kept_from_an_earlier_run() -> None:
+    sim = simulated_day(13)
+    points = prices_of(sim)
+    begin = sim["start"] + dt.timedelta(hours=10)
+    stale = PricePoint(begin, begin + dt.timedelta(minutes=30), "general", 99.0, "ForecastInterval")
+    body = usage_body(sim, skip=frozenset({20}))
+    report = compute_day(
+        DAY, BRISBANE, parse_usage(body), energy_of(sim), [*points, stale], 30, NOW
+    )
+    assert report.slots[20].buy == pytest.approx(sim["buy"][20])
+    alone = compute_day(DAY, BRISBANE, parse_usage(body), energy_of(sim), [stale], 30, NOW)
+    assert alone.slots[20].buy == 99.0

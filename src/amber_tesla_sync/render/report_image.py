@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.errors import UsageError
 from amber_tesla_sync.render.report_view import series
@@ -63,7 +64,12 @@ def write_image(sites: Sequence[SiteReport], path: Path) -> None:
             top.set_ylabel("buy price, c/kWh")
             middle.set_ylabel("battery, kW\n(+ discharging)")
             bottom.set_ylabel("grid, kW\n(+ importing)")
-        bottom.xaxis.set_major_formatter(dates.DateFormatter("%H", tz=day.zone))  # type: ignore[no-untyped-call]
+        zone = ZoneInfo(day.zone)
+        bottom.set_xlim(day.slots[0].start, day.slots[-1].end)
+        hours = dates.HourLocator(byhour=range(0, 24, 3), tz=zone)  # type: ignore[no-untyped-call]
+        labels = dates.DateFormatter("%H", tz=zone)  # type: ignore[no-untyped-call]
+        bottom.xaxis.set_major_locator(hours)
+        bottom.xaxis.set_major_formatter(labels)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from amber_tesla_sync.render.chart import chart
+from amber_tesla_sync.render.chart import axis_labels, bar_rows, chart
 from amber_tesla_sync.report.model import DayReport, Money, SiteReport, Slot
 from amber_tesla_sync.report.totals import Totals, totals
 
@@ -93,18 +93,23 @@ def _working(day: DayReport) -> list[str]:
     )
     share = day.share
     if share is not None:
+        lines.append(f"  the tool's tariff ran {share.tool_fraction:.0%} of the day")
         lines.append(
-            f"  the tool's tariff ran {share.tool_fraction:.0%} of the day"
-            f" (kept while syncs refused or failed {share.fraction(share.kept):.0%}, another "
+            f"    (kept while syncs refused or failed {share.fraction(share.kept):.0%}, another "
             f"tariff {share.fraction(share.foreign):.0%}, no sync yet "
             f"{share.fraction(share.unknown):.0%})"
         )
     rec = day.reconciliation
     if rec is not None:
-        verdict = "agree" if rec.agrees else f"differ by {rec.difference:+.2f} kWh"
         lines.append(
             f"  meters: grid import − export {rec.tesla_net:.2f} kWh (Powerwall), "
-            f"{rec.amber_net:.2f} kWh (Amber): {verdict} (metering noise ±{rec.tolerance:.2f})"
+            f"{rec.amber_net:.2f} kWh (Amber)"
+        )
+        lines.append(
+            f"    they agree within metering noise (±{rec.tolerance:.2f} kWh)"
+            if rec.agrees
+            else f"    they differ by {rec.difference:+.2f} kWh (more than the metering noise, "
+            f"±{rec.tolerance:.2f} kWh)"
         )
     lines.extend(f"  note: {note}" for note in day.notes)
     return lines
@@ -135,18 +140,37 @@ def series(day: DayReport) -> dict[str, list[float | None]]:
     return {"price": price, "battery": battery, "grid": grid}
 
 
+def signed_chart(title: str, values: Sequence[float], x_labels: Sequence[str]) -> list[str]:
+    """Bars up from a zero line for positive values and down for negative ones (two rows each;
+    eighth blocks above, half blocks below), on one scale."""
+    top = max([abs(v) for v in values] + [1e-9])
+    up = bar_rows([max(v, 0.0) for v in values], 2, 0.0, top)
+    up = ["".join(c if v > 0 else " " for c, v in zip(row, values, strict=True)) for row in up]
+    down = []
+    for row in (1, 2):
+        cells = []
+        for value in values:
+            depth = -value / top * 2 if value < 0 else 0.0
+            cells.append("█" if depth >= row else "▀" if depth >= row - 0.5 else " ")
+        down.append("".join(cells))
+    scale = [f"{top:+7.2f} ┤", "        │", "   0.00 ┼", f"{-top:+7.2f} ┤"]
+    lines = [title, scale[0] + up[0], scale[1] + up[1], scale[2] + "─" * len(values)]
+    lines += [scale[1] + down[0], scale[3] + down[1]]
+    lines.append("         " + axis_labels(x_labels, 4))
+    return lines
+
+
 def day_chart(day: DayReport) -> list[str]:
     data = series(day)
     zone = ZoneInfo(day.zone)
     per = max(1, len(day.slots) // COLUMNS) if len(day.slots) > COLUMNS else 1
     x = [day.slots[i].start.astimezone(zone).strftime("%H") for i in range(0, len(day.slots), per)]
-    lines: list[str] = []
+    lines = chart("  Amber buy price, c/kWh", _columns(day.slots, data["price"]), x, height=3)
     for title, key in (
-        ("Amber buy price, c/kWh", "price"),
-        ("battery, kW (+ discharging)", "battery"),
-        ("grid, kW (+ importing)", "grid"),
+        ("battery, kW (up: discharging, down: charging)", "battery"),
+        ("grid, kW (up: importing, down: exporting)", "grid"),
     ):
-        lines.extend(chart(f"  {title}", _columns(day.slots, data[key]), x, height=3))
+        lines.extend(signed_chart(f"  {title}", _columns(day.slots, data[key]), x))
     return lines
 
 
@@ -160,7 +184,9 @@ def render_report(
         for day in site.days:
             console.print()
             console.print(Text(f"{day.day:%A %d %B %Y}{_mark(day)}", style="bold"))
-            for line in _working(day) + (day_chart(day) if charts and day.slots else []):
+            for line in _working(day):
+                console.print(Text(line))
+            for line in day_chart(day) if charts and day.slots else []:
                 console.print(Text(line), no_wrap=True, overflow="crop")
         console.print()
     console.print(

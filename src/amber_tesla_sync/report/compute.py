@@ -50,17 +50,23 @@ def _slots(start: dt.datetime, end: dt.datetime, minutes: int) -> list[Slot]:
     return slots
 
 
+_KIND_RANK = {"ActualInterval": 2, "CurrentInterval": 1}
+
+
 def _recorded(points: Sequence[PricePoint], channel: str, slot: Slot) -> float | None:
-    """The overlap-weighted mean recorded price of ``channel`` over ``slot``."""
-    total = weight = 0.0
+    """The overlap-weighted mean recorded price of ``channel`` over ``slot``, from the best kind
+    recorded for it (an actual price over a forecast one kept from an earlier run)."""
+    found: dict[int, list[tuple[float, float]]] = {}
     for point in points:
         if point.channel != channel:
             continue
         overlap = (min(point.end, slot.end) - max(point.start, slot.start)).total_seconds()
         if overlap > 0:
-            total += point.per_kwh * overlap
-            weight += overlap
-    return total / weight if weight > 0 else None
+            found.setdefault(_KIND_RANK.get(point.kind, 0), []).append((point.per_kwh, overlap))
+    if not found:
+        return None
+    best = found[max(found)]
+    return sum(price * weight for price, weight in best) / sum(weight for _, weight in best)
 
 
 def _add_flows(flows: Flows, row: EnergyRow) -> None:

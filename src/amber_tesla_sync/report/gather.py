@@ -177,12 +177,12 @@ class Gatherer:
     def _prices(self, target: Target, start: dt.datetime, end: dt.datetime) -> list[PricePoint]:
         points = []
         for channel in (GENERAL, FEED_IN):
-            for begin, duration, _kind, per_kwh in self.history.prices(
+            for begin, duration, kind, per_kwh in self.history.prices(
                 target.amber_site_id, start - dt.timedelta(hours=1), channel
             ):
                 if begin < end:
                     stop = begin + dt.timedelta(minutes=duration)
-                    points.append(PricePoint(begin, stop, channel, per_kwh))
+                    points.append(PricePoint(begin, stop, channel, per_kwh, kind))
         return points
 
 

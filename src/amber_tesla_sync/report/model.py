@@ -19,6 +19,7 @@ class PricePoint:
     end: dt.datetime
     channel: str  # general | feedIn
     per_kwh: float  # Amber's perKwh, c/kWh, Amber's sign
+    kind: str = "ActualInterval"  # Actual, Current or Forecast: the best known is used
 
 
 @dataclass
