@@ -254,3 +254,20 @@ def test_an_actual_price_wins_over_a_forecast_kept_from_an_earlier_run() -> None
     assert report.slots[20].buy == pytest.approx(sim["buy"][20])
     alone = compute_day(DAY, BRISBANE, parse_usage(body), energy_of(sim), [stale], 30, NOW)
     assert alone.slots[20].buy == 99.0
+
+
+def test_nem_days_and_request_ranges() -> None:
+    from amber_tesla_sync.report.gather import _nem_dates, _runs
+
+    sydney = ZoneInfo("Australia/Sydney")
+    # a summer day in Sydney starts at 23:00 NEM time the day before
+    assert _nem_dates(dt.date(2026, 1, 13), sydney) == [dt.date(2026, 1, 12), dt.date(2026, 1, 13)]
+    assert _nem_dates(DAY, BRISBANE) == [DAY]
+    dates = [DAY + dt.timedelta(days=n) for n in range(10)] + [DAY + dt.timedelta(days=12)]
+    ranges = list(_runs(dates))
+    assert ranges == [
+        (DAY, DAY + dt.timedelta(days=6)),
+        (DAY + dt.timedelta(days=7), DAY + dt.timedelta(days=9)),
+        (DAY + dt.timedelta(days=12), DAY + dt.timedelta(days=12)),
+    ]
+    assert all((last - first).days < 7 for first, last in ranges)

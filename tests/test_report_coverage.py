@@ -4,11 +4,12 @@ hand."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from amber_tesla_sync.errors import UsageError
-from amber_tesla_sync.history import RunRecord
+from amber_tesla_sync.history import FetchCache, History, RunRecord
 from amber_tesla_sync.report.coverage import tariff_share
 from amber_tesla_sync.report.days import choose_days
 
@@ -70,3 +71,17 @@ def test_days_chosen() -> None:
     for days, since in ((0, None), (91, None), (None, dt.date(2026, 12, 1)), (1, today)):
         with pytest.raises(UsageError):
             choose_days(days, since, today)
+
+
+def test_the_fetch_cache_keeps_what_it_was_given(tmp_path: Path) -> None:
+    cache = FetchCache(History(tmp_path / "history.sqlite3"))
+    day = dt.date(2026, 11, 20)
+    assert cache.get("tesla-energy", "1", day) is None
+    cache.put("tesla-energy", "1", day, {"time_series": [1, 2]}, END, final=False)
+    cache.put("tesla-energy", "1", day, {"time_series": [3]}, END, final=True)
+    got = cache.get("tesla-energy", "1", day)
+    assert got is not None and got.final and got.body == {"time_series": [3]}
+    assert cache.get("tesla-energy", "2", day) is None
+    later = END + dt.timedelta(days=200)  # saving much later forgets what Amber no longer has
+    cache.put("amber-usage", "s", later.date(), [], later, final=True)
+    assert cache.get("tesla-energy", "1", day) is None

@@ -21,6 +21,7 @@ from amber_tesla_sync.amber.models import Interval, parse_intervals
 from amber_tesla_sync.paths import state_dir
 
 KEEP_DAYS = 60
+FETCH_KEEP_DAYS = 100  # report's saved answers: Amber serves usage for 90 days
 _KIND_RANK = {"ForecastInterval": 0, "CurrentInterval": 1, "ActualInterval": 2}
 
 SCHEMA = """
@@ -248,6 +249,8 @@ class FetchCache:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (source, site, day.isoformat(), json.dumps(body), _iso(at), int(final)),
             )
+            oldest = (at - dt.timedelta(days=FETCH_KEEP_DAYS)).date().isoformat()
+            db.execute("DELETE FROM fetched WHERE day < ?", (oldest,))
 
 
 def _interval_json(
