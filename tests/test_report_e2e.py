@@ -145,9 +145,12 @@ def test_a_simulated_day_matches_an_independent_calculation(reported: Synced) ->
         assert rec["powerwall_net_kwh"] == pytest.approx(want["tesla_net"], abs=1e-3)
         assert rec["amber_net_kwh"] == pytest.approx(want["amber_net"], abs=1e-3)
         assert rec["agrees"] is True
-    # the syncs ran from DAY_2 03:42 local: before that no sync had run
+    # the first sync ran at 04:42:10 on DAY_2 (local): before it nothing is known, after it the
+    # tool's tariff ran (pushed, then unchanged or kept while a sync refused)
     share = site["days"][1]["tariff"]
-    assert 0.5 < share["tool_share"] < 1 and share["unknown_share"] > 0
+    before = (4 * 3600 + 42 * 60 + 10) / 86400
+    assert share["unknown_share"] == pytest.approx(before, abs=1e-4)
+    assert share["tool_share"] == pytest.approx(1 - before, abs=1e-4)
     assert site["days"][0]["tariff"]["unknown_share"] == 1.0
 
 
