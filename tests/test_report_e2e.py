@@ -268,3 +268,21 @@ def test_without_matplotlib_the_option_says_how_to_install_it(
     assert result.code == 2
     assert "pip install 'amber-tesla-sync[charts]'" in result.stderr
     assert "Traceback" not in result.stderr and not path.exists()
+
+
+def test_when_the_powerwall_history_cannot_be_read_the_bill_is_still_shown(
+    reported: Synced,
+) -> None:
+    sandbox = reported.sandbox
+    sandbox.add_fault(
+        f"/teslemetry/api/1/energy_sites/{sandbox.energy_site_id}/calendar_history",
+        status=503,
+        count=100,
+    )
+    document = report_json(reported, "--days", "3")
+    days = document["sites"][0]["days"]
+    assert all(day["bill"]["bought_kwh"] > 0 for day in days)  # Amber's bill, as metered
+    assert all(day["battery_value"] is None and day["reconciliation"] is None for day in days)
+    assert all(any("could not be read" in note for note in day["notes"]) for day in days)
+    # one day's attempts, then no more reads of a history that is not answering
+    assert document["tesla_requests"]["read"] == len(tesla_reads(reported)) == 3

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.client import AmberClient
 from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Usage, parse_usage
+from amber_tesla_sync.errors import DataError, ServiceError
 from amber_tesla_sync.history import FetchCache, History
 from amber_tesla_sync.report.compute import compute_day, day_bounds, nem_date
 from amber_tesla_sync.report.coverage import tariff_share
@@ -26,8 +28,9 @@ from amber_tesla_sync.sitedata import site_zone
 from amber_tesla_sync.state import load_state, save_state
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.tesla.api import TeslaApi
-from amber_tesla_sync.tesla.energy import parse_energy_history
+from amber_tesla_sync.tesla.energy import EnergyRow, parse_energy_history
 
+log = logging.getLogger(__name__)
 USAGE = "amber-usage"
 ENERGY = "tesla-energy"
 LATE_DATA = dt.timedelta(minutes=30)  # Tesla's last buckets of a day arrive a little later
@@ -103,6 +106,7 @@ class Gatherer:
         self.history = history
         self.cache = FetchCache(history)
         self.now = now
+        self.tesla_error: str | None = None  # after one failed read, no more are tried
 
     def site(self, target: Target, choose: Callable[[dt.date], list[dt.date]]) -> SiteReport:
         """The report of ``target`` for the days ``choose`` picks given the site's today."""
@@ -112,11 +116,16 @@ class Gatherer:
         report = SiteReport(target.key, zone.key)
         for day in days:
             start, end = day_bounds(day, zone)
-            energy = self._energy(target, day, zone)
+            energy = self._energy_or_none(target, day, zone)
             rows = [row for row in usage if start <= row.start < end]
             prices = self._prices(target, start, end)
             minutes = _interval_minutes(rows, prices)
-            one = compute_day(day, zone, rows, energy, prices, minutes, self.now)
+            one = compute_day(day, zone, rows, energy or [], prices, minutes, self.now)
+            if energy is None:
+                one.notes.append(
+                    f"the Powerwall's energy history could not be read ({self.tesla_error}): "
+                    "the battery figures and the estimates are missing; the next report asks again"
+                )
             runs = self.history.runs(start - dt.timedelta(days=7), target.key, limit=100_000)
             one.share = tariff_share([r for r in runs if r.started_at < end], start, end, self.now)
             report.days.append(one)
@@ -135,7 +144,23 @@ class Gatherer:
             save_state(state)
         return zone
 
-    def _energy(self, target: Target, day: dt.date, zone: ZoneInfo) -> list[Any]:
+    def _energy_or_none(
+        self, target: Target, day: dt.date, zone: ZoneInfo
+    ) -> list[EnergyRow] | None:
+        """The day's energy history; None when Tesla cannot be read (the bill is still shown).
+        A login problem is not hidden: it ends the report with its own message."""
+        if self.tesla_error is not None:
+            cached = self.cache.get(ENERGY, str(target.energy_site_id), day)
+            if cached is None or not cached.final:
+                return None
+        try:
+            return self._energy(target, day, zone)
+        except (ServiceError, DataError) as error:
+            log.warning("%s: reading the energy history failed: %s", target.key, error.message)
+            self.tesla_error = error.first_line
+            return None
+
+    def _energy(self, target: Target, day: dt.date, zone: ZoneInfo) -> list[EnergyRow]:
         key = str(target.energy_site_id)
         cached = self.cache.get(ENERGY, key, day)
         if cached is not None and cached.final:
