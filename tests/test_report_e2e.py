@@ -286,3 +286,20 @@ def test_when_the_powerwall_history_cannot_be_read_the_bill_is_still_shown(
     assert all(any("could not be read" in note for note in day["notes"]) for day in days)
     # one day's attempts, then no more reads of a history that is not answering
     assert document["tesla_requests"]["read"] == len(tesla_reads(reported)) == 3
+
+
+def test_without_any_sync_the_zone_is_read_once_and_kept(synced: Synced) -> None:
+    state = synced.site.state / "state.json"
+    if state.exists():  # forget what the login learnt, as after a lost state file
+        state.unlink()
+    first = report_json(synced, "--days", "1")
+    paths = [r["path"] for r in tesla_reads(synced)]
+    assert sum("/site_info" in p for p in paths) == 1
+    assert sum("/calendar_history" in p for p in paths) == 1
+    assert first["tesla_requests"]["read"] == 2
+    assert first["sites"][0]["timezone"] == "Australia/Sydney"
+    assert first["sites"][0]["days"][0]["tariff"]["unknown_share"] == 1.0  # no sync ever ran
+    synced.sandbox.clear_requests()
+    second = report_json(synced, "--days", "1")
+    assert tesla_reads(synced) == [] and second["tesla_requests"]["read"] == 0
+    assert second["sites"] == first["sites"]

@@ -132,15 +132,16 @@ class Gatherer:
         return report
 
     def _zone(self, target: Target) -> ZoneInfo:
+        """The configured zone, else the Powerwall's (read once from site_info, then cached)."""
         state = load_state()
-        known = bool(state.energy_sites.get(str(target.energy_site_id), None))
-        zone = site_zone(
-            state,
-            target.timezone,
-            target.energy_site_id,
-            lambda: self.clients.tesla().site_info(target.energy_site_id),
-        )
-        if not target.timezone and not known:
+        learnt: list[bool] = []
+
+        def site_info() -> Any:
+            learnt.append(True)
+            return self.clients.tesla().site_info(target.energy_site_id)
+
+        zone = site_zone(state, target.timezone, target.energy_site_id, site_info)
+        if learnt:
             save_state(state)
         return zone
 
