@@ -12,7 +12,7 @@ from hypothesis import settings
 
 from amber_tesla_sync.cli import main
 
-pytest_plugins = ["sandboxkit", "synckit"]
+pytest_plugins = ["sandboxkit", "synckit", "receiverkit"]
 
 # Property tests are reproducible by default: the same examples on every run and every clone.
 # Big random sweeps are run by hand: HYPOTHESIS_PROFILE=sweep python -m pytest tests/test_fuzz_amber.py

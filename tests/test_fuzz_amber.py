@@ -13,7 +13,7 @@ import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from amber_tesla_sync.amber.models import parse_intervals
@@ -118,6 +118,7 @@ def test_hostile_answers_fold_or_refuse_with_a_message(case: Case) -> None:
     try:
         intervals = parse_intervals(case.payload)
     except DataError as error:
+        event("rejected where the data enters (bad data)")
         assert error.message.strip()
         assert "malformed intervals:\n  - " in error.message or "not an Amber" in error.message
         return
@@ -126,10 +127,11 @@ def test_hostile_answers_fold_or_refuse_with_a_message(case: Case) -> None:
     options = FoldOptions(**case.options)
     result = fold(intervals, ZoneInfo(case.zone), case.now, options)
     if isinstance(result, Refusal):
+        event("refused")
         assert result.reasons and all(reason.strip() for reason in result.reasons)
         assert result.message.startswith("refused to build a tariff: ")
         return
-    # a tariff: every rule holds
+    event("a tariff")
     assert not untrusted(case), "an untrustworthy answer was folded"
     allow = case.options["allow_sell_above_buy"]
     assert validate_request_body(result.body, allow_sell_above_buy=allow) == []

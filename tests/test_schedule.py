@@ -36,8 +36,11 @@ from amber_tesla_sync.schedule import (
     sync_command,
     systemd_command,
     systemd_word,
+    timer_paths,
     unit_texts,
 )
+from amber_tesla_sync.schedule import host as schedule_host
+from amber_tesla_sync.schedule import timer as schedule_timer
 from conftest import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -258,8 +261,9 @@ def test_running_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 def test_cron_line() -> None:
     line = cron_line(["/opt/x y/amber-tesla-sync", "--config", "/etc/a%b.toml", "sync"])
     assert line == (
-        "*/5 * * * * sleep 30 && '/opt/x y/amber-tesla-sync' --config /etc/a\\%b.toml sync "
-        f"2>&1 | logger -t amber-tesla-sync  {CRON_MARKER}"
+        "*/5 * * * * sleep 30 && { AMBER_TESLA_SYNC_LOG_PREFIX=1 '/opt/x y/amber-tesla-sync' "
+        '--config /etc/a\\%b.toml sync 2>&1 || echo "<3>amber-tesla-sync exited with code $?"; '
+        f"}} | logger -t amber-tesla-sync --prio-prefix  {CRON_MARKER}"
     )
     assert (
         cron_line(["/p", "sync"], logger=False) == f"*/5 * * * * sleep 30 && /p sync  {CRON_MARKER}"
@@ -293,7 +297,9 @@ def test_paths_hidden_from_the_system_service(path: str, hidden: bool) -> None:
 def test_a_symlink_into_a_home_is_hidden_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(schedule, "HIDDEN_FROM_SYSTEM_SERVICE", ("/root",))  # not tmp_path's /tmp
+    monkeypatch.setattr(
+        timer_paths, "HIDDEN_FROM_SYSTEM_SERVICE", ("/root",)
+    )  # not tmp_path's /tmp
     link = tmp_path / "python3"
     link.symlink_to("/root/no-such-dir/python3")
     assert hidden_from_system_service(link) == Path("/root/no-such-dir/python3")
@@ -379,11 +385,11 @@ def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated: Path) -> Fa
     monkeypatch.setenv("FAKE_LOG", str(found.log))
     monkeypatch.setenv("FAKE_CRONTAB", str(found.crontab))
     monkeypatch.setenv("LOGNAME", "tester")
-    monkeypatch.setattr(schedule, "SYSTEM_UNIT_DIR", found.system_dir)
-    monkeypatch.setattr(schedule, "LINGER_DIR", found.linger_dir)
-    monkeypatch.setattr(schedule, "_account_exists", lambda name: name == "amber-tesla-sync")
+    monkeypatch.setattr(schedule_host, "SYSTEM_UNIT_DIR", found.system_dir)
+    monkeypatch.setattr(schedule_host, "LINGER_DIR", found.linger_dir)
+    monkeypatch.setattr(schedule_host, "_account_exists", lambda name: name == "amber-tesla-sync")
     # this test run's Python may live in a home directory (pyenv) or /tmp (CI's copy)
-    monkeypatch.setattr(schedule, "python_paths", lambda: [("Python", Path("/usr/bin/python3"))])
+    monkeypatch.setattr(timer_paths, "python_paths", lambda: [("Python", Path("/usr/bin/python3"))])
     return found
 
 
@@ -459,7 +465,7 @@ def test_system_timer_needs_its_account(
     cli: CliRunner, fakes: Fakes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(schedule, "running_program", lambda: [SYSTEM_PROGRAM])
-    monkeypatch.setattr(schedule, "_account_exists", lambda name: False)
+    monkeypatch.setattr(schedule_host, "_account_exists", lambda name: False)
     result = cli("schedule", "install")
     assert result.code == int(ExitCode.SCHEDULER) == 9
     assert "'amber-tesla-sync', which does not exist" in result.stderr
@@ -491,7 +497,7 @@ def test_system_timer_refuses_a_python_in_a_home(
     start it."""
     python = Path("/root/.pyenv/versions/3.11.7/bin/python3.11")
     monkeypatch.setattr(schedule, "running_program", lambda: [SYSTEM_PROGRAM])
-    monkeypatch.setattr(schedule, "python_paths", lambda: [("the Python interpreter", python)])
+    monkeypatch.setattr(timer_paths, "python_paths", lambda: [("the Python interpreter", python)])
     result = cli("schedule", "install")
     assert result.code == 9
     assert f"cannot use the Python interpreter {python}: it cannot see home" in result.stderr
@@ -522,7 +528,7 @@ def test_system_timer_without_root(
     def denied(path: Path, text: str, mode: int = 0o600) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(schedule, "atomic_write_text", denied)
+    monkeypatch.setattr(schedule_timer, "atomic_write_text", denied)
     result = cli("schedule", "install")
     assert result.code == 9
     assert f"cannot write {fakes.system_dir / SERVICE}: Permission denied" in result.stderr

@@ -275,7 +275,8 @@ def test_doctor_reports_each_check(synced: Synced) -> None:
     assert "✓ configuration:" in out
     assert "✓ secret store: file" in out
     assert f"✓ Amber ({synced.sandbox.amber_site_id}): token works" in out
-    assert "✓ Tesla (" in out and "teslemetry: token, region and registration work" in out
+    assert "✓ Tesla via Teslemetry (" in out and "teslemetry: token works" in out
+    assert "✓ notifications: none configured" in out
     assert "✓ Powerwall (" in out
     assert "✓ clock:" in out
     assert "✗ scheduler:" in out

@@ -112,8 +112,17 @@ class SyncSettings(_Section):
     verify_seconds: float = Field(default=30.0, ge=0, le=120)
     max_clock_skew_minutes: float = Field(default=5.0, ge=1, le=60)
     ensure_autonomous: bool = False
+    ensure_battery_export: bool = False
     curtail_exports: bool = False
     curtail_rule: Literal["never", "pv_only"] = "never"
+
+
+class NotifySettings(_Section):
+    """Who hears of problems: Apprise URLs (state changes only) and a dead man's switch."""
+
+    urls: list[str] = Field(default_factory=list)
+    healthcheck_url: str | None = Field(default=None, pattern=r"^https?://")
+    refusal_after_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
 
 
 class SiteLink(_Section):
@@ -133,6 +142,7 @@ class Config(_Section):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     sites: list[SiteLink] = Field(default_factory=list)
 
 

@@ -18,7 +18,8 @@ from amber_tesla_sync.secretstore import (
     SecretStore,
 )
 from amber_tesla_sync.tesla.api import TeslaApi
-from amber_tesla_sync.tesla.connection import FallbackConnection, TeslaConnection
+from amber_tesla_sync.tesla.connection import TeslaConnection
+from amber_tesla_sync.tesla.fallback import FallbackConnection
 from amber_tesla_sync.tesla.oauth import TokenEndpoint
 from amber_tesla_sync.tesla.tokens import FleetTokens, StaticToken
 
@@ -103,7 +104,7 @@ class AppContext:
 
     def tesla(self) -> TeslaApi:
         """The configured backend; ``auto`` is Fleet when logged in, else Teslemetry, and falls
-        back to Teslemetry when Fleet fails for auth or registration reasons."""
+        back to Teslemetry when Fleet cannot serve (see :mod:`amber_tesla_sync.tesla.fallback`)."""
         backend = self.config.tesla.backend
         has_fleet = self.store.find(FLEET_TOKENS) is not None
         teslemetry = self.store.get(TESLEMETRY_TOKEN)

@@ -7,18 +7,26 @@ import email.utils
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from amber_tesla_sync.config import load_config
 from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError
+from amber_tesla_sync.notify.send import check
+from amber_tesla_sync.powerwall_checks import findings
 from amber_tesla_sync.schedule import schedule_status
+from amber_tesla_sync.secretstore import FLEET_TOKENS, TESLEMETRY_TOKEN
 from amber_tesla_sync.sync.targets import Target, targets
+from amber_tesla_sync.tesla.api import TeslaApi
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 PROBE = "doctor_probe"
 MAX_SKEW = dt.timedelta(seconds=120)
+
+
+BACKEND_NAMES = {"fleet": "the Fleet API", "teslemetry": "Teslemetry"}
 
 
 @dataclass(frozen=True)
@@ -27,10 +35,20 @@ class Check:
     ok: bool
     detail: str
     fix: str | None = None
+    used: str | None = None  # what the check really went through (a backend, a store)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "detail": self.detail,
+            "fix": self.fix,
+            "used": self.used,
+        }
 
 
-def _failed(name: str, error: AppError) -> Check:
-    return Check(name, False, error.message, error.hint)
+def _failed(name: str, error: AppError, used: str | None = None) -> Check:
+    return Check(name, False, error.message, error.hint, used)
 
 
 def run_checks(
@@ -46,10 +64,11 @@ def run_checks(
     try:
         chosen = targets(ctx.config)
     except AppError as error:
-        return [*checks, _failed("sites", error), _scheduler()]
+        return [*checks, _failed("sites", error), _notify(ctx), _scheduler()]
     for target in chosen:
         checks.append(_amber(ctx, target))
         checks.extend(_tesla(ctx, target))
+    checks.append(_notify(ctx))
     checks.append(_scheduler())
     checks.append(_clock(ctx, now))
     return checks
@@ -70,7 +89,12 @@ def _secret_store(ctx: AppContext) -> Check:
             f"{backend.description} did not keep a test value",
             "check the store",
         )
-    return Check("secret store", True, f"{backend.description} works (read and write)")
+    return Check(
+        "secret store",
+        True,
+        f"{backend.description} works (read and write)",
+        used=backend.description,
+    )
 
 
 def _amber(ctx: AppContext, target: Target) -> Check:
@@ -100,62 +124,110 @@ def _amber(ctx: AppContext, target: Target) -> Check:
     )
 
 
+def _backends(ctx: AppContext) -> list[tuple[str, Callable[[], TeslaApi]]]:
+    """Each backend a sync may use, checked on its own: Fleet working is not hidden behind a
+    working Teslemetry (nor the other way round)."""
+    backend = ctx.config.tesla.backend
+    has_fleet = ctx.store.find(FLEET_TOKENS) is not None
+    teslemetry = ctx.store.get(TESLEMETRY_TOKEN)
+    found: list[tuple[str, Callable[[], TeslaApi]]] = []
+    if backend == "fleet" or (backend == "auto" and has_fleet):
+        found.append(("fleet", lambda: TeslaApi(ctx.fleet_connection())))
+    if teslemetry and backend in ("auto", "teslemetry"):
+        found.append(("teslemetry", lambda: TeslaApi(ctx.teslemetry_connection(teslemetry))))
+    return found
+
+
 def _tesla(ctx: AppContext, target: Target) -> list[Check]:
-    name = f"Tesla ({target.key})"
-    try:
-        api = ctx.tesla()
-        backend = api.backend
-        sites = api.energy_sites()  # needs the token, the region and (Fleet) registration
-    except AppError as error:
-        return [_failed(name, error)]
-    if not any(site.id == target.energy_site_id for site in sites):
-        return [
-            Check(
-                name,
-                False,
-                f"energy site {target.energy_site_id} is not on this account",
-                "run `amber-tesla-sync login` again to pick the Powerwall",
+    backends = _backends(ctx)
+    if not backends:
+        try:
+            ctx.tesla()  # raises the right "not logged in" error
+        except AppError as error:
+            return [_failed(f"Tesla ({target.key})", error)]
+    checks: list[Check] = []
+    working: TeslaApi | None = None
+    for backend, make in backends:
+        name = f"Tesla via {BACKEND_NAMES[backend]} ({target.key})"
+        try:
+            api = make()
+            sites = api.energy_sites()  # the token, the region and (Fleet) registration
+        except AppError as error:
+            checks.append(_failed(name, error, backend))
+            continue
+        if not any(site.id == target.energy_site_id for site in sites):
+            checks.append(
+                Check(
+                    name,
+                    False,
+                    f"energy site {target.energy_site_id} is not on this account",
+                    "run `amber-tesla-sync login` again to pick the Powerwall",
+                    backend,
+                )
             )
-        ]
-    checks = [
-        Check(
-            name,
-            True,
-            f"{backend}: token, region and registration work; site {target.energy_site_id} found",
+            continue
+        what = "token, region and registration work" if backend == "fleet" else "token works"
+        checks.append(
+            Check(
+                name, True, f"{backend}: {what}; site {target.energy_site_id} found", None, backend
+            )
         )
-    ]
+        working = working or api
+    if working is not None:
+        checks.append(_powerwall(working, target))
+    return checks
+
+
+def _powerwall(api: TeslaApi, target: Target) -> Check:
+    name = f"Powerwall ({target.key})"
     try:
         info = api.site_info(target.energy_site_id)
+        live = api.live_status(target.energy_site_id)
     except AppError as error:
-        return [*checks, _failed(f"Powerwall ({target.key})", error)]
+        return _failed(name, error, api.backend)
+    soc = live.get("percentage_charged")
     site = SiteInfo(info)
-    mode, strategy = site.mode, site.strategy
-    problems = []
-    if mode != "autonomous":
-        problems.append(f"mode is {mode}, so the tariff has no effect")
-    if strategy == "balanced":
-        problems.append("optimisation strategy is balanced (no exports for price)")
-    if not site.tou_capable:
-        problems.append("the site is not TOU capable")
-    if problems:
-        checks.append(
-            Check(
-                f"Powerwall ({target.key})",
-                False,
-                "; ".join(problems),
-                "choose Time-Based Control and Cost Saving in the Tesla app, or set "
-                "sync.ensure_autonomous = true",
-            )
+    found = findings(site, float(soc) if isinstance(soc, int | float) else None)
+    if found:
+        return Check(
+            name,
+            False,
+            "; ".join(f.problem for f in found),
+            "; ".join(f.fix for f in found),
+            api.backend,
         )
-    else:
-        checks.append(
-            Check(
-                f"Powerwall ({target.key})",
-                True,
-                f"mode {mode}" + (f", strategy {strategy}" if strategy else ""),
-            )
+    detail = f"mode {site.mode}, export rule {site.export_rule}, reserve " + (
+        f"{info.get('backup_reserve_percent')} %: the tariff can work"
+    )
+    return Check(name, True, detail, None, api.backend)
+
+
+def _notify(ctx: AppContext) -> Check:
+    """The notification settings, checked dry: nothing is sent (``notify test`` sends)."""
+    settings = ctx.config.notify
+    if not settings.urls and not settings.healthcheck_url:
+        return Check(
+            "notifications",
+            True,
+            "none configured: nobody hears when the job fails (README: Notifications)",
         )
-    return checks
+    parts = []
+    results = check(settings.urls)
+    bad = [r for r in results if not r.ok]
+    if results:
+        parts.append(f"{len(results) - len(bad)} of {len(results)} URLs understood by Apprise")
+    if settings.healthcheck_url:
+        parts.append("healthcheck URL set (not pinged)")
+    detail = "; ".join(parts) + " (`amber-tesla-sync notify test` sends a test message)"
+    if bad:
+        return Check(
+            "notifications",
+            False,
+            detail + ": not understood: " + ", ".join(r.url for r in bad),
+            "fix notify.urls (each URL's form is in the Apprise wiki)",
+            "apprise",
+        )
+    return Check("notifications", True, detail, None, "apprise" if results else None)
 
 
 def _scheduler() -> Check:

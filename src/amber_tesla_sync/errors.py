@@ -26,6 +26,7 @@ class ExitCode(IntEnum):
     VERIFY = 11  # the tariff read back from the Powerwall is not the one pushed
     CHECKS_FAILED = 12  # doctor found a problem
     CLOCK = 13  # the system clock disagrees with Amber's and Tesla's servers: nothing was pushed
+    NOTIFY = 17  # notify test: a notification could not be delivered
 
 
 class AppError(Exception):
@@ -69,6 +70,15 @@ class SecretsError(AppError):
 
 class ServiceError(AppError):
     exit_code = ExitCode.SERVICE
+
+
+class UnavailableError(ServiceError):
+    """The service could not serve the request (a server error, a timeout, a dropped connection,
+    billing off, rate-limited): another route to the same Powerwall may still work."""
+
+
+class NotifyError(AppError):
+    exit_code = ExitCode.NOTIFY
 
 
 class SchedulerError(AppError):

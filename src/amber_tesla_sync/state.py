@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from amber_tesla_sync.fsutil import atomic_write_text
+from amber_tesla_sync.notify.memory import NotifyMemory
 from amber_tesla_sync.paths import state_dir
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,14 @@ class Curtailment(BaseModel):
     confirmed: bool = False  # the Powerwall acknowledged our rule (False: send it again)
 
 
+class Overrides(BaseModel):
+    """Powerwall settings changed on the owner's behalf (opt-in), with the owner's own values,
+    saved before the change and restored when the option is switched off."""
+
+    owner_mode: str | None = None
+    owner_export_rule: str | None = None
+
+
 class SyncState(BaseModel):
     model_config = ConfigDict(extra="allow")
     last_push: LastPush | None = None
@@ -63,6 +72,9 @@ class SyncState(BaseModel):
     last_refusal: str | None = None  # the latest refusal's reason
     last_refusal_at: dt.datetime | None = None
     refusing_since: dt.datetime | None = None  # first refusal of the current run of refusals
+    overrides: Overrides = Field(default_factory=Overrides)
+    # what stops the tariff working, from the last site_info read: key → [problem, fix]
+    powerwall: dict[str, tuple[str, str]] = Field(default_factory=dict)
 
 
 class State(BaseModel):
@@ -70,6 +82,7 @@ class State(BaseModel):
     amber_sites: dict[str, AmberSiteState] = Field(default_factory=dict)
     energy_sites: dict[str, EnergySiteState] = Field(default_factory=dict)
     sync: dict[str, SyncState] = Field(default_factory=dict)
+    notify: NotifyMemory = Field(default_factory=NotifyMemory)
 
 
 def state_path() -> Path:

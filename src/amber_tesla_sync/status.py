@@ -11,15 +11,21 @@ from zoneinfo import ZoneInfo
 from amber_tesla_sync.amber.models import CURRENT, FEED_IN, GENERAL, Interval
 from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError
+from amber_tesla_sync.explain import Drift, Why, drift, explain
 from amber_tesla_sync.history import History, RunRecord
+from amber_tesla_sync.powerwall_checks import Finding, findings
 from amber_tesla_sync.secretstore import FLEET_TOKENS
-from amber_tesla_sync.state import SyncState, load_state
+from amber_tesla_sync.sitedata import fetch_prices, fold_options, known_channels
+from amber_tesla_sync.state import State, SyncState, load_state
+from amber_tesla_sync.sync.decide import plan_rates
 from amber_tesla_sync.sync.targets import Target
+from amber_tesla_sync.tariff import Refusal, fold
 from amber_tesla_sync.tariff.slots import slot_spans
 from amber_tesla_sync.tesla.oauth import TokenSet
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 REFRESH_TOKEN_WARN_DAYS = 60
+LOOK_BACK_DAYS, LOOK_BACK_RUNS = 30, 9000  # how far to look for the last successful sync
 
 
 @dataclass
@@ -46,6 +52,10 @@ class SiteStatus:
     sync_state: SyncState | None = None
     plan: list[tuple[str, dt.datetime, float, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    last_ok: RunRecord | None = None
+    why: Why | None = None
+    drift: Drift | None = None
 
 
 def _price_now(intervals: list[Interval], channel: str, now: dt.datetime) -> PriceNow | None:
@@ -69,28 +79,58 @@ def gather(ctx: AppContext, target: Target, now: dt.datetime) -> SiteStatus:
     status = SiteStatus(target)
     state = load_state()
     status.sync_state = state.sync.get(target.key)
-    runs = History().runs(now - dt.timedelta(days=30), target.key, limit=1)
+    history = History()
+    runs = history.runs(now - dt.timedelta(days=LOOK_BACK_DAYS), target.key, limit=LOOK_BACK_RUNS)
     status.last_run = runs[0] if runs else None
+    status.last_ok = next((run for run in runs if run.outcome in ("pushed", "unchanged")), None)
     cached = state.energy_sites.get(str(target.energy_site_id))
     status.zone = target.timezone or (cached.time_zone if cached else None)
-    _amber(ctx, target, now, status)
+    intervals = _amber(ctx, state, target, now, status)
     _tesla(ctx, target, status)
     if status.zone is None and status.info is not None:
         status.zone = SiteInfo(status.info).time_zone
     _plan(status, now)
+    status.why = explain(status.plan, status.live)
+    _drift(ctx, state, history, status, intervals, now)
     _warnings(ctx, status, now)
     return status
 
 
-def _amber(ctx: AppContext, target: Target, now: dt.datetime, status: SiteStatus) -> None:
+def _amber(
+    ctx: AppContext, state: State, target: Target, now: dt.datetime, status: SiteStatus
+) -> list[Interval] | None:
     try:
         with ctx.amber() as client:
-            intervals = client.current_prices(target.amber_site_id, 0, 0)
+            intervals = fetch_prices(client, state, target.amber_site_id)
     except AppError as error:
         status.amber_error = f"{error.message} — {error.hint}" if error.hint else error.message
-        return
+        return None
     status.buy = _price_now(intervals, GENERAL, now)
     status.sell = _price_now(intervals, FEED_IN, now)
+    return intervals
+
+
+def _drift(
+    ctx: AppContext,
+    state: State,
+    history: History,
+    status: SiteStatus,
+    intervals: list[Interval] | None,
+    now: dt.datetime,
+) -> None:
+    """The pushed tariff against one folded now from Amber's latest prices."""
+    push = status.sync_state.last_push if status.sync_state else None
+    if push is None or intervals is None or status.zone is None:
+        return
+    site_id = status.target.amber_site_id
+    options = fold_options(ctx.config, known_channels(state, site_id))
+    older = history.actual_intervals(site_id, now - dt.timedelta(days=3))
+    latest = fold(intervals, ZoneInfo(status.zone), now, options, history=older)
+    if isinstance(latest, Refusal):
+        refused = "; ".join(latest.reasons)
+        status.drift = drift(push.rates, push.pushed_at, None, now, refused)
+    else:
+        status.drift = drift(push.rates, push.pushed_at, plan_rates(latest), now)
 
 
 def _tesla(ctx: AppContext, target: Target, status: SiteStatus) -> None:
@@ -100,6 +140,13 @@ def _tesla(ctx: AppContext, target: Target, status: SiteStatus) -> None:
         status.live = api.live_status(target.energy_site_id)
     except AppError as error:
         status.tesla_error = f"{error.message} — {error.hint}" if error.hint else error.message
+        return
+    fleet_error = getattr(api.connection, "fleet_error", None)
+    if isinstance(fleet_error, AppError):
+        status.warnings.append(
+            f"the Tesla Fleet API failed ({fleet_error.message}); Teslemetry answered instead"
+            + (f" — {fleet_error.hint}" if fleet_error.hint else "")
+        )
 
 
 def _plan(status: SiteStatus, now: dt.datetime) -> None:
@@ -114,18 +161,15 @@ def _plan(status: SiteStatus, now: dt.datetime) -> None:
 
 
 def _warnings(ctx: AppContext, status: SiteStatus, now: dt.datetime) -> None:
-    site = SiteInfo(status.info or {})
-    mode, strategy = site.mode, site.strategy
-    if mode is not None and mode != "autonomous":
-        status.warnings.append(
-            f"the Powerwall is in {mode} mode: the tariff has no effect until Time-Based Control "
-            "(autonomous) is chosen"
+    if status.info is not None:
+        soc = (status.live or {}).get("percentage_charged")
+        curtailing = status.sync_state is not None and status.sync_state.curtailment.active
+        status.findings = findings(
+            SiteInfo(status.info),
+            float(soc) if isinstance(soc, int | float) else None,
+            curtailing=curtailing,
         )
-    if strategy == "balanced":
-        status.warnings.append(
-            "the optimisation strategy is balanced: the Powerwall will not export for price "
-            "(sync sends economics with every push)"
-        )
+        status.warnings.extend(finding.line for finding in status.findings)
     run = status.last_run
     if run is not None and run.outcome in ("failed", "refused"):
         status.warnings.append(f"the last sync {run.outcome}: {run.error or run.reason}")

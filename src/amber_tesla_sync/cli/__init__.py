@@ -10,6 +10,7 @@ from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the comma
     config_cmds,
     demo_cmd,
     doctor_cmd,
+    notify_cmd,
     report_cmd,
     schedule,
     status_cmd,

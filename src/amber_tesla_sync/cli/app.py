@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from amber_tesla_sync import __version__
+from amber_tesla_sync import __version__, logsetup
 from amber_tesla_sync.config import CONFIG_ENV, LoadedConfig, load_config, resolve_config_path
 from amber_tesla_sync.context import AppContext
 
@@ -73,12 +71,7 @@ def _global(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+    logsetup.configure(verbose)
     ctx.obj = State(config_path=resolve_config_path(config), verbose=verbose)
 
 

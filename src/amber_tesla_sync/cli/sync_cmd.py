@@ -11,9 +11,9 @@ import typer
 
 from amber_tesla_sync.cli.app import app, state
 from amber_tesla_sync.errors import ExitCode
+from amber_tesla_sync.notify.watch import watched_sync
 from amber_tesla_sync.render.sync_view import sync_lines, sync_summary
-from amber_tesla_sync.sync.run import SyncOptions, sync_all, worst
-from amber_tesla_sync.sync.targets import targets
+from amber_tesla_sync.sync.run import SyncOptions, fleet_fallback, worst
 from amber_tesla_sync.timeutil import parse_now
 
 
@@ -40,14 +40,16 @@ def sync(
     """Fetch Amber prices, fold them into a tariff and push it to the Powerwall if it changed."""
     app_ctx = state(ctx).app()
     moment = parse_now(now, dt.UTC) if now else dt.datetime.now(dt.UTC)
-    chosen = targets(app_ctx.config, site)
-    outcomes, tesla = sync_all(app_ctx, chosen, moment, SyncOptions(force=force, dry_run=dry_run))
+    options = SyncOptions(force=force, dry_run=dry_run)
+    outcomes, tesla = watched_sync(app_ctx, site, moment, options)
     code = worst(outcomes)
     requests = dict(tesla.connection.requests) if tesla is not None else {}
+    fallback = fleet_fallback(tesla)
     if as_json:
-        sys.stdout.write(json.dumps(sync_summary(outcomes, requests, code), indent=2) + "\n")
+        summary = sync_summary(outcomes, requests, code, fallback)
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     else:
-        for line in sync_lines(outcomes, requests, dry_run):
+        for line in sync_lines(outcomes, requests, dry_run, fallback):
             typer.echo(line)
     if code != ExitCode.OK:
         raise typer.Exit(int(code))

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from amber_tesla_sync.explain import Drift, Why, Window
 from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.status import PriceNow, SiteStatus
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
@@ -73,6 +74,71 @@ def _last_sync(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> s
     return f"{when:%a %H:%M} ({minutes:.0f} min ago): {run.outcome} — {run.reason}"
 
 
+def _c(dollars: float) -> str:
+    return f"{dollars * 100:.1f} c"
+
+
+def _hm(moment: dt.datetime, zone: ZoneInfo | None) -> str:
+    return f"{moment.astimezone(zone) if zone else moment:%H:%M}"
+
+
+def _span(window: Window, zone: ZoneInfo | None) -> str:
+    return f"{_hm(window.start, zone)}–{_hm(window.end, zone)}"
+
+
+def why_line(why: Why, zone: ZoneInfo | None) -> str:
+    """What the battery does now and why, in terms of the pushed tariff (one line)."""
+    cheapest = f"{_span(why.cheapest, zone)} at {_c(why.cheapest.price)}"
+    best = f"{_c(why.best_sell.price)} at {_hm(why.best_sell.start, zone)}"
+    if why.doing == "charging_grid":
+        if why.in_cheapest:
+            return (
+                f"charging from the grid: {_span(why.cheapest, zone)} is the cheapest window of "
+                f"the next 24 h at {_c(why.cheapest.price)}"
+            )
+        return f"charging from the grid at {_c(why.buy)} now (the cheapest window is {cheapest})"
+    if why.doing == "charging_solar":
+        tail = "" if why.at_best_sell else f" (its best is {best})"
+        return f"charging from solar: the tariff pays only {_c(why.sell)} for exports now{tail}"
+    if why.doing == "exporting":
+        if why.at_best_sell:
+            return f"exporting: sell {_c(why.sell)} now, the day's best"
+        return f"exporting: sell {_c(why.sell)} now (the day's best is {best})"
+    if why.doing == "discharging":
+        tail = "" if why.in_cheapest else f", above the cheapest window ({cheapest})"
+        return f"powering the home from the battery: buy {_c(why.buy)} now{tail}"
+    if why.cheaper is not None:
+        return (
+            f"holding: cheaper energy is coming at {_hm(why.cheaper.start, zone)} "
+            f"({_c(why.cheaper.price)}, {_c(why.buy)} now)"
+        )
+    if why.in_cheapest:
+        return f"holding: {_c(why.buy)} now is the cheapest of the next 24 h"
+    return f"holding: buy {_c(why.buy)} now, sell {_c(why.sell)}"
+
+
+def drift_line(drift: Drift) -> str:
+    """How far the pushed tariff is from Amber's latest prices (one line)."""
+    if drift.refused is not None:
+        return f"Amber's latest prices cannot be folded ({drift.refused})"
+    if drift.label is None or drift.largest_cents < 0.05:
+        return "it matches Amber's latest prices"
+    return (
+        f"it differs from Amber's latest prices by up to {drift.largest_cents:.1f} c/kWh "
+        f"({drift.label} {drift.side})"
+    )
+
+
+def _last_ok(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> str:
+    run = status.last_ok
+    if run is None:
+        return "none in the last 30 days"
+    when = run.started_at.astimezone(zone) if zone else run.started_at
+    minutes = (now - run.started_at).total_seconds() / 60
+    ago = f"{minutes / 60:.1f} h" if minutes >= 90 else f"{minutes:.0f} min"
+    return f"{when:%a %H:%M} ({ago} ago): {run.outcome}"
+
+
 def _tariff_lines(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> list[str]:
     """Since when the Powerwall runs the last good tariff, and the refusals since then."""
     state = status.sync_state
@@ -116,8 +182,15 @@ def render_status(console: Console, status: SiteStatus, now: dt.datetime) -> Non
         grid.add_row("", "sell " + _price(status.sell, sell=True))
     for index, line in enumerate(_powerwall(status)):
         grid.add_row("Powerwall" if index == 0 else "", line)
+    if status.why is not None:
+        grid.add_row("Now", why_line(status.why, zone))
     grid.add_row("Last sync", _last_sync(status, now, zone))
-    for index, line in enumerate(_tariff_lines(status, now, zone)):
+    if status.last_run is not None and status.last_ok is not status.last_run:
+        grid.add_row("Last success", _last_ok(status, now, zone))
+    tariff = _tariff_lines(status, now, zone)
+    if status.drift is not None:
+        tariff.append(drift_line(status.drift))
+    for index, line in enumerate(tariff):
         grid.add_row("Tariff" if index == 0 else "", line)
     console.print(grid)
     if status.plan and zone is not None:
@@ -139,7 +212,7 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
     def price(p: PriceNow | None) -> dict[str, Any] | None:
         return None if p is None else dict(p.__dict__)
 
-    run = status.last_run
+    run, ok, zone = status.last_run, status.last_ok, ZoneInfo(status.zone) if status.zone else None
     return {
         "site": status.target.key,
         "amber_site_id": status.target.amber_site_id,
@@ -166,6 +239,26 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
             "error": run.error,
         },
         "tariff": _tariff_json(status),
+        "last_success": None
+        if ok is None
+        else {"at": ok.started_at.isoformat(), "outcome": ok.outcome},
+        "now_doing": None
+        if status.why is None
+        else {"doing": status.why.doing, "explanation": why_line(status.why, zone)},
+        "tariff_drift": None
+        if status.drift is None
+        else {
+            "pushed_at": status.drift.pushed_at.isoformat(),
+            "age_minutes": round(status.drift.age.total_seconds() / 60, 1),
+            "largest_difference_cents": status.drift.largest_cents,
+            "slot": status.drift.label,
+            "side": status.drift.side,
+            "refused": status.drift.refused,
+            "explanation": drift_line(status.drift),
+        },
+        "powerwall_findings": [
+            {"setting": f.key, "problem": f.problem, "fix": f.fix} for f in status.findings
+        ],
         "plan": [
             {"slot": label, "starts": start.isoformat(), "buy": buy, "sell": sell}
             for label, start, buy, sell in status.plan

@@ -15,17 +15,29 @@ def _requests(requests: Mapping[str, int]) -> str:
     return f"Tesla requests: {data} read, {commands} write"
 
 
+BACKENDS = {"fleet": "the Fleet API", "teslemetry": "Teslemetry"}
+
+
 def sync_lines(
-    outcomes: list[SiteOutcome], requests: Mapping[str, int], dry_run: bool
+    outcomes: list[SiteOutcome],
+    requests: Mapping[str, int],
+    dry_run: bool,
+    fallback: str | None = None,
 ) -> list[str]:
     lines = []
+    if fallback is not None:
+        lines.append(f"the Fleet API failed ({fallback}); the rest of this run used Teslemetry")
     for outcome in outcomes:
         head = f"{outcome.site}: {outcome.outcome} — {outcome.reason}"
         if outcome.fingerprint and outcome.pushed:
             head += f" (tariff {outcome.fingerprint})"
+        if outcome.backend is not None and outcome.pushed:
+            head += f" via {BACKENDS.get(outcome.backend, outcome.backend)}"
         lines.append(head)
         lines.extend(f"  action: {action}" for action in outcome.actions)
         lines.extend(f"  warning: {warning}" for warning in outcome.warnings)
+        if not outcome.checked:
+            lines.extend(f"  warning: {f.line} (at the last check)" for f in outcome.findings)
         if outcome.error is not None:
             lines.extend(f"  {line}" for line in outcome.error.message.splitlines()[1:])
             if outcome.error.hint:
@@ -44,10 +56,14 @@ def sync_lines(
 
 
 def sync_summary(
-    outcomes: list[SiteOutcome], requests: Mapping[str, int], code: int
+    outcomes: list[SiteOutcome],
+    requests: Mapping[str, int],
+    code: int,
+    fallback: str | None = None,
 ) -> dict[str, Any]:
     return {
         "exit_code": int(code),
+        "fleet_fallback": fallback,
         "tesla_requests": {"read": requests.get("GET", 0), "write": requests.get("POST", 0)},
         "sites": [
             {
@@ -56,7 +72,11 @@ def sync_summary(
                 "pushed": outcome.pushed,
                 "reason": outcome.reason,
                 "fingerprint": outcome.fingerprint,
+                "backend": outcome.backend,
                 "warnings": outcome.warnings,
+                "powerwall": [
+                    {"setting": f.key, "problem": f.problem, "fix": f.fix} for f in outcome.findings
+                ],
                 "actions": outcome.actions,
                 "error": outcome.error.message if outcome.error else None,
                 "refusal": list(outcome.refusal) or None,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import logging
 import sys
 from collections.abc import Iterator, Sequence
 
 from rich.console import Console
 
 from amber_tesla_sync.errors import AppError, UsageError
+from amber_tesla_sync.logsetup import prefixed
 
 PROG = "amber-tesla-sync"
 
@@ -17,9 +19,10 @@ PROG = "amber-tesla-sync"
 def report(error: AppError) -> None:
     """An error for the user: what happened, then what to do next. No traceback."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    err.print(f"{PROG}: error: {error.message}", markup=False)
+    text = f"{PROG}: error: {error.message}"
     if error.hint:
-        err.print(f"  what to do: {error.hint}", markup=False)
+        text += f"\n  what to do: {error.hint}"
+    err.print(prefixed(text, logging.ERROR), markup=False)
 
 
 class TerminalUi:

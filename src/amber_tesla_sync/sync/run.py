@@ -22,6 +22,7 @@ from amber_tesla_sync.errors import (
 )
 from amber_tesla_sync.history import History, RunRecord
 from amber_tesla_sync.paths import state_dir
+from amber_tesla_sync.powerwall_checks import Finding, findings
 from amber_tesla_sync.runlock import run_lock
 from amber_tesla_sync.sitedata import fetch_prices, fold_options, known_channels, site_zone
 from amber_tesla_sync.state import (
@@ -31,7 +32,7 @@ from amber_tesla_sync.state import (
     load_state,
     save_state,
 )
-from amber_tesla_sync.sync import curtail
+from amber_tesla_sync.sync import curtail, owner_settings
 from amber_tesla_sync.sync.clock import check_clock
 from amber_tesla_sync.sync.decide import Decision, Tolerances, decide, fingerprint, plan_rates
 from amber_tesla_sync.sync.targets import Target
@@ -78,10 +79,20 @@ class SiteOutcome:
     plan: TariffPlan | None = None
     actions: list[str] = field(default_factory=list)
     refusal: tuple[str, ...] = ()  # why nothing was pushed, when refused
+    backend: str | None = None  # the Tesla backend that did the work ("fleet", "teslemetry")
+    foreign: str | None = None  # someone else's tariff was found (and replaced)
+    findings: list[Finding] = field(default_factory=list)  # what stops the tariff working
+    checked: bool = False  # site_info was read in this run (findings are fresh)
 
     @property
     def exit_code(self) -> ExitCode:
         return self.error.exit_code if self.error is not None else ExitCode.OK
+
+
+def fleet_fallback(tesla: TeslaApi | None) -> str | None:
+    """Why this run left the Fleet API for Teslemetry, if it did."""
+    error = getattr(tesla.connection, "fleet_error", None) if tesla is not None else None
+    return error.message if isinstance(error, AppError) else None
 
 
 def worst(outcomes: list[SiteOutcome]) -> ExitCode:
@@ -140,6 +151,10 @@ class SiteSync:
         except AppError as error:
             outcome = SiteOutcome(target.key, "failed", False, error.message, error=error)
             log.error("%s: %s", target.key, error.message)
+        if self._tesla is not None:
+            outcome.backend = self._tesla.backend
+        if not outcome.checked:
+            outcome.findings = [Finding(k, *v) for k, v in site_state.powerwall.items()]
         if not self.options.dry_run:
             site_state.last_run_at = self.now
             site_state.last_outcome = outcome.outcome
@@ -185,6 +200,7 @@ class SiteSync:
         body = plan.body
         outcome = SiteOutcome(target.key, "unchanged", False, "", fingerprint(body), plan=plan)
         remote = self._remote_check(target, site_state, remote, outcome)
+        outcome.foreign = self._foreign(remote, site_state)
         decision = decide(
             plan,
             site_state.last_push.rates if site_state.last_push else None,
@@ -192,7 +208,7 @@ class SiteSync:
             self.now,
             self.tolerances,
             force=self.options.force,
-            foreign_tariff=self._foreign(remote, site_state),
+            foreign_tariff=outcome.foreign,
         )
         log.info("%s: %s", target.key, decision.reason)
         outcome.reason = decision.reason
@@ -252,7 +268,11 @@ class SiteSync:
     ) -> SiteInfo | None:
         every = dt.timedelta(minutes=self.ctx.config.sync.check_remote_every_minutes)
         last = site_state.last_remote_check
-        if remote is None and (last is None or self.now - last >= every):
+        settings = self.ctx.config.sync
+        restore = (site_state.overrides.owner_mode and not settings.ensure_autonomous) or (
+            site_state.overrides.owner_export_rule and not settings.ensure_battery_export
+        )
+        if remote is None and (last is None or self.now - last >= every or restore):
             remote = self._read(target)
         if remote is None:
             return None
@@ -261,17 +281,46 @@ class SiteSync:
                 "the Powerwall says it cannot take a time-of-use tariff (tou_capable false)",
                 "check the site in the Tesla app; nothing was pushed",
             )
-        if remote.mode is not None and remote.mode != "autonomous":
-            if self.ctx.config.sync.ensure_autonomous and not self.options.dry_run:
-                self.tesla.set_operation(target.energy_site_id, "autonomous")
-                outcome.actions.append(f"mode {remote.mode} → autonomous")
-                site_state.remote_mode = "autonomous"
-            else:
-                outcome.warnings.append(
-                    f"the Powerwall is in {remote.mode} mode, where the tariff has no effect: "
-                    "choose Time-Based Control in the Tesla app, or set sync.ensure_autonomous"
-                )
+        self._settings(target, site_state, remote, outcome)
         return remote
+
+    def _settings(
+        self, target: Target, site_state: SyncState, remote: SiteInfo, outcome: SiteOutcome
+    ) -> None:
+        """Opt-in fixes of the mode and export rule; what still stops the tariff working."""
+        settings = self.ctx.config.sync
+        curtailing = site_state.curtailment.active
+        changes, overrides = owner_settings.plan(
+            remote,
+            site_state.overrides,
+            settings.ensure_autonomous,
+            settings.ensure_battery_export,
+            curtailing,
+        )
+        if changes and self.options.dry_run:
+            outcome.actions.extend(f"would change {change.note}" for change in changes)
+        elif changes:
+            site_state.overrides = overrides
+            self.save_state()  # the owner's values are on disk before anything changes
+            for change in changes:
+                if change.setting == "mode":
+                    self.tesla.set_operation(target.energy_site_id, change.value)
+                    site_state.remote_mode = change.value
+                else:
+                    self.tesla.set_grid_import_export(
+                        target.energy_site_id, export_rule=change.value
+                    )
+                    site_state.remote_export_rule = change.value
+                outcome.actions.append(change.note)
+            remote = owner_settings.applied(remote, changes)
+        else:
+            site_state.overrides = overrides
+        found = findings(remote, curtailing=curtailing)
+        site_state.powerwall = {f.key: (f.problem, f.fix) for f in found}
+        outcome.findings, outcome.checked = found, True
+        for finding in found:
+            log.warning("%s: %s", target.key, finding.line)
+            outcome.warnings.append(finding.line)
 
     def _foreign(self, remote: SiteInfo | None, site_state: SyncState) -> str | None:
         if remote is None or site_state.last_push is None:
@@ -395,8 +444,12 @@ def sync_all(
     now: dt.datetime,
     options: SyncOptions,
     sleep: Callable[[float], None] = time.sleep,
+    after: Callable[[State, list[SiteOutcome], TeslaApi | None], None] | None = None,
 ) -> tuple[list[SiteOutcome], TeslaApi | None]:
-    """Sync every target (one failing does not stop the others), under the run lock."""
+    """Sync every target (one failing does not stop the others), under the run lock.
+
+    ``after`` sees the state and the outcomes before the state is saved the last time (it may
+    change the state: the notifications remember what they told)."""
     with run_lock(state_dir() / "sync.lock"):
         state = load_state()
         history = History()
@@ -416,5 +469,8 @@ def sync_all(
             outcomes.append(
                 SiteSync(ctx, api, history, state, now, options, save, sleep).run(target)
             )
+            save()
+        if after is not None:
+            after(state, outcomes, tesla[0] if tesla else None)
             save()
         return outcomes, (tesla[0] if tesla else None)

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from amber_tesla_sync.errors import AuthError, ServiceError
+from amber_tesla_sync.errors import AuthError, ServiceError, UnavailableError
 from amber_tesla_sync.httpbase import (
     NetworkPolicy,
     Transient,
@@ -114,7 +114,7 @@ class TeslaConnection:
         try:
             return call_with_retries(attempt, self.policy, what)
         except Transient as error:
-            raise ServiceError(
+            raise UnavailableError(
                 f"{what} failed: {error.description}",
                 f"{self.name} may be having problems or the Powerwall is offline; nothing more "
                 "was changed, and the next run will try again",
@@ -165,7 +165,7 @@ class TeslaConnection:
                 if self.backend == "fleet"
                 else "check your Teslemetry subscription (an energy site subscription is needed)"
             )
-            return ServiceError(f"{what}: payment required ({text})", hint)
+            return UnavailableError(f"{what}: payment required ({text})", hint)
         if status == 403:
             return AuthError(
                 f"{what}: the token lacks a needed permission ({text})",
@@ -187,7 +187,7 @@ class TeslaConnection:
                 f"{what}: the Powerwall gateway is offline ({text})", "try again later"
             )
         if status == 429:
-            return ServiceError(
+            return UnavailableError(
                 f"{what}: rate limited by {self.name} ({text})",
                 "this run stops here to avoid more (billed) requests; the next run will try again",
             )
@@ -230,36 +230,3 @@ def _error_text(response: httpx.Response, payload: Any = None) -> str:
         if parts:
             return ": ".join(parts)[:300]
     return f"HTTP {response.status_code}"
-
-
-class FallbackConnection:
-    """Fleet first; if it fails for auth or registration reasons, Teslemetry for the rest of the
-    run (and say so)."""
-
-    def __init__(self, primary: TeslaConnection, secondary: TeslaConnection) -> None:
-        self.primary = primary
-        self.secondary = secondary
-        self.active = primary
-
-    @property
-    def backend(self) -> str:
-        return self.active.backend
-
-    @property
-    def name(self) -> str:
-        return self.active.name
-
-    @property
-    def requests(self) -> Counter[str]:
-        return self.primary.requests + self.secondary.requests
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        if self.active is self.primary:
-            try:
-                return self.primary.call(method, path, body)
-            except AuthError as error:
-                log.warning(
-                    "%s failed (%s); falling back to Teslemetry", self.primary.name, error.message
-                )
-                self.active = self.secondary
-        return self.secondary.call(method, path, body)

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from amber_tesla_sync.errors import AuthError, ServiceError
+from amber_tesla_sync.errors import AuthError, UnavailableError
 from amber_tesla_sync.httpbase import (
     NetworkPolicy,
     Transient,
@@ -163,7 +163,7 @@ class TokenEndpoint:
         try:
             return call_with_retries(attempt, self.policy, what)
         except Transient as error:
-            raise ServiceError(
+            raise UnavailableError(
                 f"{what} failed: {error.description}",
                 "Tesla's sign-in service may be down; try again later",
             ) from None

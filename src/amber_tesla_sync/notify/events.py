@@ -1,0 +1,181 @@
+"""What is worth telling the owner after a run: changes of state, each told once (pure).
+
+A site starts failing (told with the error and what to do; told again only if the kind of failure
+changes) and recovers; a refusal lasts longer than ``refusal_after``; someone else's tariff
+replaced ours (at most once a day per site); the Fleet login needs the browser again, or the Fleet
+path is down while Teslemetry carries the run, and Fleet works again; a Powerwall setting stops
+the tariff working (each setting once, while it lasts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from amber_tesla_sync.notify.memory import NotifyMemory, SiteMemory
+from amber_tesla_sync.notify.send import Kind
+
+PROG = "amber-tesla-sync"
+RUN = "*"  # the memory key of failures that stop the whole run
+FOREIGN_QUIET = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class SiteFacts:
+    site: str
+    outcome: str  # pushed | unchanged | refused | failed | dry-run
+    reason: str
+    exit_code: int = 0
+    error: str | None = None
+    hint: str | None = None
+    foreign: str | None = None
+    findings: dict[str, str] | None = None  # key → line; None: not checked in this run
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    sites: list[SiteFacts] = field(default_factory=list)
+    fleet_error: str | None = None  # why this run left Fleet for Teslemetry
+    fleet_login: bool = False  # … because the Fleet login needs the browser again
+    fleet_worked: bool = False  # Fleet answered in this run
+
+
+def _ago(since: dt.datetime | None, now: dt.datetime) -> str:
+    if since is None:
+        return ""
+    minutes = max(0, round((now - since).total_seconds() / 60))
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+def _site(
+    facts: SiteFacts, memory: SiteMemory, now: dt.datetime, refusal_after: dt.timedelta
+) -> list[Message]:
+    said: list[Message] = []
+    name = "all sites" if facts.site == RUN else facts.site
+    if facts.outcome == "failed":
+        if memory.failing != facts.exit_code:
+            again = memory.failing is not None
+            title = f"{PROG}: {name} {'still fails, differently' if again else 'is failing'}"
+            if "login fleet" in (facts.hint or ""):
+                title += ": the Tesla Fleet login needs the browser again"
+            said.append(
+                Message(
+                    title,
+                    f"{facts.error or facts.reason}\nWhat to do: {facts.hint or 'see the logs'}\n"
+                    "Nothing more is said while it fails this way; you will hear when it works "
+                    "again. The Powerwall keeps its last tariff.",
+                    "failure",
+                )
+            )
+            memory.failing = facts.exit_code
+            memory.failing_since = memory.failing_since or now
+    elif memory.failing is not None:
+        said.append(
+            Message(
+                f"{PROG}: {name} works again",
+                f"After {_ago(memory.failing_since, now)} of failures: {facts.reason}",
+                "success",
+            )
+        )
+        memory.failing = memory.failing_since = None
+    if facts.outcome == "refused":
+        memory.refusing_since = memory.refusing_since or now
+        if not memory.refusal_told and now - memory.refusing_since >= refusal_after:
+            said.append(
+                Message(
+                    f"{PROG}: {name} has pushed nothing for {_ago(memory.refusing_since, now)}",
+                    f"Every run since refused the price data: {facts.reason}\nThe Powerwall "
+                    "keeps its last tariff, which ages; `amber-tesla-sync status` and "
+                    "`amber-tesla-sync tariff` show what is wrong with the data.",
+                    "warning",
+                )
+            )
+            memory.refusal_told = True
+    elif facts.outcome in ("pushed", "unchanged"):
+        if memory.refusal_told:
+            said.append(Message(f"{PROG}: {name} trusts the prices again", facts.reason, "success"))
+        memory.refusing_since, memory.refusal_told = None, False
+    if facts.foreign and (
+        memory.foreign_told_at is None or now - memory.foreign_told_at >= FOREIGN_QUIET
+    ):
+        said.append(
+            Message(
+                f"{PROG}: another tariff replaced ours on {name}",
+                f"Found: {facts.foreign}. This tool pushes its own tariff again. If the Tesla "
+                "app, the retailer or another tool should set the tariff, stop this one "
+                "(`amber-tesla-sync schedule remove`). Not repeated for 24 h.",
+                "warning",
+            )
+        )
+        memory.foreign_told_at = now
+    if facts.findings is not None:
+        new = [key for key in facts.findings if key not in memory.powerwall]
+        if new:
+            lines = "\n".join(f"- {facts.findings[key]}" for key in new)
+            said.append(
+                Message(
+                    f"{PROG}: the Powerwall at {name} cannot follow the tariff",
+                    f"{lines}\nTold once; `amber-tesla-sync status` shows what is still wrong.",
+                    "warning",
+                )
+            )
+        memory.powerwall = list(facts.findings)
+    return said
+
+
+def _fleet(facts: RunFacts, memory: NotifyMemory) -> list[Message]:
+    if facts.fleet_error is not None:
+        kind = "login" if facts.fleet_login else "unavailable"
+        if memory.fleet_down == kind:
+            return []
+        memory.fleet_down = kind
+        if facts.fleet_login:
+            return [
+                Message(
+                    f"{PROG}: the Tesla Fleet login needs the browser again",
+                    f"{facts.fleet_error}\nWhat to do: run `amber-tesla-sync login fleet` on a "
+                    "machine with a browser. Meanwhile every run goes through Teslemetry.",
+                    "failure",
+                )
+            ]
+        return [
+            Message(
+                f"{PROG}: the Tesla Fleet API path is down",
+                f"{facts.fleet_error}\nRuns go through Teslemetry until Fleet answers again; "
+                "you will hear when it does.",
+                "warning",
+            )
+        ]
+    if facts.fleet_worked and memory.fleet_down is not None:
+        memory.fleet_down = None
+        return [
+            Message(
+                f"{PROG}: the Tesla Fleet API works again",
+                "Runs use the Fleet API again (Teslemetry stays the fallback).",
+                "success",
+            )
+        ]
+    return []
+
+
+def changes(
+    memory: NotifyMemory, facts: RunFacts, now: dt.datetime, refusal_after: dt.timedelta
+) -> tuple[list[Message], NotifyMemory]:
+    """The messages this run calls for, and the memory to keep (``memory`` is not changed)."""
+    new = memory.model_copy(deep=True)
+    said: list[Message] = []
+    reached = [site for site in facts.sites if site.site != RUN]
+    if reached and RUN in new.sites:  # the run got as far as the sites again
+        back = SiteFacts(RUN, "unchanged", "runs reach the sites again")
+        said += _site(back, new.sites.pop(RUN), now, refusal_after)
+    for site in facts.sites:
+        said += _site(site, new.sites.setdefault(site.site, SiteMemory()), now, refusal_after)
+    said += _fleet(facts, new)
+    return said, new

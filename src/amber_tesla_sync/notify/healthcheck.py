@@ -1,0 +1,34 @@
+"""The dead man's switch: ``URL/start`` when a run starts, ``URL`` on success, ``URL/fail`` on
+failure (healthchecks.io style; the body is a short summary). A ping that fails is logged and
+never fails the sync."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import httpx
+
+log = logging.getLogger(__name__)
+Signal = Literal["start", "success", "fail"]
+TIMEOUT_SECONDS = 10.0
+
+
+def ping_url(url: str, signal: Signal) -> str:
+    base = url.rstrip("/")
+    return base if signal == "success" else f"{base}/{signal}"
+
+
+def ping(url: str | None, signal: Signal, summary: str = "") -> bool:
+    if not url:
+        return False
+    target = ping_url(url, signal)
+    try:
+        response = httpx.post(target, content=summary.encode()[:10_000], timeout=TIMEOUT_SECONDS)
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        log.warning("the healthcheck ping (%s) failed: %s", signal, type(error).__name__)
+        return False
+    if response.status_code >= 400:
+        log.warning("the healthcheck ping (%s) was answered %d", signal, response.status_code)
+        return False
+    return True

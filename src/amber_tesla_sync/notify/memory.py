@@ -1,0 +1,23 @@
+"""What has already been said, so that each change is told once (saved in state.json)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SiteMemory(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    failing: int | None = None  # the exit code of the failure told, while it lasts
+    failing_since: dt.datetime | None = None
+    refusing_since: dt.datetime | None = None
+    refusal_told: bool = False
+    foreign_told_at: dt.datetime | None = None
+    powerwall: list[str] = Field(default_factory=list)  # finding keys told, while they last
+
+
+class NotifyMemory(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    sites: dict[str, SiteMemory] = Field(default_factory=dict)
+    fleet_down: str | None = None  # "login" | "unavailable": told, until Fleet works again

@@ -1,0 +1,134 @@
+"""``sync`` watched: the healthcheck pings around it and the notifications after it.
+
+Nothing here can fail the sync: notification and ping failures are logged. The memory of what
+was told lives in state.json and is updated under the run lock. A message that reached no URL
+is not remembered as told, so the next run tries again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from amber_tesla_sync.config import NotifySettings
+from amber_tesla_sync.context import AppContext
+from amber_tesla_sync.errors import AppError, AuthError, BusyError, ExitCode, UsageError
+from amber_tesla_sync.notify import healthcheck
+from amber_tesla_sync.notify.events import RUN, Message, RunFacts, SiteFacts, changes
+from amber_tesla_sync.notify.memory import NotifyMemory
+from amber_tesla_sync.notify.send import send
+from amber_tesla_sync.state import State, load_state, save_state
+from amber_tesla_sync.sync.run import SiteOutcome, SyncOptions, sync_all, worst
+from amber_tesla_sync.sync.targets import Target, targets
+from amber_tesla_sync.tesla.api import TeslaApi
+
+log = logging.getLogger(__name__)
+# a refusal is told by its own rule (refusal_after_minutes), not as a failed run
+PASSING = (ExitCode.OK, ExitCode.REFUSED)
+
+
+def site_facts(outcome: SiteOutcome) -> SiteFacts:
+    error = outcome.error
+    return SiteFacts(
+        site=outcome.site,
+        outcome=outcome.outcome,
+        reason=outcome.reason,
+        exit_code=int(outcome.exit_code),
+        error=error.message if error else None,
+        hint=error.hint if error else None,
+        foreign=outcome.foreign,
+        findings={f.key: f.line for f in outcome.findings} if outcome.checked else None,
+    )
+
+
+def run_facts(outcomes: list[SiteOutcome], tesla: TeslaApi | None) -> RunFacts:
+    connection = tesla.connection if tesla is not None else None
+    fleet_error = getattr(connection, "fleet_error", None)
+    worked = getattr(connection, "primary_worked", False) or any(
+        outcome.backend == "fleet" and outcome.outcome != "failed" for outcome in outcomes
+    )
+    return RunFacts(
+        sites=[site_facts(outcome) for outcome in outcomes],
+        fleet_error=fleet_error.message if isinstance(fleet_error, AppError) else None,
+        fleet_login=isinstance(fleet_error, AuthError),
+        fleet_worked=bool(worked),
+    )
+
+
+def tell(
+    settings: NotifySettings, memory: NotifyMemory, facts: RunFacts, now: dt.datetime
+) -> NotifyMemory:
+    """Send what ``facts`` call for; the memory to keep."""
+    refusal_after = dt.timedelta(minutes=settings.refusal_after_minutes)
+    messages, remembered = changes(memory, facts, now, refusal_after)
+    if not settings.urls:
+        return remembered  # nobody to tell: the memory still follows the state
+    delivered = [deliver(settings.urls, message) for message in messages]
+    return remembered if all(delivered) else memory
+
+
+def deliver(urls: list[str], message: Message) -> bool:
+    log.info("notifying: %s", message.title)
+    return any(result.ok for result in send(urls, message.title, message.body, message.kind))
+
+
+def summary(outcomes: list[SiteOutcome]) -> str:
+    return "\n".join(f"{o.site}: {o.outcome} — {o.reason}" for o in outcomes)
+
+
+def watched_sync(
+    ctx: AppContext,
+    site: str | None,
+    now: dt.datetime,
+    options: SyncOptions,
+    sync: Callable[..., tuple[list[SiteOutcome], TeslaApi | None]] = sync_all,
+) -> tuple[list[SiteOutcome], TeslaApi | None]:
+    """One ``sync`` of the configured sites (or ``site``), pinging and notifying."""
+    settings = ctx.config.notify
+    quiet = options.dry_run  # a dry run is someone trying things out: no pings, no messages
+
+    def after(state: State, outcomes: list[SiteOutcome], tesla: TeslaApi | None) -> None:
+        if quiet:
+            return
+        try:
+            state.notify = tell(settings, state.notify, run_facts(outcomes, tesla), now)
+        except Exception as error:  # telling must never fail the sync
+            log.warning("notifying failed: %s: %s", type(error).__name__, error)
+
+    try:
+        chosen: list[Target] = targets(ctx.config, site)
+        if not quiet:
+            healthcheck.ping(settings.healthcheck_url, "start")
+        outcomes, tesla = sync(ctx, chosen, now, options, after=after)
+    except (UsageError, BusyError):
+        raise  # someone at the keyboard, or a run still going: neither is a failure to tell
+    except AppError as error:
+        if not quiet:
+            _run_failed(settings, error, now)
+        raise
+    except Exception as error:  # a bug: the dead man's switch hears of it at once
+        if not quiet:
+            healthcheck.ping(settings.healthcheck_url, "fail", f"internal error: {error!r}"[:500])
+        raise
+    if not quiet:
+        code = worst(outcomes)
+        signal: healthcheck.Signal = "success" if code in PASSING else "fail"
+        healthcheck.ping(settings.healthcheck_url, signal, summary(outcomes))
+    return outcomes, tesla
+
+
+def _run_failed(settings: NotifySettings, error: AppError, now: dt.datetime) -> None:
+    """The run stopped before the sites (configuration, secrets, state): ping and tell."""
+    healthcheck.ping(settings.healthcheck_url, "fail", error.message)
+    facts = RunFacts(
+        sites=[
+            SiteFacts(RUN, "failed", error.message, int(error.exit_code), error.message, error.hint)
+        ]
+    )
+    try:
+        state = load_state()
+        state.notify = tell(settings, state.notify, facts, now)
+        save_state(state)
+    except Exception as problem:  # telling must never hide the run's own error
+        log.warning("notifying failed: %s: %s", type(problem).__name__, problem)
