@@ -303,3 +303,28 @@ def test_without_any_sync_the_zone_is_read_once_and_kept(synced: Synced) -> None
     second = report_json(synced, "--days", "1")
     assert tesla_reads(synced) == [] and second["tesla_requests"]["read"] == 0
     assert second["sites"] == first["sites"]
+
+
+def test_the_tariffs_share_follows_pushes_refusals_and_a_foreign_tariff(synced: Synced) -> None:
+    """DAY_2 (local): the first sync at 11:00; another app's tariff found at 12:30 (it counts
+    from 11:00, when it is not known to have been replaced); a refusal at 14:00 keeps the last good
+    tariff until 15:00."""
+    synced.at(dt.datetime(2026, 1, 14, 0, 0, tzinfo=dt.UTC))  # 11:00 in Sydney
+    assert synced.sync().code == 0
+    foreign = json.loads(json.dumps(synced.sandbox.stored_tariff()))
+    foreign["code"] = "OTHER_TOOL:PLAN"
+    synced.sandbox.set_tariff(foreign)
+    synced.advance(90)
+    found = synced.sync_json()["sites"][0]
+    assert found["outcome"] == "pushed" and "not ours" in found["reason"]
+    synced.advance(90)
+    synced.serve_prices([])  # an answer the tool refuses
+    assert synced.sync().code != 0
+    synced.advance(60)
+    assert synced.sync().code == 0
+    synced.at(T0)
+    share = report_json(synced, "--days", "1")["sites"][0]["days"][0]["tariff"]
+    assert share["unknown_share"] == pytest.approx(11 / 24, abs=1e-4)
+    assert share["foreign_share"] == pytest.approx(1.5 / 24, abs=1e-4)
+    assert share["kept_share"] == pytest.approx(1 / 24, abs=1e-4)
+    assert share["tool_share"] == pytest.approx(11.5 / 24, abs=1e-4)
