@@ -47,7 +47,7 @@ def check_snapshot(name: str, text: str) -> None:
 def test_json_is_exactly_the_body_sync_would_post(cli: CliRunner) -> None:
     result = cli("tariff", *GLOBIRD_ARGS, "--json")
     assert result.code == 0, result.stderr
-    body = json.loads(result.stdout)
+    body = json.loads(result.stdout)["tesla_request"]
     expected = run_fold(
         json.loads(GLOBIRD.read_text()), "Australia/Sydney", utc("2025-06-28T06:27")
     )
@@ -152,12 +152,12 @@ def test_options_come_from_config_and_flags(cli: CliRunner, tmp_path: Path) -> N
         "2025-07-17T12:05:00+10:00",
         "--json",
     )
-    body = json.loads(cli(*args).stdout)
+    body = json.loads(cli(*args).stdout)["tesla_request"]
     sell = body["tou_settings"]["tariff_content_v2"]["sell_tariff"]["energy_charges"]["Summer"][
         "rates"
     ]
     assert set(sell.values()) == {0.3}
-    capped = json.loads(cli(*args, "--cap-sell-at-buy").stdout)
+    capped = json.loads(cli(*args, "--cap-sell-at-buy").stdout)["tesla_request"]
     sell = capped["tou_settings"]["tariff_content_v2"]["sell_tariff"]["energy_charges"]["Summer"][
         "rates"
     ]

@@ -56,7 +56,8 @@ def test_the_example_file_is_valid_and_documents_every_key() -> None:
         ),
         (
             "[tariff]\nmax_gaps = 3\n",
-            "unknown key 'tariff.max_gaps' (known here: allow_sell_above_buy, max_gap_slots, min_horizon_hours, expect_feed_in)",
+            "line 2: unknown key 'tariff.max_gaps' — did you mean 'max_gap_slots'? "
+            "(known here: allow_sell_above_buy, max_gap_slots, min_horizon_hours, expect_feed_in)",
         ),
         (
             "[amber]\nforecast_price = 'median'\n",

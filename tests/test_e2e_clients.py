@@ -145,7 +145,7 @@ def test_amber_faults_through_tariff(e2e: E2E, cli: CliRunner, case: Case) -> No
     result = cli("tariff", "--json")
     check(e2e, case, path, result, started, "fetching Amber prices")
     if case.ok:
-        assert validate_request_body(json.loads(result.stdout)) == []
+        assert validate_request_body(json.loads(result.stdout)["tesla_request"]) == []
     else:
         assert result.stdout == ""
         hint = "Amber may be having problems" if case.code == 8 else "Amber's API is sending bad"
@@ -317,7 +317,7 @@ def test_fleet_failing_for_registration_falls_back_to_teslemetry(e2e: E2E) -> No
     result = e2e.run("status", "--json")
     assert result.returncode == 0, result.stderr
     assert "falling back to Teslemetry" in result.stderr
-    [shown] = json.loads(result.stdout)
+    [shown] = json.loads(result.stdout)["sites"]
     assert shown["powerwall"]["error"] is None
     assert shown["powerwall"]["site_info"]["installation_time_zone"] == "Australia/Sydney"
     teslemetry = [r for r in e2e.sandbox.requests() if r["service"] == "teslemetry"]
@@ -482,7 +482,7 @@ def test_live_tariff_after_login(e2e: E2E) -> None:
     e2e.sandbox.clear_requests()
     result = e2e.run("tariff", "--json")
     assert result.returncode == 0, result.stderr
-    body = json.loads(result.stdout)
+    body = json.loads(result.stdout)["tesla_request"]
     assert validate_request_body(body) == []
     assert body["tou_settings"]["optimization_strategy"] == "economics"
     # one price request; the time zone came from the login's cache

@@ -332,7 +332,7 @@ def test_logout_of_each_kind(e2e: E2E) -> None:
     assert set(e2e.stored()) == {FLEET_CLIENT_SECRET}
 
     e2e.seed_amber()
-    result = e2e.run("logout")  # all
+    result = e2e.run("logout", "all")
     assert result.returncode == 0
     assert "amber_token" in result.stderr and "tesla_client_secret" in result.stderr
     assert e2e.stored() == {}

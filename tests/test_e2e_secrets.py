@@ -280,7 +280,7 @@ def test_a_fresh_home_against_the_sandbox_command(isolated: Path, tmp_path: Path
         )  # fmt: skip
         assert "Tesla Fleet API: logged in (region na" in fleet.stderr
         tariff = session.run("tariff", "--json")
-        assert validate_request_body(json.loads(tariff.stdout)) == []
+        assert validate_request_body(json.loads(tariff.stdout)["tesla_request"]) == []
         session.control_post("tokens", {"expire_access_tokens": True})
         status = session.run("status")
         assert "refreshed the Fleet access token" in status.stderr  # after a 401

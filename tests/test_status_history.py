@@ -29,7 +29,8 @@ def test_status_with_tesla(synced: Synced) -> None:
     assert "Last sync  Thu 16:42 (0 min ago): pushed — first push for this site" in out
     assert "Pushed tariff, buy c/kWh (next 24 h)" in out
     check_snapshot("status_with_tesla.txt", _stable(out, synced))
-    data = json.loads(synced.run("status", "--json", "--now", synced.now.isoformat()).stdout)[0]
+    shown = json.loads(synced.run("status", "--json", "--now", synced.now.isoformat()).stdout)
+    data = shown["sites"][0]
     assert data["last_sync"]["outcome"] == "pushed"
     assert len(data["plan"]) == 48
     assert data["powerwall"]["site_info"]["default_real_mode"] == "autonomous"
@@ -66,7 +67,8 @@ def test_history_lists_runs_and_prices(synced: Synced) -> None:
     assert result.code == 0, result.stderr
     assert "2 runs, 1 pushes, 0 failed or refused" in result.stdout
     assert "Amber buy price seen, c/kWh" in result.stdout
-    data = json.loads(synced.run("history", "--json", "--now", synced.now.isoformat()).stdout)[0]
+    shown = json.loads(synced.run("history", "--json", "--now", synced.now.isoformat()).stdout)
+    data = shown["sites"][0]
     assert [run["outcome"] for run in data["runs"]] == ["unchanged", "pushed"]
     assert data["prices"]
     assert synced.run("history", "--since", "sometime").code == ExitCode.USAGE

@@ -26,7 +26,7 @@ def test_first_sync_pushes_exactly_what_tariff_json_shows(synced: Synced) -> Non
     assert site["reason"] == "first push for this site"
     posts = synced.sandbox.tariff_posts()
     assert len(posts) == 1
-    assert posts[0]["body"] == json.loads(preview.stdout)
+    assert posts[0]["body"] == json.loads(preview.stdout)["tesla_request"]
     assert validate_request_body(posts[0]["body"]) == []
     assert synced.sandbox.validation_problems() == []
     assert summary["tesla_requests"] == {"read": 2, "write": 1}  # remote check + read-back
@@ -58,7 +58,8 @@ def test_material_change_pushes_once_and_a_small_one_not_at_all(synced: Synced) 
     assert "17:30 buy" in first["reason"]
     assert synced.sync_json()["sites"][0]["outcome"] == "unchanged"
     assert len(synced.sandbox.tariff_posts()) == 2
-    assert abs(synced.stored_rates()["PERIOD_17_30"] - first["rates"]["17:30"]["buy"]) < 1e-9
+    # sync --json speaks c/kWh; Tesla's tariff holds $/kWh
+    assert abs(synced.stored_rates()["PERIOD_17_30"] * 100 - first["rates"]["17:30"]["buy"]) < 1e-6
 
 
 def test_far_slots_have_a_looser_tolerance(synced: Synced) -> None:

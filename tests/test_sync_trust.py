@@ -50,12 +50,12 @@ def test_only_the_current_interval_is_refused_and_reported(pushed: Synced) -> No
     assert "keeps its last tariff" in text.stdout
     # the history records it, status shows since when the last good tariff runs
     history = pushed.run("history", "--json", "--since", "2026-01-01T00:00:00+00:00")
-    runs = sorted(json.loads(history.stdout)[0]["runs"], key=lambda run: run["at"])
+    runs = sorted(json.loads(history.stdout)["sites"][0]["runs"], key=lambda run: run["at"])
     assert [run["outcome"] for run in runs] == ["pushed", "refused", "refused"]
     assert "prices reach only" in runs[-1]["error"]
     assert runs[-1]["exit_code"] == ExitCode.REFUSED
     status = json.loads(pushed.run("status", "--json").stdout)
-    tariff = status[0]["tariff"]
+    tariff = status["sites"][0]["tariff"]
     assert tariff["refusal"]["since"] == (pushed.now - dt.timedelta(minutes=5)).isoformat()
     assert "prices reach only" in tariff["refusal"]["reason"]
     assert tariff["pushed_at"] == (pushed.now - dt.timedelta(minutes=10)).isoformat()
@@ -66,7 +66,7 @@ def test_only_the_current_interval_is_refused_and_reported(pushed: Synced) -> No
     pushed.advance(5)
     assert pushed.sync().code == 0
     status = json.loads(pushed.run("status", "--json").stdout)
-    tariff = status[0]["tariff"]
+    tariff = status["sites"][0]["tariff"]
     assert tariff["refusal"] is None
 
 

@@ -55,7 +55,7 @@ def bad_data(result: CliResult, *needles: str) -> None:
 
 def rates(result: CliResult) -> dict[str, tuple[float, float]]:
     assert result.code == 0, result.stderr
-    tariff = json.loads(result.stdout)["tou_settings"]["tariff_content_v2"]
+    tariff = json.loads(result.stdout)["tesla_request"]["tou_settings"]["tariff_content_v2"]
     buy = tariff["energy_charges"]["Summer"]["rates"]
     sell = tariff["sell_tariff"]["energy_charges"]["Summer"]["rates"]
     return {label: (buy[label], sell[label]) for label in buy}

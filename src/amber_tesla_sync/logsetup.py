@@ -62,10 +62,11 @@ class PriorityFormatter(logging.Formatter):
         return "\n".join(mark + line for line in super().format(record).split("\n"))
 
 
-def configure(verbose: int) -> None:
-    """Log to stderr: warnings and errors; ``-v`` adds decisions (info), ``-vv`` debug."""
+def configure(verbose: int, quiet: bool = False) -> None:
+    """Log to stderr: warnings and errors; ``-v`` adds decisions (info), ``-vv`` debug;
+    ``quiet`` keeps warnings and errors only."""
     handler = logging.StreamHandler(sys.stderr)
     fmt = "%(levelname)s %(name)s: %(message)s"
     handler.setFormatter(PriorityFormatter(fmt) if wants_prefix() else logging.Formatter(fmt))
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.basicConfig(level=logging.WARNING if quiet else level, handlers=[handler], force=True)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import Interval, unknown_values
-from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import UsageError
-from amber_tesla_sync.sitedata import fetch_prices, known_channels, site_zone
-from amber_tesla_sync.state import load_state, save_state
 from amber_tesla_sync.tariff import FoldOptions, Refusal, TariffPlan, fold
 from amber_tesla_sync.tariff.slots import UnalignedZoneError
+
+if TYPE_CHECKING:  # the live preview's clients are imported only for it (offline stays light)
+    from amber_tesla_sync.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ def live_prices(
 ) -> tuple[list[Interval], ZoneInfo, frozenset[str]]:
     """Amber's prices now for the configured site, the site's time zone and the channels it is
     known to have."""
+    from amber_tesla_sync.sitedata import fetch_prices, known_channels, site_zone
+    from amber_tesla_sync.state import load_state, save_state
+
     config = ctx.config
     energy_site: int | None
     if config.sites:

@@ -17,10 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-import keyring
-import keyring.errors
-from keyring.backends import fail
-
 from amber_tesla_sync.errors import SecretsError
 from amber_tesla_sync.fsutil import atomic_write_text
 
@@ -60,6 +56,9 @@ class KeyringBackend:
     """The OS keyring (Secret Service, macOS Keychain, …) through ``keyring``."""
 
     def __init__(self) -> None:
+        import keyring  # only the keyring store needs it (a slow import)
+        from keyring.backends import fail
+
         backend = keyring.get_keyring()
         if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
             raise SecretsError(
@@ -80,11 +79,15 @@ class KeyringBackend:
             self._backend.set_password(SERVICE, name, value)
 
     def delete(self, name: str) -> None:
+        import keyring.errors
+
         with self._errors("delete"), contextlib.suppress(keyring.errors.PasswordDeleteError):
             self._backend.delete_password(SERVICE, name)
 
     @contextlib.contextmanager
     def _errors(self, action: str) -> Iterator[None]:
+        import keyring.errors
+
         try:
             yield
         except keyring.errors.KeyringError as exc:

@@ -4,15 +4,17 @@ billing interval) and the Powerwall's time zone."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from amber_tesla_sync.amber.client import AmberClient, intervals_to_request
 from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Interval
 from amber_tesla_sync.config import Config
 from amber_tesla_sync.errors import ConfigError, ServiceError
 from amber_tesla_sync.state import AmberSiteState, EnergySiteState, State
 from amber_tesla_sync.tariff.model import FoldOptions
+
+if TYPE_CHECKING:  # the offline preview uses fold_options without the HTTP client
+    from amber_tesla_sync.amber.client import AmberClient
 
 ZONE_HINT = "set it with `amber-tesla-sync config set site.timezone Australia/Sydney`"
 
@@ -48,6 +50,8 @@ def known_channels(state: State, site_id: str) -> frozenset[str]:
 def fetch_prices(client: AmberClient, state: State, site_id: str) -> list[Interval]:
     """One ``/prices/current`` request covering ≥ 25 h ahead and 24 h back (plus one ``/sites``
     the first time, to learn the billing interval)."""
+    from amber_tesla_sync.amber.client import intervals_to_request
+
     cached = state.amber_sites.get(site_id)
     if cached is None or cached.interval_length is None:
         site = next((s for s in client.sites() if s.id == site_id), None)

@@ -7,6 +7,7 @@ import traceback
 
 from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the commands
     accounts,
+    completion_cmd,
     config_cmds,
     demo_cmd,
     doctor_cmd,
@@ -18,44 +19,92 @@ from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the comma
     tariff,
 )
 from amber_tesla_sync.cli.app import PROG, app
+from amber_tesla_sync.cli.output import (
+    click_exception_class,
+    is_broken_pipe,
+    loud,
+    quiet_broken_pipe,
+    usage_error,
+)
 from amber_tesla_sync.errors import AppError, ExitCode
-from amber_tesla_sync.render.terminal_ui import report
 
 __all__ = ["app", "main"]
 
 
 VERBOSE = ("-v", "-vv", "-vvv", "--verbose")
+GLOBAL_FLAGS = (*VERBOSE, "-q", "--quiet")
 
 
 def hoist_verbose(arguments: list[str]) -> list[str]:
-    """``-v`` is a global option; accept it after the command too (``sync -v``)."""
-    flags = [arg for arg in arguments if arg in VERBOSE]
+    """``-v`` and ``-q`` are global options; accept them after the command too (``sync -q``)."""
+    flags = [arg for arg in arguments if arg in GLOBAL_FLAGS]
     if "--" in arguments:
         return arguments
-    return flags + [arg for arg in arguments if arg not in VERBOSE]
+    return flags + [arg for arg in arguments if arg not in GLOBAL_FLAGS]
+
+
+def _report(error: AppError) -> None:
+    from amber_tesla_sync.render.terminal_ui import report
+
+    report(error)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every failure into a message and an exit code.
 
-    Usage errors are Typer's own (exit code 2); success and ``typer.Exit`` end in ``SystemExit``.
+    Usage errors and the tool's own errors look alike (``amber-tesla-sync: error: …``, then what
+    to do); a closed output pipe ends the run quietly with 0.
     """
     arguments = hoist_verbose(sys.argv[1:] if argv is None else argv)
+    stdout = sys.stdout
     try:
-        app(args=arguments, prog_name=PROG)
+        code = _run(arguments)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        quiet_broken_pipe()
+        code = 0
+    finally:
+        if sys.stdout is not stdout:  # -q replaced it
+            sys.stdout.close()
+            sys.stdout = stdout
+        loud()
+    sys.exit(code)
+
+
+def _run(arguments: list[str]) -> int:
+    parser_error = click_exception_class()
+    try:
+        result = app(args=arguments, prog_name=PROG, standalone_mode=False)
     except AppError as error:
-        report(error)
-        sys.exit(int(error.exit_code))
+        _report(error)
+        return int(error.exit_code)
+    except parser_error as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # bare `config`: its help, like --help
+            sys.stdout.write(error.format_message() + "\n")  # type: ignore[attr-defined]
+            return 0
+        _report(usage_error(error))
+        return int(ExitCode.USAGE)
+    except SystemExit as exit_:
+        if is_broken_pipe(exit_.__context__):
+            raise BrokenPipeError from None
+        raise
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
-        sys.exit(130)
-    except Exception as error:  # a bug: say so plainly, details with -v
+        return 130
+    except Exception as error:
+        if is_broken_pipe(error):
+            raise BrokenPipeError from None
+        if type(error).__name__ == "Abort":
+            sys.stderr.write("\ninterrupted\n")
+            return 130
+        # a bug: say so plainly, details with -v
         if any(arg in VERBOSE for arg in arguments):
             traceback.print_exc()
-        report(
+        _report(
             AppError(
                 f"unexpected internal error: {type(error).__name__}: {error}",
                 "this is a bug; run again with -v for details and report it",
             )
         )
-        sys.exit(int(ExitCode.INTERNAL))
+        return int(ExitCode.INTERNAL)
+    return result if isinstance(result, int) else 0

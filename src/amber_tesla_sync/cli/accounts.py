@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from amber_tesla_sync import accounts as flows
-from amber_tesla_sync.cli.app import app, state
+from amber_tesla_sync.cli.app import app, examples, state
 from amber_tesla_sync.errors import UsageError
-from amber_tesla_sync.render.terminal_ui import TerminalUi
-from amber_tesla_sync.tesla.keys import WELL_KNOWN_PATH
+
+if TYPE_CHECKING:
+    from amber_tesla_sync.render.terminal_ui import TerminalUi
 
 login_app = typer.Typer(
-    help="Log in to Amber, Teslemetry or the Tesla Fleet API.", no_args_is_help=True
+    help="Log in to Amber, Teslemetry or the Tesla Fleet API.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(login_app, name="login")
 
@@ -42,7 +44,19 @@ def _secret(from_stdin: bool, prompt: str, ui: TerminalUi) -> str:
     return ui.secret(prompt, "pipe it in with --token-stdin (e.g. `… --token-stdin < token-file`)")
 
 
-@login_app.command("amber")
+def _ui() -> TerminalUi:
+    from amber_tesla_sync.render.terminal_ui import TerminalUi
+
+    return TerminalUi()
+
+
+@login_app.command(
+    "amber",
+    epilog=examples(
+        "amber-tesla-sync login amber",
+        "amber-tesla-sync login amber --token-stdin < amber-token.txt",
+    ),
+)
 def login_amber(
     ctx: typer.Context,
     token_stdin: TokenStdin = False,
@@ -51,9 +65,11 @@ def login_amber(
     ] = None,
 ) -> None:
     """Save an Amber API token (checked against Amber) and pick the site."""
-    ui = TerminalUi()
+    from amber_tesla_sync import accounts as flows
+
+    ui = _ui()
     token = _secret(token_stdin, "Amber API token (Amber app → Settings → Developer): ", ui)
-    ui.say(flows.login_amber(state(ctx).app(), token, site, ui).summary)
+    ui.say(flows.login_amber(state(ctx, creates=True).app(), token, site, ui).summary)
 
 
 @login_app.command("teslemetry")
@@ -65,9 +81,11 @@ def login_teslemetry(
     ] = None,
 ) -> None:
     """Save a Teslemetry token (checked against Teslemetry) and pick the Powerwall."""
-    ui = TerminalUi()
+    from amber_tesla_sync import accounts as flows
+
+    ui = _ui()
     token = _secret(token_stdin, "Teslemetry access token: ", ui)
-    ui.say(flows.login_teslemetry(state(ctx).app(), token, site, ui).summary)
+    ui.say(flows.login_teslemetry(state(ctx, creates=True).app(), token, site, ui).summary)
 
 
 @login_app.command("fleet")
@@ -95,27 +113,54 @@ def login_fleet(
     ] = None,
 ) -> None:
     """Log in to the Tesla Fleet API in the browser (OAuth with PKCE, loopback redirect)."""
-    ui = TerminalUi()
+    from amber_tesla_sync import accounts as flows
+
+    ui = _ui()
     secret = _client_secret(client_secret_stdin)
     options = flows.FleetLoginOptions(client_id, secret, not no_browser, paste, timeout, site)
-    ui.say(flows.login_fleet(state(ctx).app(), options, ui).summary)
+    ui.say(flows.login_fleet(state(ctx, creates=True).app(), options, ui).summary)
 
 
-@app.command()
+SERVICES = ("amber", "teslemetry", "fleet", "all")
+
+
+@app.command(
+    epilog=examples("amber-tesla-sync logout teslemetry", "amber-tesla-sync logout all"),
+)
 def logout(
     ctx: typer.Context,
     service: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            help="amber, teslemetry, fleet or all.", metavar="[amber|teslemetry|fleet|all]"
+            help="amber, teslemetry, fleet, or all (without one: asks first, on a terminal).",
+            metavar="[amber|teslemetry|fleet|all]",
+            show_default=False,
         ),
-    ] = "all",
+    ] = None,
 ) -> None:
     """Forget saved tokens (the Fleet key pair is kept; `keygen --force` replaces it)."""
-    if service not in ("amber", "teslemetry", "fleet", "all"):
-        raise typer.BadParameter("choose amber, teslemetry, fleet or all", param_hint="SERVICE")
+    from amber_tesla_sync import accounts as flows
+
+    ui = _ui()
+    if service is None:
+        question = (
+            "Forget every saved token (Amber, Teslemetry, and the Fleet tokens, which take a "
+            "browser login to get back)?"
+        )
+        if not ui.confirm(
+            question,
+            "say which: `amber-tesla-sync logout amber|teslemetry|"
+            "fleet`, or `logout all` to forget every token",
+        ):
+            ui.say("Nothing removed.")
+            return
+        service = "all"
+    if service not in SERVICES:
+        raise UsageError(
+            f"there is no service {service!r} to log out of",
+            "choose amber, teslemetry, fleet or all",
+        )
     done = flows.logout(state(ctx).app(), service)  # type: ignore[arg-type]
-    ui = TerminalUi()
     ui.say(f"Removed: {', '.join(done.removed)}." if done.removed else "Nothing to remove.")
     if done.remaining:
         ui.say(
@@ -134,9 +179,12 @@ def keygen(
     ] = None,
 ) -> None:
     """Make the app's EC key pair (prime256v1) for Tesla's partner registration."""
+    from amber_tesla_sync import accounts as flows
+    from amber_tesla_sync.tesla.keys import WELL_KNOWN_PATH
+
     app_ctx = state(ctx).app()
     public, path = flows.keygen(app_ctx, force, output)
-    ui = TerminalUi()
+    ui = _ui()
     ui.say(f"Private key saved in {app_ctx.store.backend.description}.")
     ui.say(f"Public key written to {path}. Serve it, unchanged, at")
     ui.say(f"  https://YOUR_DOMAIN{WELL_KNOWN_PATH}")
@@ -161,9 +209,11 @@ def register(
     ] = False,
 ) -> None:
     """Register this app's partner account with Tesla (once per region) and check the key."""
-    ui = TerminalUi()
+    from amber_tesla_sync import accounts as flows
+
+    ui = _ui()
     secret = _client_secret(client_secret_stdin)
-    ui.say(flows.register(state(ctx).app(), domain, ui, client_id, secret))
+    ui.say(flows.register(state(ctx, creates=True).app(), domain, ui, client_id, secret))
 
 
 @app.command()

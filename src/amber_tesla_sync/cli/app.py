@@ -1,28 +1,59 @@
-"""The Typer app, its global options and the state they decide."""
+"""The Typer app, its global options and the state they decide.
+
+Cheap to import: the commands' own modules import what they need when they run, so
+``--version`` or ``--help`` never loads pydantic, httpx or the sandbox.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from amber_tesla_sync import __version__, logsetup
-from amber_tesla_sync.config import CONFIG_ENV, LoadedConfig, load_config, resolve_config_path
-from amber_tesla_sync.context import AppContext
+from amber_tesla_sync.config_path import CONFIG_ENV, resolve_config_path
+
+if TYPE_CHECKING:
+    from amber_tesla_sync.config import LoadedConfig
+    from amber_tesla_sync.context import AppContext
 
 PROG = "amber-tesla-sync"
 
+# the order of `--help`: the everyday commands first, set-up next, tools last
+ORDER = (
+    "sync", "status", "history", "tariff", "doctor",
+    "login", "logout", "keygen", "register", "schedule", "config",
+    "completion", "demo", "sandbox",
+)  # fmt: skip
+
+
+class _Ordered(TyperGroup):
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda name: ORDER.index(name) if name in ORDER else len(ORDER))
+
+
 app = typer.Typer(
     name=PROG,
+    cls=_Ordered,
     help="Write Amber Electric's dynamic prices into a Tesla Powerwall as a time-of-use tariff.",
+    epilog=f"Run `{PROG} COMMAND --help` for a command's options and examples.",
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-config_app = typer.Typer(help="Show or change the settings file.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="See and change the settings file.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(config_app, name="config")
+
+
+def examples(*lines: str) -> str:
+    """A help epilog listing example command lines (kept as written)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
 @dataclass
@@ -31,15 +62,31 @@ class State:
 
     config_path: Path
     verbose: int
+    explicit: bool = False  # --config or $AMBER_TESLA_SYNC_CONFIG chose the file
+    quiet: bool = False
     _loaded: LoadedConfig | None = field(default=None, repr=False)
     _app: AppContext | None = field(default=None, repr=False)
+    creates: bool = False  # this command may create the file (config init/set, login, register)
 
     def config(self) -> LoadedConfig:
+        from amber_tesla_sync.config import load_config
+        from amber_tesla_sync.errors import ConfigError
+
         if self._loaded is None:
-            self._loaded = load_config(self.config_path)
+            loaded = load_config(self.config_path)
+            if self.explicit and not loaded.exists and not self.creates:
+                raise ConfigError(
+                    f"the configuration file {self.config_path} (given by --config or "
+                    f"${CONFIG_ENV}) does not exist",
+                    "check the path; `config init` creates a commented one there "
+                    "(so do `config set`, `login` and `register`)",
+                )
+            self._loaded = loaded
         return self._loaded
 
     def app(self) -> AppContext:
+        from amber_tesla_sync.context import AppContext
+
         if self._app is None:
             self._app = AppContext(self.config())
         return self._app
@@ -59,23 +106,40 @@ def _global(
         typer.Option(
             "--config",
             envvar=CONFIG_ENV,
+            metavar="PATH",
             help="Settings file (default: the platform's config directory).",
             show_envvar=True,
         ),
     ] = None,
     verbose: Annotated[
-        int, typer.Option("-v", "--verbose", count=True, help="Log decisions (-vv: debug).")
+        int,
+        typer.Option(
+            "-v", "--verbose", count=True, show_default=False, help="Log decisions (-vv: debug)."
+        ),
     ] = 0,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "-q", "--quiet", help="Print nothing but errors and warnings (for cron and timers)."
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    logsetup.configure(verbose)
-    ctx.obj = State(config_path=resolve_config_path(config), verbose=verbose)
+    logsetup.configure(verbose, quiet)
+    path, explicit = resolve_config_path(config)
+    ctx.obj = State(config_path=path, verbose=verbose, explicit=explicit, quiet=quiet)
+    if quiet:
+        from amber_tesla_sync.cli.output import silence
+
+        silence()
 
 
-def state(ctx: typer.Context) -> State:
+def state(ctx: typer.Context, creates: bool = False) -> State:
+    """The run's state; ``creates`` marks a command that may create a missing settings file."""
     found = ctx.find_root().obj
     assert isinstance(found, State)
+    found.creates = found.creates or creates
     return found

@@ -1,13 +1,38 @@
-"""``config path|show|set|unset|keys``."""
+"""``config path|show|get|set|unset|keys|init``."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 import typer
 
-from amber_tesla_sync.cli.app import config_app, state
-from amber_tesla_sync.config import effective_toml, known_keys, set_value, unset_value
+from amber_tesla_sync.cli.app import config_app, examples, state
+
+
+def _complete_key(incomplete: str) -> list[str]:
+    from amber_tesla_sync.config import known_keys
+
+    return [key for key in known_keys() if key.startswith(incomplete)]
+
+
+KeyArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Dotted key, e.g. tariff.max_gap_slots.",
+        metavar="KEY",
+        autocompletion=_complete_key,
+    ),
+]
+
+
+def _plain(value: Any) -> str:
+    """A value as a user types it on the command line (``true``, ``4``, ``Australia/Sydney``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
 
 
 @config_app.command("path")
@@ -19,40 +44,102 @@ def config_path(ctx: typer.Context) -> None:
         typer.echo("(the file does not exist yet: every setting has its default)", err=True)
 
 
-@config_app.command("show")
-def config_show(ctx: typer.Context) -> None:
+@config_app.command("show", epilog=examples("amber-tesla-sync config show --json"))
+def config_show(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """Print the effective settings (defaults filled in) as TOML."""
+    from amber_tesla_sync.config import effective_data, effective_toml
+
     loaded = state(ctx).config()
+    if as_json:
+        from amber_tesla_sync.render.envelope import emit
+
+        fields = {
+            "path": str(loaded.path),
+            "exists": loaded.exists,
+            "settings": effective_data(loaded.config),
+        }
+        emit("config show", fields)
+        return
     origin = str(loaded.path) if loaded.exists else f"{loaded.path} (not created yet: defaults)"
     typer.echo(f"# {origin}")
     typer.echo(effective_toml(loaded.config), nl=False)
 
 
-@config_app.command("set")
+@config_app.command("get", epilog=examples("amber-tesla-sync config get tariff.max_gap_slots"))
+def config_get(ctx: typer.Context, key: KeyArgument) -> None:
+    """Print one setting's effective value (its default when the file does not set it)."""
+    from amber_tesla_sync.config import get_value
+
+    value = get_value(state(ctx).config().config, key)
+    if value is None:
+        typer.echo(f"({key} is not set and has no default)", err=True)
+        return
+    typer.echo(_plain(value))
+
+
+@config_app.command(
+    "set",
+    epilog=examples(
+        "amber-tesla-sync config set tariff.max_gap_slots 6",
+        "amber-tesla-sync config set secrets.store file",
+    ),
+)
 def config_set(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="Dotted key, e.g. tariff.max_gap_slots.")],
-    value: Annotated[str, typer.Argument(help="The new value.")],
+    key: KeyArgument,
+    value: Annotated[str, typer.Argument(help="The new value.", metavar="VALUE")],
 ) -> None:
-    """Set one setting (validated before the file is saved)."""
-    loaded = state(ctx).config()
+    """Set one setting (validated before the file is saved; comments and layout are kept).
+
+    Creates the file if it does not exist yet."""
+    from amber_tesla_sync.config import set_value
+
+    loaded = state(ctx, creates=True).config()
     set_value(loaded, key, value)
     typer.echo(f"{key} set in {loaded.path}")
 
 
 @config_app.command("unset")
-def config_unset(
-    ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="Dotted key, e.g. tariff.max_gap_slots.")],
-) -> None:
-    """Remove one setting from the file so its default applies."""
+def config_unset(ctx: typer.Context, key: KeyArgument) -> None:
+    """Remove one setting from the file so its default applies (comments are kept)."""
+    from amber_tesla_sync.config import unset_value
+
     loaded = state(ctx).config()
+    before = loaded.path.read_text(encoding="utf-8") if loaded.exists else None
     unset_value(loaded, key)
-    typer.echo(f"{key} removed from {loaded.path}")
+    after = loaded.path.read_text(encoding="utf-8") if loaded.path.exists() else None
+    if before == after:
+        typer.echo(f"{key} is not set in {loaded.path}: nothing to remove (its default applies)")
+    else:
+        typer.echo(f"{key} removed from {loaded.path}")
 
 
 @config_app.command("keys")
 def config_keys() -> None:
-    """List every setting's key."""
-    for key in known_keys():
-        typer.echo(key)
+    """List every setting: its key, its default and what it does."""
+    from amber_tesla_sync.config import key_infos
+
+    infos = key_infos()
+    width = max(len(info.key) for info in infos)
+    defaults = {info.key: "-" if info.default is None else _plain(info.default) for info in infos}
+    default_width = min(max(len(text) for text in defaults.values()), 30)
+    for info in infos:
+        default = defaults[info.key]
+        typer.echo(f"{info.key:<{width}}  {default:<{default_width}}  {info.description}")
+
+
+@config_app.command("init", epilog=examples("amber-tesla-sync --config ./config.toml config init"))
+def config_init(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write the commented example settings file (every key, with its default) to the config
+    path."""
+    from amber_tesla_sync.config_edit import write_example
+
+    path = state(ctx, creates=True).config_path
+    write_example(path, force)
+    typer.echo(f"wrote {path}; change it with `amber-tesla-sync config set KEY VALUE`")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from amber_tesla_sync import schedule
-from amber_tesla_sync.cli.app import app
+from amber_tesla_sync.cli.app import app, examples
+
+if TYPE_CHECKING:
+    from amber_tesla_sync.schedule import Kind
 
 schedule_app = typer.Typer(
     help="Run `sync` every 5 minutes: a systemd timer (system or user) or a cron line.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(schedule_app, name="schedule")
 
@@ -25,7 +28,7 @@ Cron = Annotated[
 ]
 
 
-def _kind(user: bool, cron: bool) -> schedule.Kind:
+def _kind(user: bool, cron: bool) -> Kind:
     return "cron" if cron else "user" if user else "system"
 
 
@@ -35,7 +38,14 @@ def _config(ctx: typer.Context) -> Path | None:
     return value if isinstance(value, Path) else None
 
 
-@schedule_app.command("install")
+@schedule_app.command(
+    "install",
+    epilog=examples(
+        "amber-tesla-sync schedule install --user --dry-run",
+        "amber-tesla-sync schedule install --user",
+        "amber-tesla-sync schedule install --cron",
+    ),
+)
 def install(
     ctx: typer.Context,
     user: User = False,
@@ -45,6 +55,8 @@ def install(
     ] = False,
 ) -> None:
     """Install and start the timer (default: system-wide, needs root) or the cron line."""
+    from amber_tesla_sync import schedule
+
     config = _config(ctx)
     command = schedule.sync_command(config)
     schedule.install(
@@ -60,4 +72,6 @@ def install(
 @schedule_app.command("remove")
 def remove(user: User = False, cron: Cron = False) -> None:
     """Stop and remove the timer (default: the system one) or the cron line."""
+    from amber_tesla_sync import schedule
+
     schedule.remove(_kind(user, cron), host=schedule.Host.detect(), say=typer.echo)

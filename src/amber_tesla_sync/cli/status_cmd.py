@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from amber_tesla_sync.cli.app import app, state
-from amber_tesla_sync.history import History
-from amber_tesla_sync.render.history_view import history_json, render_history
-from amber_tesla_sync.render.status_view import render_status, status_json
-from amber_tesla_sync.status import gather
-from amber_tesla_sync.sync.targets import targets
-from amber_tesla_sync.timeutil import parse_now, parse_since
+from amber_tesla_sync.cli.app import app, examples, state
 
-SiteOption = Annotated[str | None, typer.Option("--site", help="Only this configured site.")]
+SiteOption = Annotated[
+    str | None, typer.Option("--site", metavar="NAME", help="Only this configured site.")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -28,17 +21,26 @@ NowOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(epilog=examples("amber-tesla-sync status", "amber-tesla-sync status --json"))
 def status(
     ctx: typer.Context, site: SiteOption = None, as_json: JsonOption = False, now: NowOption = None
 ) -> None:
     """Amber's prices now, the Powerwall, the last sync and the plan, on one screen."""
+    from amber_tesla_sync.render.status_view import render_status, status_json
+    from amber_tesla_sync.status import gather
+    from amber_tesla_sync.sync.targets import targets
+    from amber_tesla_sync.timeutil import naive_zone, parse_now
+
     app_ctx = state(ctx).app()
-    moment = parse_now(now, dt.UTC) if now else dt.datetime.now(dt.UTC)
+    moment = parse_now(now, naive_zone(app_ctx.config)) if now else dt.datetime.now(dt.UTC)
     found = [gather(app_ctx, target, moment) for target in targets(app_ctx.config, site)]
     if as_json:
-        sys.stdout.write(json.dumps([status_json(s, moment) for s in found], indent=2) + "\n")
+        from amber_tesla_sync.render.envelope import emit
+
+        emit("status", {"sites": [status_json(s, moment) for s in found]}, moment)
         return
+    from rich.console import Console
+
     console = Console(highlight=False)
     for index, one in enumerate(found):
         if index:
@@ -46,23 +48,47 @@ def status(
         render_status(console, one, moment)
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "amber-tesla-sync history --since 7d",
+        "amber-tesla-sync history --since 2026-01-15T00:00 --json",
+    )
+)
 def history(
     ctx: typer.Context,
     since: Annotated[
-        str, typer.Option("--since", help="How far back: 24h, 7d, 90m or an ISO 8601 time.")
+        str,
+        typer.Option(
+            "--since",
+            metavar="WHEN",
+            help="How far back: 24h, 7d, 90m or an ISO 8601 time (no offset: the site's time).",
+        ),
     ] = "24h",
     site: SiteOption = None,
     as_json: JsonOption = False,
     now: NowOption = None,
 ) -> None:
     """Recent sync runs and the prices seen, with a compact chart."""
+    from amber_tesla_sync.history import History
+    from amber_tesla_sync.render.history_view import history_json, render_history
+    from amber_tesla_sync.sync.targets import targets
+    from amber_tesla_sync.timeutil import naive_zone, parse_now, parse_since
+
     app_ctx = state(ctx).app()
-    moment = parse_now(now, dt.UTC) if now else dt.datetime.now(dt.UTC)
-    start = parse_since(since, moment)
+    zone = naive_zone(app_ctx.config)
+    moment = parse_now(now, zone) if now else dt.datetime.now(dt.UTC)
+    start = parse_since(since, moment, zone)
     chosen = targets(app_ctx.config, site)
     store = History()
     if as_json:
-        sys.stdout.write(json.dumps(history_json(store, chosen, start), indent=2) + "\n")
+        from amber_tesla_sync.render.envelope import emit
+
+        emit(
+            "history",
+            {"since": start.isoformat(), "sites": history_json(store, chosen, start)},
+            moment,
+        )
         return
+    from rich.console import Console
+
     render_history(Console(highlight=False), store, chosen, start)

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from typing import Annotated
 
 import typer
 
-from amber_tesla_sync.cli.app import app, state
-from amber_tesla_sync.errors import ExitCode
-from amber_tesla_sync.notify.watch import watched_sync
-from amber_tesla_sync.render.sync_view import sync_lines, sync_summary
-from amber_tesla_sync.sync.run import SyncOptions, fleet_fallback, worst
-from amber_tesla_sync.timeutil import parse_now
+from amber_tesla_sync.cli.app import app, examples, state
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "amber-tesla-sync sync",
+        "amber-tesla-sync sync --dry-run -v",
+        "amber-tesla-sync -q sync          # from cron: silent unless something is wrong",
+    )
+)
 def sync(
     ctx: typer.Context,
     force: Annotated[bool, typer.Option("--force", help="Push even if nothing changed.")] = False,
@@ -28,7 +28,8 @@ def sync(
         bool, typer.Option("--json", help="Print a machine-readable summary.")
     ] = False,
     site: Annotated[
-        str | None, typer.Option("--site", help="Sync only this configured site.")
+        str | None,
+        typer.Option("--site", metavar="NAME", help="Sync only this configured site."),
     ] = None,
     now: Annotated[
         str | None,
@@ -38,18 +39,32 @@ def sync(
     ] = None,
 ) -> None:
     """Fetch Amber prices, fold them into a tariff and push it to the Powerwall if it changed."""
-    app_ctx = state(ctx).app()
-    moment = parse_now(now, dt.UTC) if now else dt.datetime.now(dt.UTC)
-    options = SyncOptions(force=force, dry_run=dry_run)
-    outcomes, tesla = watched_sync(app_ctx, site, moment, options)
+    from amber_tesla_sync.cli.progress import progress
+    from amber_tesla_sync.errors import ExitCode
+    from amber_tesla_sync.notify.watch import watched_sync
+    from amber_tesla_sync.render.sync_view import sync_lines, sync_summary
+    from amber_tesla_sync.sync.run import SyncOptions, fleet_fallback, worst
+    from amber_tesla_sync.timeutil import naive_zone, parse_now
+
+    run = state(ctx)
+    app_ctx = run.app()
+    moment = parse_now(now, naive_zone(app_ctx.config)) if now else dt.datetime.now(dt.UTC)
+    with progress("sync"):
+        outcomes, tesla = watched_sync(
+            app_ctx, site, moment, SyncOptions(force=force, dry_run=dry_run)
+        )
     code = worst(outcomes)
     requests = dict(tesla.connection.requests) if tesla is not None else {}
     fallback = fleet_fallback(tesla)
     if as_json:
-        summary = sync_summary(outcomes, requests, code, fallback)
-        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        from amber_tesla_sync.render.envelope import emit
+
+        emit("sync", sync_summary(outcomes, requests, code, fallback), moment)
     else:
-        for line in sync_lines(outcomes, requests, dry_run, fallback):
+        lines = sync_lines(outcomes, requests, dry_run, fallback)
+        if run.quiet and code != ExitCode.OK:  # -q: what went wrong still shows, on stderr
+            sys.stderr.write("".join(f"{line}\n" for line in lines))
+        for line in lines:
             typer.echo(line)
     if code != ExitCode.OK:
         raise typer.Exit(int(code))

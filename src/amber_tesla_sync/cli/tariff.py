@@ -3,60 +3,81 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from amber_tesla_sync.amber.models import load_intervals_file
-from amber_tesla_sync.cli.app import app, state
-from amber_tesla_sync.errors import RefusedError, UsageError
-from amber_tesla_sync.preview import live_prices, plan_tariff
-from amber_tesla_sync.render.tariff_view import render_plan
-from amber_tesla_sync.sitedata import fold_options
-from amber_tesla_sync.tariff import Refusal
-from amber_tesla_sync.tariff.model import ForecastPrice
-from amber_tesla_sync.timeutil import parse_now, parse_zone
+from amber_tesla_sync.cli.app import app, examples, state
+
+if TYPE_CHECKING:
+    from amber_tesla_sync.tariff.model import ForecastPrice
+
+FORECAST_PRICES = ("predicted", "low", "high", "per_kwh")
 
 
-def _stdout() -> Console:
-    return Console(highlight=False, soft_wrap=False)
-
-
-@app.command()
+@app.command(
+    epilog=examples(
+        "amber-tesla-sync tariff                    # live, for the configured site",
+        "amber-tesla-sync tariff --sample           # offline, on the shipped sample prices",
+        "amber-tesla-sync tariff --prices saved.json --timezone Australia/Adelaide --json",
+    )
+)
 def tariff(
     ctx: typer.Context,
     prices: Annotated[
         Path | None,
         typer.Option(
             "--prices",
+            metavar="FILE",
             help="A saved Amber /prices/current body (JSON array); default: live from Amber.",
             dir_okay=False,
         ),
     ] = None,
+    sample: Annotated[
+        bool,
+        typer.Option(
+            "--sample",
+            help="Use the sample prices shipped with the tool (a 5-minute site in Sydney).",
+        ),
+    ] = False,
     timezone: Annotated[
         str | None,
-        typer.Option("--timezone", help="The site's IANA time zone, e.g. Australia/Sydney."),
+        typer.Option(
+            "--timezone", metavar="TZ", help="The site's IANA time zone, e.g. Australia/Sydney."
+        ),
     ] = None,
     now: Annotated[
         str | None,
-        typer.Option("--now", help="Fold as if it were this ISO 8601 time (default: now)."),
+        typer.Option(
+            "--now",
+            metavar="WHEN",
+            help="Fold as if it were this ISO 8601 time (no offset: the site's time).",
+        ),
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print exactly the request body sync would POST.")
+        bool,
+        typer.Option("--json", help="Print JSON: the slots and the exact body sync would POST."),
     ] = False,
     forecast_price: Annotated[
         str | None,
         typer.Option(
             "--forecast-price",
+            metavar="KIND",
             help="Forecast price to use: predicted, low, high or per_kwh (default from config).",
         ),
     ] = None,
     max_gap_slots: Annotated[
-        int | None, typer.Option("--max-gap-slots", min=0, max=48, help="Gap slots to fill.")
+        int | None,
+        typer.Option("--max-gap-slots", min=0, max=48, metavar="N", help="Gap slots to fill."),
+    ] = None,
+    allow_sell_above_buy: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-sell-above-buy/--cap-sell-at-buy",
+            show_default=False,
+            help="Override the sell cap.",
+        ),
     ] = None,
     min_horizon_hours: Annotated[
         float | None,
@@ -64,17 +85,31 @@ def tariff(
             "--min-horizon-hours",
             min=0,
             max=24,
+            metavar="HOURS",
             help="Hours ahead each channel's own data must reach (default from config: 12).",
         ),
     ] = None,
-    allow_sell_above_buy: Annotated[
-        bool | None,
-        typer.Option("--allow-sell-above-buy/--cap-sell-at-buy", help="Override the sell cap."),
-    ] = None,
 ) -> None:
     """Preview the tariff that would be pushed: 48 slots, where each price came from, a chart."""
-    app_ctx = state(ctx).app()
-    settings = app_ctx.config
+    from amber_tesla_sync.amber.models import load_intervals_file
+    from amber_tesla_sync.errors import RefusedError, UsageError
+    from amber_tesla_sync.preview import plan_tariff
+    from amber_tesla_sync.render.tariff_view import plan_json, render_plan
+    from amber_tesla_sync.sitedata import fold_options
+    from amber_tesla_sync.tariff import Refusal
+    from amber_tesla_sync.timeutil import parse_now, parse_zone
+
+    run = state(ctx)
+    settings = run.config().config  # offline, nothing else: no secret store, no clients
+    if sample:
+        if prices is not None:
+            raise UsageError("--sample and --prices both name the prices", "give only one")
+        from amber_tesla_sync import resources
+
+        prices = resources.shipped_file(resources.SAMPLE_PRICES)
+        timezone = timezone or resources.SAMPLE_TIMEZONE
+        now = now or resources.SAMPLE_NOW
+    channels: frozenset[str] = frozenset()
     if prices is not None:
         zone_name = timezone or settings.site.timezone
         if zone_name is None:
@@ -85,18 +120,14 @@ def tariff(
             )
         zone = parse_zone(zone_name)
         intervals = load_intervals_file(prices)
-        channels: frozenset[str] = frozenset()
     else:
+        from amber_tesla_sync.preview import live_prices
+
         intervals, zone, channels = live_prices(
-            app_ctx, parse_zone(timezone).key if timezone else None
+            run.app(), parse_zone(timezone).key if timezone else None
         )
-    moment = parse_now(now, zone) if now else _clock_now()
+    moment = parse_now(now, zone) if now else dt.datetime.now(dt.UTC)
     chosen_price = forecast_price or settings.amber.forecast_price
-    if chosen_price not in ("predicted", "low", "high", "per_kwh"):
-        raise UsageError(
-            f"--forecast-price {chosen_price!r} is not one of predicted, low, high, per_kwh",
-            "pick one of those",
-        )
     options = fold_options(
         settings,
         channels,
@@ -114,17 +145,23 @@ def tariff(
             "up to tariff.max_gap_slots missing slots per channel are filled from a neighbour",
         )
     if as_json:
-        sys.stdout.write(json.dumps(result.body, indent=2) + "\n")
+        from amber_tesla_sync.render.envelope import emit
+
+        emit("tariff", plan_json(result), result.now)
     else:
-        render_plan(_stdout(), result)
+        from rich.console import Console
+
+        render_plan(Console(highlight=False, soft_wrap=False), result)
 
 
 def _forecast(value: str) -> ForecastPrice:
-    for option in ("predicted", "low", "high", "per_kwh"):
+    from amber_tesla_sync.errors import UsageError
+
+    choices: tuple[ForecastPrice, ...] = ("predicted", "low", "high", "per_kwh")
+    for option in choices:
         if value == option:
             return option
-    raise AssertionError(value)
-
-
-def _clock_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    raise UsageError(
+        f"--forecast-price {value!r} is not one of {', '.join(FORECAST_PRICES)}",
+        "pick one of those",
+    )

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from amber_tesla_sync.history import History
 from amber_tesla_sync.render.chart import chart
+from amber_tesla_sync.render.envelope import iso
 from amber_tesla_sync.state import load_state
 from amber_tesla_sync.sync.targets import Target
 
@@ -86,7 +87,7 @@ def history_json(store: History, targets: list[Target], since: dt.datetime) -> l
             "site": target.key,
             "runs": [
                 {
-                    "at": run.started_at.isoformat(),
+                    "at": iso(run.started_at),
                     "outcome": run.outcome,
                     "pushed": run.pushed,
                     "reason": run.reason,
@@ -97,7 +98,7 @@ def history_json(store: History, targets: list[Target], since: dt.datetime) -> l
                 for run in store.runs(since, target.key)
             ],
             "prices": [
-                {"start": start.isoformat(), "duration": duration, "type": kind, "perKwh": price}
+                {"start": iso(start), "minutes": duration, "kind": kind, "buy": price}
                 for start, duration, kind, price in store.prices(target.amber_site_id, since)
             ],
         }

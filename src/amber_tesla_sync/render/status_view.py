@@ -12,6 +12,7 @@ from rich.text import Text
 
 from amber_tesla_sync.explain import Drift, Why, Window
 from amber_tesla_sync.render.chart import chart
+from amber_tesla_sync.render.envelope import cents, iso
 from amber_tesla_sync.status import PriceNow, SiteStatus
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
@@ -209,8 +210,14 @@ def render_status(console: Console, status: SiteStatus, now: dt.datetime) -> Non
 
 
 def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
-    def price(p: PriceNow | None) -> dict[str, Any] | None:
-        return None if p is None else dict(p.__dict__)
+    """One site's status for ``status --json`` (prices in c/kWh, sell positive when paid)."""
+
+    def price(p: PriceNow | None, sign: float) -> dict[str, Any] | None:
+        if p is None:
+            return None
+        fields = dict(p.__dict__)
+        fields["price"] = sign * fields.pop("per_kwh") + 0.0  # Amber gives c/kWh already
+        return fields
 
     run, ok, zone = status.last_run, status.last_ok, ZoneInfo(status.zone) if status.zone else None
     return {
@@ -218,10 +225,10 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
         "amber_site_id": status.target.amber_site_id,
         "energy_site_id": status.target.energy_site_id,
         "time_zone": status.zone,
-        "now": now.isoformat(),
+        "now": iso(now),
         "amber": {
-            "buy": price(status.buy),
-            "feed_in": price(status.sell),
+            "buy": price(status.buy, 1.0),
+            "sell": price(status.sell, -1.0),
             "error": status.amber_error,
         },
         "powerwall": {
@@ -232,7 +239,7 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
         "last_sync": None
         if run is None
         else {
-            "at": run.started_at.isoformat(),
+            "at": iso(run.started_at),
             "outcome": run.outcome,
             "pushed": run.pushed,
             "reason": run.reason,
@@ -260,7 +267,7 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
             {"setting": f.key, "problem": f.problem, "fix": f.fix} for f in status.findings
         ],
         "plan": [
-            {"slot": label, "starts": start.isoformat(), "buy": buy, "sell": sell}
+            {"slot": label, "starts": iso(start), "buy": cents(buy), "sell": cents(sell)}
             for label, start, buy, sell in status.plan
         ],
         "warnings": status.warnings,
@@ -272,11 +279,11 @@ def _tariff_json(status: SiteStatus) -> dict[str, Any]:
     push = state.last_push if state else None
     refusing = state is not None and state.refusing_since is not None
     return {
-        "pushed_at": push.pushed_at.isoformat() if push else None,
+        "pushed_at": iso(push.pushed_at) if push else None,
         "fingerprint": push.fingerprint if push else None,
         "refusal": {
-            "since": state.refusing_since.isoformat(),
-            "last_at": state.last_refusal_at.isoformat() if state.last_refusal_at else None,
+            "since": iso(state.refusing_since),
+            "last_at": iso(state.last_refusal_at),
             "reason": state.last_refusal,
         }
         if state is not None and refusing and state.refusing_since is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from amber_tesla_sync.render.envelope import cents
 from amber_tesla_sync.render.tariff_view import plan_summary
 from amber_tesla_sync.sync.decide import plan_rates
 from amber_tesla_sync.sync.run import SiteOutcome
@@ -83,7 +84,7 @@ def sync_summary(
                 "exit_code": int(outcome.exit_code),
                 "rates": (
                     {
-                        label: {"buy": b, "sell": s}
+                        label: {"buy": cents(b), "sell": cents(s)}
                         for label, (b, s) in plan_rates(outcome.plan).items()
                     }
                     if outcome.plan is not None

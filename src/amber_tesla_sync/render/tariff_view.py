@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from amber_tesla_sync.render.chart import chart
+from amber_tesla_sync.render.envelope import cents, iso
 from amber_tesla_sync.tariff.model import ChannelValue, Slot, Source, TariffPlan
+
+if TYPE_CHECKING:  # rich is imported by the functions that draw (sync's summary line does not)
+    from rich.console import Console
+    from rich.table import Table
 
 SOURCE_MARK = {
     Source.ACTUAL: "A",
@@ -55,6 +57,9 @@ def _notes(slot: Slot) -> str:
 
 
 def plan_table(plan: TariffPlan) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     zone = ZoneInfo(plan.timezone)
     table = Table(
         title=f"Tariff for the next 24 h ({plan.timezone}, from {local_name(plan.now, zone)})",
@@ -122,6 +127,8 @@ def plan_summary(plan: TariffPlan) -> str:
 
 
 def render_plan(console: Console, plan: TariffPlan) -> None:
+    from rich.text import Text
+
     console.print(plan_table(plan))
     console.print(Text(LEGEND, style="dim"))
     console.print()
@@ -129,3 +136,32 @@ def render_plan(console: Console, plan: TariffPlan) -> None:
         console.print(Text(line), no_wrap=True, overflow="crop")
     console.print()
     console.print(plan_summary(plan))
+
+
+def plan_json(plan: TariffPlan) -> dict[str, Any]:
+    """``tariff --json``: the 48 slots (c/kWh) and Tesla's request body, verbatim."""
+    return {
+        "time_zone": plan.timezone,
+        "now": iso(plan.now.astimezone(ZoneInfo(plan.timezone))),
+        "options": {
+            "forecast_price": plan.options.forecast_price,
+            "allow_sell_above_buy": plan.options.allow_sell_above_buy,
+            "max_gap_slots": plan.options.max_gap_slots,
+            "min_horizon_hours": plan.options.min_horizon_hours,
+        },
+        "slots": [
+            {
+                "slot": slot.span.label,
+                "starts": iso(slot.span.start.astimezone(ZoneInfo(plan.timezone))),
+                "ends": iso(slot.span.end.astimezone(ZoneInfo(plan.timezone))),
+                "buy": cents(slot.buy),
+                "sell": cents(slot.sell),
+                "buy_source": str(slot.general.source),
+                "sell_source": str(slot.feed_in.source if slot.feed_in else Source.NO_CHANNEL),
+                "spike": slot.general.spike,
+                "notes": [note for note in _notes(slot).split(", ") if note],
+            }
+            for slot in plan.slots
+        ],
+        "tesla_request": plan.body,
+    }

@@ -14,6 +14,7 @@ from amber_tesla_sync.errors import AppError, UsageError
 from amber_tesla_sync.logsetup import prefixed
 
 PROG = "amber-tesla-sync"
+QUIET = False  # -q: say nothing that is not an error (set by the CLI)
 
 
 def report(error: AppError) -> None:
@@ -30,7 +31,13 @@ class TerminalUi:
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def say(self, text: str) -> None:
-        self.err.print(text, markup=False)
+        if not QUIET:
+            self.err.print(text, markup=False)
+
+    def confirm(self, question: str, instead: str) -> bool:
+        """A yes/no question on the terminal (default no); without one, a usage error."""
+        self._interactive(question, instead)
+        return self.text(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
     def _interactive(self, what: str, instead: str) -> None:
         if not sys.stdin.isatty():
@@ -73,7 +80,10 @@ class TerminalUi:
 
     @contextlib.contextmanager
     def waiting(self, message: str) -> Iterator[None]:
-        if self.err.is_terminal:
+        """A spinner on a terminal; one line otherwise (nothing with -q)."""
+        if QUIET:
+            yield
+        elif self.err.is_terminal:
             with self.err.status(message):
                 yield
         else:

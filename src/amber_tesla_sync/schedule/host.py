@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import pwd
 import shlex
 import shutil
 import subprocess
@@ -46,6 +45,8 @@ REPOSITORY_PROGRAM: dict[Variant, str] = {
 
 
 def _account_exists(name: str) -> bool:
+    import pwd  # POSIX only: imported where it is used
+
     try:
         pwd.getpwnam(name)
     except KeyError:

@@ -1,0 +1,166 @@
+"""Start-up cost of the command line, in whole processes, against a baseline run in the same run.
+
+    python bench/startup.py [--runs 9]
+
+Each case is run ``--runs`` times as a fresh process of this interpreter; the median CPU time
+(user + system) and the median peak RSS are reported, and their ratio to the baseline,
+``python -c "import typer, httpx, pydantic, rich"`` (the libraries the tool is built on), run the
+same way in the same run. Cases:
+
+  * ``--version``;
+  * an offline ``tariff`` (``tariff --sample``: the shipped sample prices, no network);
+  * an idle ``sync``: a sync with nothing to do, against the built-in sandbox running in this
+    process (so its work is not counted): one Amber request, no Tesla request.
+
+Targets: ``--version`` ≤ 1.2× the baseline's CPU and ≤ 35 MB; the offline ``tariff`` and the idle
+``sync`` ≤ 2× and ≤ 45 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from amber_tesla_sync.sandbox import Sandbox
+
+ENTRY = (
+    "import sys; from amber_tesla_sync.cli import main; sys.argv[0] = 'amber-tesla-sync'; main()"
+)
+BASELINE = "import typer, httpx, pydantic, rich"
+NOW = dt.datetime(2026, 1, 15, 5, 42, 30, tzinfo=dt.UTC)
+
+
+@dataclass
+class Case:
+    name: str
+    argv: list[str]
+    cpu_limit: float | None = None  # ratio to the baseline
+    rss_limit_mb: float | None = None
+
+
+@dataclass
+class Measured:
+    cpu_seconds: float
+    rss_mb: float
+
+
+# Peak RSS is read with wait4() by a small launcher process: a child forked from this process
+# (which holds the sandbox) would report this process's size as its own peak.
+LAUNCHER = """
+import json, os, sys
+argv = json.loads(sys.argv[1])
+null = os.open(os.devnull, os.O_WRONLY)
+errors = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+actions = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, errors, 2)]
+pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
+_, status, usage = os.wait4(pid, 0)
+print(json.dumps([os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime,
+                  usage.ru_maxrss]))
+"""
+
+
+def run_once(argv: list[str], env: dict[str, str], workdir: str) -> tuple[float, float]:
+    """One process: (user + system CPU seconds, peak RSS in MB)."""
+    errors = Path(workdir) / "stderr.txt"
+    launched = subprocess.run(
+        [sys.executable, "-S", "-c", LAUNCHER, json.dumps(argv), str(errors)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    code, cpu, maxrss = json.loads(launched.stdout)
+    if code != 0:
+        raise SystemExit(f"{argv} failed ({code}): {errors.read_text()}")
+    rss_kb = maxrss / (1024 if sys.platform == "darwin" else 1)
+    return cpu, rss_kb / 1024
+
+
+def measure(argv: list[str], env: dict[str, str], runs: int, workdir: str) -> Measured:
+    run_once(argv, env, workdir)  # warm the file cache and the bytecode cache
+    samples = [run_once(argv, env, workdir) for _ in range(runs)]
+    return Measured(
+        statistics.median(cpu for cpu, _ in samples), statistics.median(rss for _, rss in samples)
+    )
+
+
+def sandbox_config(sandbox: Sandbox) -> str:
+    return f"""
+[amber]
+base_url = "{sandbox.amber_base_url}"
+[tesla]
+teslemetry_url = "{sandbox.teslemetry_base_url}"
+fleet_api_url = "{sandbox.fleet_na_base_url}"
+[secrets]
+store = "file"
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="processes per case (median)")
+    runs = parser.parse_args().runs
+    python = sys.executable
+    with Sandbox(seed=3) as sandbox, tempfile.TemporaryDirectory() as workdir:
+        sandbox.set_time(NOW)
+        config = Path(workdir) / "config.toml"
+        config.write_text(sandbox_config(sandbox))
+        env = {
+            **os.environ,
+            "HOME": workdir,
+            "AMBER_TESLA_SYNC_CONFIG": str(config),
+            "AMBER_TESLA_SYNC_STATE_DIR": str(Path(workdir) / "state"),
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+            "COLUMNS": "100",
+        }
+        cli = [python, "-c", ENTRY]
+        c = sandbox.credentials
+        for args, secret in (
+            (["login", "amber", "--token-stdin", "--site", sandbox.amber_site_id], c.amber_token),
+            (["login", "teslemetry", "--token-stdin"], c.teslemetry_token),
+        ):
+            subprocess.run([*cli, *args], input=secret + "\n", env=env, text=True, check=True)
+        now = ["--now", NOW.isoformat()]
+        subprocess.run([*cli, "sync", *now], env=env, check=True, capture_output=True)
+        sandbox.clear_requests()
+        cases = [
+            Case("baseline: import typer, httpx, pydantic, rich", [python, "-c", BASELINE]),
+            Case("--version", [*cli, "--version"], 1.2, 35),
+            Case("tariff --sample (offline)", [*cli, "tariff", "--sample"], 2.0, 45),
+            Case("sync, nothing to do", [*cli, "sync", *now], 2.0, 45),
+        ]
+        results = [(case, measure(case.argv, env, runs, workdir)) for case in cases]
+        tesla = [r for r in sandbox.requests() if r.get("service") in ("fleet", "teslemetry")]
+        if tesla:
+            raise SystemExit(f"the idle sync made {len(tesla)} Tesla requests")
+    base = results[0][1]
+    print(f"{runs} runs per case, medians; Python {sys.version.split()[0]} on {sys.platform}")
+    print("| case | CPU s | × baseline | peak RSS MB | target |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    failed = False
+    for case, got in results:
+        ratio = got.cpu_seconds / base.cpu_seconds
+        target = ""
+        if case.cpu_limit is not None and case.rss_limit_mb is not None:
+            ok = ratio <= case.cpu_limit and got.rss_mb <= case.rss_limit_mb
+            failed |= not ok
+            target = (
+                f"≤ {case.cpu_limit}×, ≤ {case.rss_limit_mb:.0f} MB: {'met' if ok else 'MISSED'}"
+            )
+        print(
+            f"| {case.name} | {got.cpu_seconds:.3f} | {ratio:.2f} | {got.rss_mb:.1f} | {target} |"
+        )
+    if failed:
+        print("some targets were missed", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
