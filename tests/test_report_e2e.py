@@ -124,7 +124,7 @@ def reported(synced: Synced) -> Synced:
 def test_a_simulated_day_matches_an_independent_calculation(reported: Synced) -> None:
     document = report_json(reported, "--days", "2")
     site = document["sites"][0]
-    zone = ZoneInfo(site["timezone"])
+    zone = ZoneInfo(site["time_zone"])
     assert [d["date"] for d in site["days"]] == [DAY_1.isoformat(), DAY_2.isoformat()]
     reads = len(tesla_reads(reported))
     assert document["tesla_requests"]["read"] == reads == 2  # one per day, the zone was known
@@ -191,12 +191,12 @@ def test_a_day_with_a_gap_is_estimated_and_says_so(reported: Synced) -> None:
     note = f"{missing} of {per_day} intervals have no Amber usage record"
     assert any(note in n for n in day["notes"]), day["notes"]
     estimated = [i for i in day["intervals"] if i["estimated"]]
-    assert next(i["start"] for i in estimated) == gap_start.isoformat()
+    assert dt.datetime.fromisoformat(next(i["start"] for i in estimated)) == gap_start
     # the estimate: Tesla's grid import at the recorded price, which is Amber's price
     removed = {end_of(u): u for u in body if u not in kept and u["channelType"] == "general"}
     for interval in estimated:
         end = dt.datetime.fromisoformat(interval["end"])
-        assert interval["buy_price"] == pytest.approx(removed[end]["perKwh"], abs=1e-4)
+        assert interval["buy"] == pytest.approx(removed[end]["perKwh"], abs=1e-4)
         assert interval["bought_kwh"] == pytest.approx(interval["powerwall"]["grid_import_kwh"])
         assert interval["cost"] == pytest.approx(
             interval["powerwall"]["grid_import_kwh"] * removed[end]["perKwh"] / 100, abs=1e-4
@@ -225,7 +225,7 @@ def test_the_json_shape(reported: Synced) -> None:
     )
     assert dt.datetime.fromisoformat(document["generated_at"]).utcoffset() is not None
     site = document["sites"][0]
-    assert set(site) == {"site", "timezone", "days", "total"}
+    assert set(site) == {"site", "time_zone", "days", "total"}
     day = site["days"][0]
     for key in ("bill", "without_battery", "battery", "tariff", "reconciliation", "intervals"):
         assert day[key] is not None, key
@@ -297,7 +297,7 @@ def test_without_any_sync_the_zone_is_read_once_and_kept(synced: Synced) -> None
     assert sum("/site_info" in p for p in paths) == 1
     assert sum("/calendar_history" in p for p in paths) == 1
     assert first["tesla_requests"]["read"] == 2
-    assert first["sites"][0]["timezone"] == "Australia/Sydney"
+    assert first["sites"][0]["time_zone"] == "Australia/Sydney"
     assert first["sites"][0]["days"][0]["tariff"]["unknown_share"] == 1.0  # no sync ever ran
     synced.sandbox.clear_requests()
     second = report_json(synced, "--days", "1")

@@ -3,7 +3,6 @@ day, a terminal chart per day (price, battery, grid), or a JSON document."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,10 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from amber_tesla_sync.render.chart import axis_labels, bar_rows, chart
+from amber_tesla_sync.render.envelope import iso
 from amber_tesla_sync.report.model import DayReport, Money, SiteReport, Slot
 from amber_tesla_sync.report.totals import Totals, totals
 
-SCHEMA = 1
 COLUMNS = 48  # chart columns per day: half-hours
 
 
@@ -215,13 +214,13 @@ def _money(money: Money | None) -> dict[str, Any] | None:
     }
 
 
-def _slot_json(slot: Slot) -> dict[str, Any]:
+def _slot_json(slot: Slot, zone: ZoneInfo) -> dict[str, Any]:
     flows = slot.flows
     return {
-        "start": slot.start.isoformat(),
-        "end": slot.end.isoformat(),
-        "buy_price": _r(slot.buy),
-        "sell_price": _r(slot.sell),
+        "start": iso(slot.start.astimezone(zone)),
+        "end": iso(slot.end.astimezone(zone)),
+        "buy": _r(slot.buy),
+        "sell": _r(slot.sell),
         "bought_kwh": _r(slot.bought),
         "cost": _r(slot.cost),
         "sold_kwh": _r(slot.sold),
@@ -281,22 +280,22 @@ def _day_json(day: DayReport) -> dict[str, Any]:
             "agrees": rec.agrees,
         },
         "notes": day.notes,
-        "intervals": [_slot_json(slot) for slot in day.slots],
+        "intervals": [_slot_json(slot, ZoneInfo(day.zone)) for slot in day.slots],
     }
 
 
-def report_json(
-    sites: Sequence[SiteReport], tesla_reads: int, amber_requests: int, now: dt.datetime
+def report_fields(
+    sites: Sequence[SiteReport], tesla_reads: int, amber_requests: int
 ) -> dict[str, Any]:
-    """The document (the project's JSON convention: ``schema``, ``command``, ``generated_at``,
-    ``price_unit``; money in AUD incl. GST, energy in kWh)."""
+    """The command's fields in the JSON convention (``render.envelope`` adds the header): money
+    in AUD incl. GST, energy in kWh, prices in c/kWh, times with the site's offset."""
     out = []
     for site in sites:
         total = totals(site.days)
         out.append(
             {
                 "site": site.site,
-                "timezone": site.zone,
+                "time_zone": site.zone,
                 "days": [_day_json(day) for day in site.days],
                 "total": {
                     "estimated": total.estimated,
@@ -309,10 +308,6 @@ def report_json(
             }
         )
     return {
-        "schema": SCHEMA,
-        "command": "report",
-        "generated_at": now.isoformat(),
-        "price_unit": "c/kWh",
         "money_unit": "AUD",
         "energy_unit": "kWh",
         "tesla_requests": {"read": tesla_reads, "write": 0},
