@@ -381,7 +381,8 @@ def key_infos() -> list[KeyInfo]:
         if section is None:
             continue
         for name, field in section.model_fields.items():
-            infos.append(KeyInfo(f"{section_name}.{name}", field.default, field.description or ""))
+            default = field.get_default(call_default_factory=True)
+            infos.append(KeyInfo(f"{section_name}.{name}", default, field.description or ""))
     return infos
 
 
