@@ -47,7 +47,8 @@ def test_each_setting_is_warned_everywhere(
     assert site["powerwall"][0]["fix"]
     status = synced.run("status", "--now", synced.now.isoformat())
     assert "warning: " in status.stdout and text in status.stdout
-    data = json.loads(synced.run("status", "--json", "--now", synced.now.isoformat()).stdout)[0]
+    status_json = synced.run("status", "--json", "--now", synced.now.isoformat()).stdout
+    data = json.loads(status_json)["sites"][0]
     assert [f["setting"] for f in data["powerwall_findings"]] == [key]
     checks = {c["name"]: c for c in doctor_json(synced)["checks"]}
     powerwall = checks[f"Powerwall ({synced.sandbox.amber_site_id})"]
