@@ -50,6 +50,12 @@ AMBER_PRICE = {
     "properties": {"price": PRICE},
 }
 
+MONEY = {
+    "type": "object",
+    "required": ["bought_kwh", "cost", "sold_kwh", "earnings", "net_bill"],
+    "properties": {key: {"type": "number"} for key in ("bought_kwh", "cost", "net_bill")},
+}
+
 SHAPES: dict[str, dict[str, Any]] = {
     "status": envelope(
         "status",
@@ -170,6 +176,74 @@ SHAPES: dict[str, dict[str, Any]] = {
         },
         ["ok", "checks"],
     ),
+    "report": envelope(
+        "report",
+        {
+            "money_unit": {"const": "AUD"},
+            "energy_unit": {"const": "kWh"},
+            "tesla_requests": {
+                "type": "object",
+                "required": ["read", "write"],
+                "properties": {"read": {"type": "integer"}, "write": {"const": 0}},
+            },
+            "sites": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["site", "time_zone", "days", "total"],
+                    "properties": {
+                        "days": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": [
+                                    "date",
+                                    "complete",
+                                    "estimated",
+                                    "bill",
+                                    "net_bill",
+                                    "without_battery",
+                                    "battery_value",
+                                    "battery",
+                                    "tariff",
+                                    "reconciliation",
+                                    "notes",
+                                    "intervals",
+                                ],
+                                "properties": {
+                                    "bill": MONEY,
+                                    "net_bill": {"type": "number"},
+                                    "battery": {
+                                        "type": "object",
+                                        "properties": {
+                                            "average_charge_price": NULLABLE_PRICE,
+                                            "average_discharge_price": NULLABLE_PRICE,
+                                        },
+                                    },
+                                    "intervals": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["start", "end", "buy", "sell"],
+                                            "properties": {
+                                                "start": ISO,
+                                                "end": ISO,
+                                                "buy": NULLABLE_PRICE,
+                                                "sell": NULLABLE_PRICE,
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                        "total": {"type": "object", "required": ["bill", "net_bill"]},
+                    },
+                },
+            },
+        },
+        ["money_unit", "energy_unit", "tesla_requests", "sites"],
+    ),
     "config show": envelope(
         "config show",
         {
@@ -261,3 +335,14 @@ def test_times_without_an_offset_mean_the_site_time_everywhere(
     tariff_naive = synced.run("tariff", "--json", "--now", local.isoformat())
     tariff_aware = synced.run("tariff", "--json", "--now", synced.now.isoformat())
     assert json.loads(tariff_naive.stdout)["now"] == json.loads(tariff_aware.stdout)["now"]
+
+
+def test_report_follows_the_convention(synced: Synced) -> None:
+    assert synced.sync().code == 0
+    synced.at(synced.now + dt.timedelta(days=2))  # two days on: yesterday was synced and metered
+    result = synced.run("report", "--json", "--days", "2", "--now", synced.now.isoformat())
+    assert result.code == 0, result.stderr
+    document = check("report", result.stdout)
+    for text in all_times(document):
+        assert dt.datetime.fromisoformat(text).tzinfo is not None, text
+    assert document["tesla_requests"]["read"] > 0

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 KEEP_DAYS = 60
+FETCH_KEEP_DAYS = 100  # report's saved answers: Amber serves usage for 90 days
 _KIND_RANK = {"ForecastInterval": 0, "CurrentInterval": 1, "ActualInterval": 2}
 
 SCHEMA = """
@@ -57,6 +58,15 @@ CREATE TABLE IF NOT EXISTS prices (
     spike TEXT NOT NULL,
     seen_at TEXT NOT NULL,
     PRIMARY KEY (site, channel, start, duration)
+);
+CREATE TABLE IF NOT EXISTS fetched (
+    source TEXT NOT NULL,
+    site TEXT NOT NULL,
+    day TEXT NOT NULL,
+    body TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    final INTEGER NOT NULL,
+    PRIMARY KEY (source, site, day)
 );
 """
 
@@ -291,6 +301,50 @@ def _code(exc: sqlite3.DatabaseError) -> int:
     """SQLite's primary result code of ``exc`` (-1 when unknown)."""
     code = getattr(exc, "sqlite_errorcode", None)
     return code & 0xFF if isinstance(code, int) else -1
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A saved answer for one day (``report``'s cache): final answers are never asked again."""
+
+    body: Any
+    fetched_at: dt.datetime
+    final: bool
+
+
+class FetchCache:
+    """Answers fetched for ``report``, one per source, site and day, in the history database."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    def get(self, source: str, site: str, day: dt.date) -> Fetched | None:
+        if not self.history.path.exists():
+            return None
+        row = self.history._run(
+            lambda db: db.execute(
+                "SELECT body, fetched_at, final FROM fetched WHERE source = ? AND site = ?"
+                " AND day = ?",
+                (source, site, day.isoformat()),
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        return Fetched(json.loads(row[0]), dt.datetime.fromisoformat(row[1]), bool(row[2]))
+
+    def put(
+        self, source: str, site: str, day: dt.date, body: Any, at: dt.datetime, final: bool
+    ) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR REPLACE INTO fetched (source, site, day, body, fetched_at, final)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (source, site, day.isoformat(), json.dumps(body), _iso(at), int(final)),
+            )
+            oldest = (at - dt.timedelta(days=FETCH_KEEP_DAYS)).date().isoformat()
+            db.execute("DELETE FROM fetched WHERE day < ?", (oldest,))
+
+        self.history._run(write)
 
 
 def _interval_json(

@@ -13,7 +13,14 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from amber_tesla_sync import redact
-from amber_tesla_sync.amber.models import Interval, Site, parse_intervals, parse_sites
+from amber_tesla_sync.amber.models import (
+    Interval,
+    Site,
+    Usage,
+    parse_intervals,
+    parse_sites,
+    parse_usage,
+)
 from amber_tesla_sync.errors import AuthError, DataError, ServiceError
 from amber_tesla_sync.httpbase import (
     NetworkPolicy,
@@ -77,6 +84,17 @@ class AmberClient:
             params,
             "fetching Amber prices",
             lambda body: parse_intervals(body, "Amber's price response"),
+        )
+
+    def usage(self, site_id: str, start: dt.date, end: dt.date) -> list[Usage]:
+        """Metered usage and its cost for the NEM days ``start`` … ``end`` (inclusive, ≤ 7 days
+        apart, within the last 90 days). Days not yet metered come back empty."""
+        params = {"startDate": start.isoformat(), "endDate": end.isoformat()}
+        return self._get(
+            f"sites/{site_id}/usage",
+            params,
+            "fetching Amber usage",
+            lambda body: parse_usage(body, "Amber's usage response"),
         )
 
     def _get(self, path: str, params: dict[str, Any], what: str, parse: Callable[[Any], T]) -> T:

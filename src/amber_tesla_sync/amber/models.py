@@ -175,6 +175,34 @@ class Renewable(_Model):
     descriptor: str | None = None
 
 
+class Usage(_Model):
+    """One channel's metered energy in one billing interval (``/sites/{id}/usage``).
+
+    ``kwh`` is taken as a magnitude (feed-in rows are reported positive, although the spec says
+    negative); the direction comes from ``channel_type``. ``cost`` is in cents incl. GST
+    (negative = paid to the customer, as ``kwh × perKwh`` gives on feed-in).
+    """
+
+    type: str = "Usage"
+    duration: Count = Field(gt=0, le=24 * 60)
+    end_time: AwareDatetime = Field(alias="endTime")
+    date: dt.date | None = None
+    kwh: Number
+    per_kwh: Number = Field(alias="perKwh")
+    cost: Number
+    quality: str = "billable"
+    channel_type: str = Field(alias="channelType")
+    channel_identifier: str | None = Field(default=None, alias="channelIdentifier")
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.end_time.astimezone(dt.UTC)
+
+    @property
+    def start(self) -> dt.datetime:
+        return self.end - dt.timedelta(minutes=self.duration)
+
+
 class ErrorBody(_Model):
     """Amber's error body: ``{"message": "..."}``."""
 
@@ -184,6 +212,7 @@ class ErrorBody(_Model):
 _INTERVALS = TypeAdapter(list[Interval])
 _RENEWABLES = TypeAdapter(list[Renewable])
 _SITES = TypeAdapter(list[Site])
+_USAGE = TypeAdapter(list[Usage])
 
 
 def parse_intervals(data: Any, source: str = "the Amber response") -> list[Interval]:
@@ -200,6 +229,22 @@ def parse_intervals(data: Any, source: str = "the Amber response") -> list[Inter
         raise DataError(
             f"{source} has malformed intervals:\n" + _describe(exc, data, _interval_name),
             "check that the data is an unmodified Amber price response",
+        ) from exc
+
+
+def parse_usage(data: Any, source: str = "the Amber response") -> list[Usage]:
+    """Validate a ``/usage`` body (a JSON array of usage records)."""
+    if not isinstance(data, list):
+        raise DataError(
+            f"{source} is not an Amber usage list: expected a JSON array, got {_kind(data)}",
+            "check the Amber API base URL",
+        )
+    try:
+        return _USAGE.validate_python(data)
+    except ValidationError as exc:
+        raise DataError(
+            f"{source} has malformed usage records:\n" + _describe(exc, data, _interval_name),
+            "check that the data is an unmodified Amber usage response",
         ) from exc
 
 

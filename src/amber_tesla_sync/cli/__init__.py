@@ -14,6 +14,7 @@ from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the comma
     demo_cmd,
     doctor_cmd,
     notify_cmd,
+    report_cmd,
     schedule,
     status_cmd,
     sync_cmd,

@@ -26,7 +26,7 @@ PROG = "amber-tesla-sync"
 
 # the order of `--help`: the everyday commands first, set-up next, tools last
 ORDER = (
-    "sync", "status", "history", "tariff", "doctor",
+    "sync", "status", "history", "report", "tariff", "doctor",
     "login", "logout", "keygen", "register", "schedule", "config",
     "completion", "demo", "sandbox",
 )  # fmt: skip

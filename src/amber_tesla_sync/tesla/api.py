@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import urllib.parse
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 
 class Connection(Protocol):
@@ -57,6 +60,24 @@ class TeslaApi:
 
     def live_status(self, site_id: int) -> dict[str, Any]:
         return _object(self.connection.call("GET", f"/api/1/energy_sites/{site_id}/live_status"))
+
+    def energy_history(self, site_id: int, day: dt.date, zone: str) -> dict[str, Any]:
+        """``calendar_history`` (kind ``energy``, period ``day``) of one local day: Wh per
+        5-minute bucket. Dates are sent with the site's offset so the day is not shifted."""
+        tz = ZoneInfo(zone)
+        start = dt.datetime.combine(day, dt.time(0, 0), tz)
+        end = dt.datetime.combine(day, dt.time(23, 59, 59), tz)
+        query = urllib.parse.urlencode(
+            {
+                "kind": "energy",
+                "period": "day",
+                "start_date": start.isoformat(),
+                "end_date": end.isoformat(),
+                "time_zone": zone,
+            }
+        )
+        path = f"/api/1/energy_sites/{site_id}/calendar_history?{query}"
+        return _object(self.connection.call("GET", path))
 
     def set_time_of_use(self, site_id: int, body: dict[str, Any]) -> Any:
         return self.connection.call(
