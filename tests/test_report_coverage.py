@@ -22,7 +22,7 @@ def run(hours: float, outcome: str, reason: str = "") -> RunRecord:
         started_at=START + dt.timedelta(hours=hours),
         site="home",
         outcome=outcome,
-        pushed=outcome == "pushed",
+        pushed=outcome in ("pushed", "verified", "unverified"),
         reason=reason,
         fingerprint=None,
         error=None,
@@ -36,9 +36,11 @@ def test_ours_kept_foreign_and_unknown_add_up() -> None:
         run(3, "unchanged"),
         run(6, "refused"),  # 06:00-08:00 the last good tariff is kept
         run(7, "failed"),
-        run(8, "pushed"),
+        run(8, "verified"),
         run(11.5, "unchanged"),
-        run(12, "pushed", "the Powerwall runs a tariff that is not ours (OTHER)"),  # 11:30-12:00
+        run(
+            12, "unverified", "the Powerwall runs a tariff that is not ours (OTHER)"
+        ),  # 11:30-12:00
     ]
     share = tariff_share(runs, START, END, END + dt.timedelta(hours=1))
     assert share.span == 86400

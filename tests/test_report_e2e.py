@@ -316,7 +316,7 @@ def test_the_tariffs_share_follows_pushes_refusals_and_a_foreign_tariff(synced: 
     synced.sandbox.set_tariff(foreign)
     synced.advance(90)
     found = synced.sync_json()["sites"][0]
-    assert found["outcome"] == "pushed" and "not ours" in found["reason"]
+    assert found["outcome"] == "verified" and "not ours" in found["reason"]
     synced.advance(90)
     synced.serve_prices([])  # an answer the tool refuses
     assert synced.sync().code != 0
