@@ -81,11 +81,11 @@ def test_login_sync_status_logout_through_the_os_keyring(keyring_site: SandboxSi
 
     sync = _run(site, "sync", "--json")
     assert sync.returncode == 0, sync.stderr
-    assert json.loads(sync.stdout)["sites"][0]["outcome"] == "pushed"
+    assert json.loads(sync.stdout)["sites"][0]["outcome"] == "verified"
     status = _run(site, "status", "--json")
     assert status.returncode == 0, status.stderr
     shown = json.loads(status.stdout)["sites"][0]
-    assert shown["last_sync"]["outcome"] == "pushed"
+    assert shown["last_sync"]["outcome"] == "verified"
     assert shown["powerwall"]["error"] is None
     for secret in (credentials.amber_token, credentials.teslemetry_token):
         assert secret not in sync.stdout + sync.stderr + status.stdout + status.stderr
