@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -213,72 +214,93 @@ _INTERVALS = TypeAdapter(list[Interval])
 _RENEWABLES = TypeAdapter(list[Renewable])
 _SITES = TypeAdapter(list[Site])
 _USAGE = TypeAdapter(list[Usage])
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class _ListKind:
+    """How one kind of Amber list body is described when it is not what it should be."""
+
+    list_name: str  # "an Amber price list"
+    expected: str  # "a JSON array of intervals"
+    items: str  # "intervals"
+    shape_hint: str
+    content_hint: str
+    name: Callable[[Any], str]
+
+
+def _parse_list(adapter: TypeAdapter[list[M]], kind: _ListKind, data: Any, source: str) -> list[M]:
+    if not isinstance(data, list):
+        raise DataError(
+            f"{source} is not {kind.list_name}: expected {kind.expected}, got {_kind(data)}",
+            kind.shape_hint,
+        )
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        raise DataError(
+            f"{source} has malformed {kind.items}:\n" + _describe(exc, data, kind.name),
+            kind.content_hint,
+        ) from exc
+
+
+def _interval_name(item: Any) -> str:
+    if not isinstance(item, dict):
+        return "interval"
+    parts = [str(item.get(key)) for key in ("channelType", "type") if key in item]
+    if "endTime" in item:
+        parts.append(f"ending {item['endTime']}")
+    return " ".join(parts) or "interval"
+
+
+_BASE_URL_HINT = "check the Amber API base URL"
+_PRICES = _ListKind(
+    "an Amber price list",
+    "a JSON array of intervals",
+    "intervals",
+    "pass the body of GET /v1/sites/{id}/prices/current exactly as Amber returns it",
+    "check that the data is an unmodified Amber price response",
+    _interval_name,
+)
+_USAGE_LIST = _ListKind(
+    "an Amber usage list",
+    "a JSON array",
+    "usage records",
+    _BASE_URL_HINT,
+    "check that the data is an unmodified Amber usage response",
+    _interval_name,
+)
+_SITE_LIST = _ListKind(
+    "an Amber site list", "a JSON array", "sites", _BASE_URL_HINT, _BASE_URL_HINT, lambda _: "site"
+)
+_RENEWABLE_LIST = _ListKind(
+    "a renewables list",
+    "a JSON array",
+    "renewables",
+    _BASE_URL_HINT,
+    _BASE_URL_HINT,
+    lambda _: "renewable",
+)
 
 
 def parse_intervals(data: Any, source: str = "the Amber response") -> list[Interval]:
     """Validate a ``/prices/current`` body (a JSON array of intervals)."""
-    if not isinstance(data, list):
-        raise DataError(
-            f"{source} is not an Amber price list: expected a JSON array of intervals, "
-            f"got {_kind(data)}",
-            "pass the body of GET /v1/sites/{id}/prices/current exactly as Amber returns it",
-        )
-    try:
-        return _INTERVALS.validate_python(data)
-    except ValidationError as exc:
-        raise DataError(
-            f"{source} has malformed intervals:\n" + _describe(exc, data, _interval_name),
-            "check that the data is an unmodified Amber price response",
-        ) from exc
+    return _parse_list(_INTERVALS, _PRICES, data, source)
 
 
 def parse_usage(data: Any, source: str = "the Amber response") -> list[Usage]:
     """Validate a ``/usage`` body (a JSON array of usage records)."""
-    if not isinstance(data, list):
-        raise DataError(
-            f"{source} is not an Amber usage list: expected a JSON array, got {_kind(data)}",
-            "check the Amber API base URL",
-        )
-    try:
-        return _USAGE.validate_python(data)
-    except ValidationError as exc:
-        raise DataError(
-            f"{source} has malformed usage records:\n" + _describe(exc, data, _interval_name),
-            "check that the data is an unmodified Amber usage response",
-        ) from exc
+    return _parse_list(_USAGE, _USAGE_LIST, data, source)
 
 
 def parse_sites(data: Any, source: str = "the Amber response") -> list[Site]:
     """Validate a ``/sites`` body (a JSON array of sites)."""
-    if not isinstance(data, list):
-        raise DataError(
-            f"{source} is not an Amber site list: expected a JSON array, got {_kind(data)}",
-            "check the Amber API base URL",
-        )
-    try:
-        return _SITES.validate_python(data)
-    except ValidationError as exc:
-        raise DataError(
-            f"{source} has malformed sites:\n" + _describe(exc, data, lambda item: "site"),
-            "check the Amber API base URL",
-        ) from exc
+    return _parse_list(_SITES, _SITE_LIST, data, source)
 
 
 def parse_renewables(data: Any, source: str = "the Amber response") -> list[Renewable]:
     """Validate a renewables body (a JSON array)."""
-    if not isinstance(data, list):
-        raise DataError(
-            f"{source} is not a renewables list: expected a JSON array, got {_kind(data)}",
-            "check the Amber API base URL",
-        )
-    try:
-        return _RENEWABLES.validate_python(data)
-    except ValidationError as exc:
-        raise DataError(
-            f"{source} has malformed renewables:\n"
-            + _describe(exc, data, lambda item: "renewable"),
-            "check the Amber API base URL",
-        ) from exc
+    return _parse_list(_RENEWABLES, _RENEWABLE_LIST, data, source)
 
 
 def load_intervals_file(path: Path) -> list[Interval]:
@@ -321,15 +343,6 @@ def _kind(data: Any) -> str:
         keys = ", ".join(list(data)[:5])
         return f"a JSON object (keys: {keys})"
     return f"a JSON {type(data).__name__}"
-
-
-def _interval_name(item: Any) -> str:
-    if not isinstance(item, dict):
-        return "interval"
-    parts = [str(item.get(key)) for key in ("channelType", "type") if key in item]
-    if "endTime" in item:
-        parts.append(f"ending {item['endTime']}")
-    return " ".join(parts) or "interval"
 
 
 def _describe(exc: ValidationError, data: list[Any], name: Any) -> str:
