@@ -33,6 +33,20 @@ def _mark(day: DayReport) -> str:
     return " (est.)" if day.estimated else ""
 
 
+def _money_cells(row: DayReport | Totals) -> list[str]:
+    """A row's energy and money cells: bought, cost, sold, earnings, net, without the battery,
+    the battery's value."""
+    return [
+        f"{row.bill.bought:.2f} kWh",
+        _dollars(row.bill.cost),
+        f"{row.bill.sold:.2f} kWh",
+        _dollars(row.bill.earnings),
+        _dollars(row.net_bill),
+        _dollars(row.without_battery.net if row.without_battery else None),
+        _dollars(row.battery_value),
+    ]
+
+
 def _table(days: Sequence[DayReport], total: Totals) -> Table:
     table = Table(show_edge=False, pad_edge=False)
     for name in ("Day", "Bought", "Cost", "Sold", "Earned", "Net bill", "No battery", "Battery"):
@@ -41,24 +55,12 @@ def _table(days: Sequence[DayReport], total: Totals) -> Table:
     for day in days:
         table.add_row(
             f"{day.day:%a %d %b}{_mark(day)}",
-            f"{day.bill.bought:.2f} kWh",
-            _dollars(day.bill.cost),
-            f"{day.bill.sold:.2f} kWh",
-            _dollars(day.bill.earnings),
-            _dollars(day.net_bill),
-            _dollars(day.without_battery.net if day.without_battery else None),
-            _dollars(day.battery_value),
+            *_money_cells(day),
             f"{day.share.tool_fraction:.0%}" if day.share else "–",
         )
     table.add_row(
         "Total" + (" (est.)" if total.estimated else ""),
-        f"{total.bill.bought:.2f} kWh",
-        _dollars(total.bill.cost),
-        f"{total.bill.sold:.2f} kWh",
-        _dollars(total.bill.earnings),
-        _dollars(total.net_bill),
-        _dollars(total.without_battery.net if total.without_battery else None),
-        _dollars(total.battery_value),
+        *_money_cells(total),
         f"{total.tool_fraction:.0%}" if total.tool_fraction is not None else "–",
         style="bold",
     )
