@@ -1,5 +1,5 @@
 """Allow ``python -m amber_tesla_sync``."""
 
-from amber_tesla_sync.cli import main
+from amber_tesla_sync.entry import main
 
 main()

@@ -1,0 +1,44 @@
+"""The console script starts without the cyclic collector and turns it back on."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import threading
+from importlib.metadata import entry_points
+
+import pytest
+
+from amber_tesla_sync import entry
+
+
+def test_collection_is_off_while_the_command_starts_and_back_on_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bool] = []
+    monkeypatch.setattr("amber_tesla_sync.cli.main", lambda: seen.append(gc.isenabled()))
+    monkeypatch.setattr(entry, "START_UP_SECONDS", 0.05)
+    before = {t.ident for t in threading.enumerate()}
+    try:
+        entry.main()
+        assert seen == [False]
+        (timer,) = [t for t in threading.enumerate() if t.ident not in before]
+        assert timer.daemon
+        timer.join(5)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_installed_script_and_python_m_run_the_entry_point() -> None:
+    (script,) = entry_points(group="console_scripts", name="amber-tesla-sync")
+    assert script.value == "amber_tesla_sync.entry:main"
+    done = subprocess.run(
+        [sys.executable, "-m", "amber_tesla_sync", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("amber-tesla-sync ")
