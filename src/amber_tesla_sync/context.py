@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from amber_tesla_sync.amber.client import LOGIN_HINT as AMBER_LOGIN
-from amber_tesla_sync.amber.client import AmberClient
 from amber_tesla_sync.config import Config, LoadedConfig, update_config
 from amber_tesla_sync.errors import AuthError, ConfigError
 from amber_tesla_sync.httpbase import NetworkPolicy
@@ -16,11 +14,12 @@ from amber_tesla_sync.secretstore import (
     TESLEMETRY_TOKEN,
     SecretStore,
 )
-from amber_tesla_sync.tesla.api import TeslaApi
-from amber_tesla_sync.tesla.connection import TeslaConnection
-from amber_tesla_sync.tesla.fallback import FallbackConnection
-from amber_tesla_sync.tesla.oauth import TokenEndpoint
-from amber_tesla_sync.tesla.tokens import FleetTokens, StaticToken
+
+if TYPE_CHECKING:  # each client is imported when it is first made: most runs need only Amber's
+    from amber_tesla_sync.amber.client import AmberClient
+    from amber_tesla_sync.tesla.api import TeslaApi
+    from amber_tesla_sync.tesla.connection import TeslaConnection
+    from amber_tesla_sync.tesla.tokens import FleetTokens, StaticToken
 
 SECRETS_FILE = "secrets.json"
 NOT_LOGGED_IN = (
@@ -59,15 +58,19 @@ class AppContext:
         self.loaded = update_config(self.loaded, updates)
 
     def amber(self) -> AmberClient:
+        from amber_tesla_sync.amber.client import LOGIN_HINT, AmberClient
+
         token = self.store.get(AMBER_TOKEN)
         if not token:
-            raise AuthError("not logged in to Amber (no API token)", AMBER_LOGIN)
+            raise AuthError("not logged in to Amber (no API token)", LOGIN_HINT)
         return AmberClient(self.config.amber.base_url, token, self.policy)
 
     def amber_site_id(self) -> str:
         site_id = self.config.amber.site_id
         if not site_id:
-            raise ConfigError("no Amber site is configured (amber.site_id)", AMBER_LOGIN)
+            from amber_tesla_sync.amber.client import LOGIN_HINT
+
+            raise ConfigError("no Amber site is configured (amber.site_id)", LOGIN_HINT)
         return site_id
 
     def energy_site_id(self) -> int:
@@ -77,6 +80,9 @@ class AppContext:
         return site_id
 
     def fleet_tokens(self) -> FleetTokens:
+        from amber_tesla_sync.tesla.oauth import TokenEndpoint
+        from amber_tesla_sync.tesla.tokens import FleetTokens
+
         client_id = self.config.tesla.client_id
         if not client_id:
             raise ConfigError("no Fleet client id is configured (tesla.client_id)", NOT_LOGGED_IN)
@@ -87,6 +93,8 @@ class AppContext:
         )
 
     def fleet_connection(self, tokens: FleetTokens | StaticToken | None = None) -> TeslaConnection:
+        from amber_tesla_sync.tesla.connection import TeslaConnection
+
         return TeslaConnection(
             "fleet",
             self.config.tesla.fleet_api_url,
@@ -96,6 +104,9 @@ class AppContext:
         )
 
     def teslemetry_connection(self, token: str) -> TeslaConnection:
+        from amber_tesla_sync.tesla.connection import TeslaConnection
+        from amber_tesla_sync.tesla.tokens import StaticToken
+
         return TeslaConnection(
             "teslemetry", self.config.tesla.teslemetry_url, StaticToken(token), self.policy
         )
@@ -103,6 +114,9 @@ class AppContext:
     def tesla(self) -> TeslaApi:
         """The configured backend; ``auto`` is Fleet when logged in, else Teslemetry, and falls
         back to Teslemetry when Fleet cannot serve (see :mod:`amber_tesla_sync.tesla.fallback`)."""
+        from amber_tesla_sync.tesla.api import TeslaApi
+        from amber_tesla_sync.tesla.fallback import FallbackConnection
+
         backend = self.config.tesla.backend
         has_fleet = self.store.find(FLEET_TOKENS) is not None
         teslemetry = self.store.get(TESLEMETRY_TOKEN)

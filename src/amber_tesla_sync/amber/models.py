@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -65,8 +66,9 @@ def price_bounds(channel: str) -> tuple[float, float]:
 
 
 class _Model(BaseModel):
+    # each model's validator is built when it is first used: a sync reads only price intervals
     model_config = ConfigDict(
-        extra="ignore", frozen=True, populate_by_name=True, allow_inf_nan=False
+        extra="ignore", frozen=True, populate_by_name=True, allow_inf_nan=False, defer_build=True
     )
 
 
@@ -134,12 +136,13 @@ class Interval(_Model):
             raise ValueError(f"endTime {self.end_time.isoformat()} is not a plausible time")
         return self
 
-    @property
+    # computed once: the fold asks each interval for its span many times (the model is frozen)
+    @cached_property
     def end(self) -> dt.datetime:
         """Interval end in UTC (rule 1: ``endTime``)."""
         return self.end_time.astimezone(dt.UTC)
 
-    @property
+    @cached_property
     def start(self) -> dt.datetime:
         """Interval start in UTC: ``endTime − duration`` (never ``startTime``, which is +1 s)."""
         return self.end - dt.timedelta(minutes=self.duration)
@@ -210,11 +213,12 @@ class ErrorBody(_Model):
     message: str
 
 
-_INTERVALS = TypeAdapter(list[Interval])
-_RENEWABLES = TypeAdapter(list[Renewable])
-_SITES = TypeAdapter(list[Site])
-_USAGE = TypeAdapter(list[Usage])
-M = TypeVar("M")
+M = TypeVar("M", bound=_Model)
+
+
+@cache
+def _list_of(model: type[M]) -> TypeAdapter[list[M]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
@@ -229,14 +233,14 @@ class _ListKind:
     name: Callable[[Any], str]
 
 
-def _parse_list(adapter: TypeAdapter[list[M]], kind: _ListKind, data: Any, source: str) -> list[M]:
+def _parse_list(model: type[M], kind: _ListKind, data: Any, source: str) -> list[M]:
     if not isinstance(data, list):
         raise DataError(
             f"{source} is not {kind.list_name}: expected {kind.expected}, got {_kind(data)}",
             kind.shape_hint,
         )
     try:
-        return adapter.validate_python(data)
+        return _list_of(model).validate_python(data)
     except ValidationError as exc:
         raise DataError(
             f"{source} has malformed {kind.items}:\n" + _describe(exc, data, kind.name),
@@ -285,22 +289,22 @@ _RENEWABLE_LIST = _ListKind(
 
 def parse_intervals(data: Any, source: str = "the Amber response") -> list[Interval]:
     """Validate a ``/prices/current`` body (a JSON array of intervals)."""
-    return _parse_list(_INTERVALS, _PRICES, data, source)
+    return _parse_list(Interval, _PRICES, data, source)
 
 
 def parse_usage(data: Any, source: str = "the Amber response") -> list[Usage]:
     """Validate a ``/usage`` body (a JSON array of usage records)."""
-    return _parse_list(_USAGE, _USAGE_LIST, data, source)
+    return _parse_list(Usage, _USAGE_LIST, data, source)
 
 
 def parse_sites(data: Any, source: str = "the Amber response") -> list[Site]:
     """Validate a ``/sites`` body (a JSON array of sites)."""
-    return _parse_list(_SITES, _SITE_LIST, data, source)
+    return _parse_list(Site, _SITE_LIST, data, source)
 
 
 def parse_renewables(data: Any, source: str = "the Amber response") -> list[Renewable]:
     """Validate a renewables body (a JSON array)."""
-    return _parse_list(_RENEWABLES, _RENEWABLE_LIST, data, source)
+    return _parse_list(Renewable, _RENEWABLE_LIST, data, source)
 
 
 def load_intervals_file(path: Path) -> list[Interval]:

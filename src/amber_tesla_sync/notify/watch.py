@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from amber_tesla_sync.config import NotifySettings
 from amber_tesla_sync.context import AppContext
@@ -21,7 +22,9 @@ from amber_tesla_sync.notify.send import send
 from amber_tesla_sync.state import State, load_state, save_state
 from amber_tesla_sync.sync.run import SiteOutcome, SyncOptions, sync_all, worst
 from amber_tesla_sync.sync.targets import Target, targets
-from amber_tesla_sync.tesla.api import TeslaApi
+
+if TYPE_CHECKING:
+    from amber_tesla_sync.tesla.api import TeslaApi
 
 log = logging.getLogger(__name__)
 # a refusal is told by its own rule (refusal_after_minutes), not as a failed run

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import Interval
@@ -42,8 +42,10 @@ from amber_tesla_sync.tariff import Refusal, TariffPlan, fold, validate_request_
 from amber_tesla_sync.tariff.body import build_request_body
 from amber_tesla_sync.tariff.compare import differences, is_ours
 from amber_tesla_sync.tariff.slots import UnalignedZoneError
-from amber_tesla_sync.tesla.api import TeslaApi
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
+
+if TYPE_CHECKING:  # made by the caller's factory, only when a run needs Tesla
+    from amber_tesla_sync.tesla.api import TeslaApi
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
