@@ -3,7 +3,8 @@ billing interval) and the Powerwall's time zone."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -15,12 +16,21 @@ from amber_tesla_sync.state import AmberSiteState, EnergySiteState, State
 if TYPE_CHECKING:  # the offline preview uses fold_options without the HTTP client
     from amber_tesla_sync.amber.client import AmberClient
 
+PAST_HOURS = 24  # how far back a run's prices reach (the persistence estimate's day)
 ZONE_HINT = "set it with `amber-tesla-sync config set site.timezone Australia/Sydney`"
 
 
-def fetch_prices(client: AmberClient, state: State, site_id: str) -> list[Interval]:
-    """One ``/prices/current`` request covering ≥ 25 h ahead and 24 h back (plus one ``/sites``
-    the first time, to learn the billing interval)."""
+def fetch_prices(
+    client: AmberClient,
+    state: State,
+    site_id: str,
+    recorded: Sequence[Interval] = (),
+    now: dt.datetime | None = None,
+) -> list[Interval]:
+    """One ``/prices/current`` request covering ≥ 25 h ahead and the past 24 h (plus one
+    ``/sites`` the first time, to learn the billing interval). Where the ``recorded`` actual
+    prices already cover the past day without a gap up to some time, only the intervals since
+    then (and an hour more) are asked for: every five minutes the same day would come again."""
     from amber_tesla_sync.amber.client import intervals_to_request
 
     cached = state.amber_sites.get(site_id)
@@ -36,11 +46,36 @@ def fetch_prices(client: AmberClient, state: State, site_id: str) -> list[Interv
             channels=sorted(site.channel_types & {GENERAL, FEED_IN}),
         )
         state.amber_sites[site_id] = cached
-    next_, previous = intervals_to_request(cached.interval_length or 30)
+    reach = None
+    if now is not None:
+        reach = covered_until(recorded, cached.channels, now - dt.timedelta(hours=PAST_HOURS))
+    next_, previous = intervals_to_request(cached.interval_length or 30, now, reach)
     intervals = client.current_prices(site_id, next_, previous)
     seen = {item.channel_type for item in intervals} & {GENERAL, FEED_IN}
     cached.channels = sorted(set(cached.channels) | seen)
     return intervals
+
+
+def covered_until(
+    recorded: Sequence[Interval], channels: Iterable[str], since: dt.datetime
+) -> dt.datetime | None:
+    """How far the ``recorded`` intervals of every one of ``channels`` reach from ``since`` on
+    without a gap; ``None`` when one of them does not cover ``since`` (or no channel is known)."""
+    reach: dt.datetime | None = None
+    for channel in channels:
+        cursor = since
+        ordered = sorted(
+            (item for item in recorded if item.channel_type == channel and item.end > since),
+            key=lambda item: item.start,
+        )
+        for item in ordered:
+            if item.start > cursor:
+                break  # a gap: what follows it is not counted
+            cursor = max(cursor, item.end)
+        if cursor == since:
+            return None
+        reach = cursor if reach is None else min(reach, cursor)
+    return reach
 
 
 def site_zone(

@@ -7,6 +7,7 @@ import datetime as dt
 import email.utils
 import json
 import logging
+import math
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
 
@@ -38,11 +39,22 @@ LOGIN_HINT = (
 )
 
 
-def intervals_to_request(interval_length: int) -> tuple[int, int]:
-    """``next`` and ``previous`` for one run: ≥ 25 h ahead (the day daylight saving ends has 25
-    hours) and 24 h back for the persistence estimate, counted at the billing resolution."""
+def intervals_to_request(
+    interval_length: int,
+    now: dt.datetime | None = None,
+    recorded_until: dt.datetime | None = None,
+) -> tuple[int, int]:
+    """``next`` and ``previous`` for one run, counted at the billing resolution: ≥ 25 h ahead
+    (the day daylight saving ends has 25 hours) and 24 h back for the persistence estimate, or,
+    when the prices recorded earlier reach ``recorded_until`` without a gap, back to an hour
+    before that."""
     per_hour = 60 // interval_length
-    return 25 * per_hour, 24 * per_hour
+    previous = 24 * per_hour
+    if now is not None and recorded_until is not None:
+        missing = max(now - recorded_until, dt.timedelta(0))
+        since = math.ceil(missing / dt.timedelta(minutes=interval_length))
+        previous = min(previous, since + per_hour)
+    return 25 * per_hour, previous
 
 
 class AmberClient:

@@ -29,7 +29,7 @@ from amber_tesla_sync.sandbox.noise import ulid_like
 from amber_tesla_sync.sandbox.oauth import OAuthClient, OAuthServer, OAuthSettings
 from amber_tesla_sync.sandbox.partners import PartnerRegistry
 from amber_tesla_sync.sandbox.ratelimit import FixedWindowLimiter
-from amber_tesla_sync.sandbox.requestlog import RequestLog
+from amber_tesla_sync.sandbox.requestlog import LOGGED_PARAMS, RequestLog
 from amber_tesla_sync.sandbox.teslemetry import TeslemetryService, TeslemetrySettings
 from amber_tesla_sync.sandbox.wire import Request, Response, json_response
 
@@ -212,6 +212,11 @@ class SandboxApp:
             token_kind=response.token_kind,
             category=response.category,
             fault=response.fault,
+            params={
+                name: values[0]
+                for name, values in request.query.items()
+                if name in LOGGED_PARAMS and values and service == "amber"
+            },
         )
 
     # -- control operations (shared by the Python API and /_sandbox) --------------------------

@@ -24,6 +24,11 @@ class LogEntry:
     token_kind: str
     category: str
     fault: str | None
+    params: dict[str, str] | None = None  # only the Amber paging parameters (no secrets)
+
+
+# query parameters worth logging: how much of Amber's data a client asked for
+LOGGED_PARAMS = ("next", "previous", "resolution", "startDate", "endDate")
 
 
 class RequestLog:
@@ -52,13 +57,25 @@ class RequestLog:
         token_kind: str,
         category: str,
         fault: str | None,
+        params: dict[str, str] | None = None,
     ) -> None:
         """Record one request."""
         with self._lock:
             self._seq += 1
             self._total += 1
             self._entries.append(
-                LogEntry(self._seq, at, method, path, service, status, token_kind, category, fault)
+                LogEntry(
+                    self._seq,
+                    at,
+                    method,
+                    path,
+                    service,
+                    status,
+                    token_kind,
+                    category,
+                    fault,
+                    params or None,
+                )
             )
             self._by_path[f"{method} {path}"] += 1
             self._by_service[service] += 1

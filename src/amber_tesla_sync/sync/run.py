@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -218,9 +218,14 @@ class SiteSync:
     # -- the steps ---------------------------------------------------------------------------
 
     def _run(self, target: Target, site_state: SyncState) -> SiteOutcome:
-        intervals = self._fetch(target)
+        since = self.now - dt.timedelta(days=HISTORY_DAYS)
+        older = self._remember(
+            "read past prices",
+            lambda: self.history.actual_intervals(target.amber_site_id, since),
+        )
+        intervals = self._fetch(target, older or [])
         zone, remote = self._zone(target)
-        plan = self._fold(target, intervals, zone)
+        plan = self._fold(target, intervals, zone, older or [])
         if isinstance(plan, Refusal):
             log.warning("%s: %s", target.key, plan.summary)
             return SiteOutcome(
@@ -273,9 +278,12 @@ class SiteSync:
         self._curtail(target, site_state, intervals, remote, outcome)
         return outcome
 
-    def _fetch(self, target: Target) -> list[Interval]:
+    def _fetch(self, target: Target, recorded: Sequence[Interval]) -> list[Interval]:
+        """Amber's prices; the past day only as far back as the recorded prices do not reach."""
         with self.ctx.amber() as client:
-            intervals = fetch_prices(client, self.state, target.amber_site_id)
+            intervals = fetch_prices(
+                client, self.state, target.amber_site_id, recorded=recorded, now=self.now
+            )
             server_time = client.server_time
         # before anything is written or folded: a wrong clock would shift the whole tariff
         check_clock(
@@ -299,16 +307,11 @@ class SiteSync:
         return zone, (read[0] if read else None)
 
     def _fold(
-        self, target: Target, intervals: list[Interval], zone: ZoneInfo
+        self, target: Target, intervals: list[Interval], zone: ZoneInfo, older: Sequence[Interval]
     ) -> TariffPlan | Refusal:
         options = fold_options(self.ctx.config, known_channels(self.state, target.amber_site_id))
-        since = self.now - dt.timedelta(days=HISTORY_DAYS)
-        older = self._remember(
-            "read past prices",
-            lambda: self.history.actual_intervals(target.amber_site_id, since),
-        )
         try:
-            return fold(intervals, zone, self.now, options, history=older or [])
+            return fold(intervals, zone, self.now, options, history=older)
         except UnalignedZoneError as exc:
             raise TimeZoneError(
                 f"{exc} (the site's time zone is {zone.key})",
