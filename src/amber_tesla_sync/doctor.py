@@ -14,6 +14,7 @@ import httpx
 from amber_tesla_sync.config import load_config
 from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError
+from amber_tesla_sync.httpbase import tls_context
 from amber_tesla_sync.localfiles import secrets_file, state_files
 from amber_tesla_sync.notify.send import check
 from amber_tesla_sync.paths import state_dir
@@ -261,7 +262,7 @@ def _clock(ctx: AppContext, now: Callable[[], dt.datetime]) -> Check:
     """Compare this machine's clock with the Date header of Amber's servers."""
     url = ctx.config.amber.base_url.rstrip("/") + "/sites"
     try:
-        response = httpx.get(url, timeout=ctx.config.network.timeout_seconds)
+        response = httpx.get(url, timeout=ctx.config.network.timeout_seconds, verify=tls_context())
     except httpx.HTTPError as error:
         return Check(
             "clock",

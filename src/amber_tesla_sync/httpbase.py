@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,11 +77,20 @@ def _seconds(value: str | None, dates: bool = False) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The one TLS context of the process, as httpx makes it by default (certificates verified
+    against its CA bundle). Every client shares it: loading the bundle again for each client
+    (Amber, Tesla, the token endpoint, each healthcheck ping) would cost tens of milliseconds."""
+    return httpx.create_ssl_context()
+
+
 def make_client(
     base_url: str, timeout: float, headers: dict[str, str] | None = None
 ) -> httpx.Client:
     return httpx.Client(
         base_url=base_url,
+        verify=tls_context(),
         timeout=httpx.Timeout(timeout),
         headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
         follow_redirects=False,

@@ -9,6 +9,8 @@ from typing import Literal
 
 import httpx
 
+from amber_tesla_sync.httpbase import tls_context
+
 log = logging.getLogger(__name__)
 Signal = Literal["start", "success", "fail"]
 TIMEOUT_SECONDS = 10.0
@@ -24,7 +26,12 @@ def ping(url: str | None, signal: Signal, summary: str = "") -> bool:
         return False
     target = ping_url(url, signal)
     try:
-        response = httpx.post(target, content=summary.encode()[:10_000], timeout=TIMEOUT_SECONDS)
+        response = httpx.post(
+            target,
+            content=summary.encode()[:10_000],
+            timeout=TIMEOUT_SECONDS,
+            verify=tls_context(),
+        )
     except (httpx.HTTPError, httpx.InvalidURL) as error:
         log.warning("the healthcheck ping (%s) failed: %s", signal, type(error).__name__)
         return False

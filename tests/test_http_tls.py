@@ -1,0 +1,55 @@
+"""Every HTTP client of a run shares one TLS context (the CA bundle is loaded once)."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from amber_tesla_sync import httpbase
+from amber_tesla_sync.amber.client import AmberClient
+from amber_tesla_sync.notify import healthcheck
+from amber_tesla_sync.tesla.connection import TeslaConnection
+from amber_tesla_sync.tesla.tokens import StaticToken
+from stubserver import stub_server
+
+
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[ssl.SSLContext]]:
+    """The TLS contexts made (httpx makes each with ssl.create_default_context)."""
+    contexts: list[ssl.SSLContext] = []
+    real = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        contexts.append(real(*args, **kwargs))
+        return contexts[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    httpbase.tls_context.cache_clear()
+    yield contexts
+    httpbase.tls_context.cache_clear()
+
+
+def test_amber_tesla_and_the_healthcheck_load_the_ca_bundle_once(
+    made: list[ssl.SSLContext],
+) -> None:
+    with stub_server(lambda method, path: (200, [])) as stub:
+        with AmberClient(stub.url, "amber-token") as amber:
+            amber.sites()
+        tesla = TeslaConnection("teslemetry", stub.url, StaticToken("tesla-token"))
+        tesla.close()
+        assert healthcheck.ping(stub.url + "/ping", "start")
+        assert healthcheck.ping(stub.url + "/ping", "success")
+        assert [seen.path for seen in stub.seen] == ["/sites", "/ping/start", "/ping"]
+    assert len(made) == 1
+
+
+def test_the_shared_context_verifies_certificates_and_host_names(
+    made: list[ssl.SSLContext],
+) -> None:
+    context = httpbase.tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert httpbase.tls_context() is context
