@@ -11,6 +11,7 @@ from importlib.metadata import entry_points
 import pytest
 
 from amber_tesla_sync import entry
+from stubserver import stub_server
 
 
 def test_collection_is_off_while_the_command_starts_and_back_on_after(
@@ -42,3 +43,32 @@ def test_the_installed_script_and_python_m_run_the_entry_point() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("amber-tesla-sync ")
+
+
+PROBE = """
+import sys
+{prepare}
+import httpx
+with httpx.Client() as client:
+    status = client.get(sys.argv[1]).status_code
+print(status, *(name in sys.modules for name in ("click", "rich", "pygments")))
+"""
+
+
+def probe(prepare: str, url: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(prepare=prepare), url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_httpx_works_without_loading_its_own_command_line_client() -> None:
+    with stub_server(lambda method, path: (200, {"ok": True})) as stub:
+        # click comes with Apprise, so a plain import of httpx loads its command-line client
+        assert probe("", stub.url) == ["200", "True", "True", "True"]
+        skipped = "from amber_tesla_sync.entry import skip_unused_imports; skip_unused_imports()"
+        assert probe(skipped, stub.url) == ["200", "False", "False", "False"]

@@ -1,7 +1,5 @@
 """``login``, ``logout``, ``keygen``, ``register`` and ``sandbox``."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -38,13 +36,13 @@ def _client_secret(from_stdin: bool) -> str | None:
     return secret
 
 
-def _secret(from_stdin: bool, prompt: str, ui: TerminalUi) -> str:
+def _secret(from_stdin: bool, prompt: str, ui: "TerminalUi") -> str:
     if from_stdin:
         return sys.stdin.readline().strip()
     return ui.secret(prompt, "pipe it in with --token-stdin (e.g. `… --token-stdin < token-file`)")
 
 
-def _ui() -> TerminalUi:
+def _ui() -> "TerminalUi":
     from amber_tesla_sync.render.terminal_ui import TerminalUi
 
     return TerminalUi()

@@ -4,8 +4,6 @@ Cheap to import: the commands' own modules import what they need when they run, 
 ``--version`` or ``--help`` never loads pydantic, httpx or the sandbox.
 """
 
-from __future__ import annotations
-
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,11 +64,11 @@ class State:
     verbose: int
     explicit: bool = False  # --config or $AMBER_TESLA_SYNC_CONFIG chose the file
     quiet: bool = False
-    _loaded: LoadedConfig | None = field(default=None, repr=False)
-    _app: AppContext | None = field(default=None, repr=False)
+    _loaded: "LoadedConfig | None" = field(default=None, repr=False)
+    _app: "AppContext | None" = field(default=None, repr=False)
     creates: bool = False  # this command may create the file (config init/set, login, register)
 
-    def config(self) -> LoadedConfig:
+    def config(self) -> "LoadedConfig":
         from amber_tesla_sync.config import load_config
         from amber_tesla_sync.errors import ConfigError
 
@@ -86,7 +84,7 @@ class State:
             self._loaded = loaded
         return self._loaded
 
-    def app(self) -> AppContext:
+    def app(self) -> "AppContext":
         from amber_tesla_sync.context import AppContext
 
         if self._app is None:

@@ -1,7 +1,5 @@
 """``completion bash|zsh|fish``: the shell completion script, to source or save."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``config path|show|get|set|unset|keys|init``."""
 
-from __future__ import annotations
-
 import json
 from typing import Annotated, Any
 

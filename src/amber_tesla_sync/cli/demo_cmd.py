@@ -1,7 +1,5 @@
 """``demo``: the whole job against the built-in sandbox, leaving no trace."""
 
-from __future__ import annotations
-
 import typer
 
 from amber_tesla_sync.cli.app import app

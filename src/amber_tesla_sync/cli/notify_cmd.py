@@ -1,7 +1,5 @@
 """``notify test``: send a test message to every configured notification URL."""
 
-from __future__ import annotations
-
 import json
 import sys
 from typing import Annotated

@@ -1,7 +1,5 @@
 """``report``: what the battery earned, day by day."""
 
-from __future__ import annotations
-
 import datetime as dt
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """``schedule install|remove``: run ``sync`` every 5 minutes (systemd timer or cron)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,7 +26,7 @@ Cron = Annotated[
 ]
 
 
-def _kind(user: bool, cron: bool) -> Kind:
+def _kind(user: bool, cron: bool) -> "Kind":
     return "cron" if cron else "user" if user else "system"
 
 

@@ -1,7 +1,5 @@
 """``status`` and ``history``."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``sync``: one pass for every configured site."""
 
-from __future__ import annotations
-
 import datetime as dt
 import sys
 from typing import Annotated

@@ -1,7 +1,5 @@
 """``tariff``: preview the tariff that would be pushed."""
 
-from __future__ import annotations
-
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -154,7 +152,7 @@ def tariff(
         render_plan(Console(highlight=False, soft_wrap=False), result)
 
 
-def _forecast(value: str) -> ForecastPrice:
+def _forecast(value: str) -> "ForecastPrice":
     from amber_tesla_sync.errors import UsageError
 
     choices: tuple[ForecastPrice, ...] = ("predicted", "low", "high", "per_kwh")
