@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 import threading
@@ -18,6 +19,9 @@ def test_collection_is_off_while_the_command_starts_and_back_on_after(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[bool] = []
+    # what the entry changes in the process, put back afterwards
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    monkeypatch.setitem(sys.modules, "httpx._main", sys.modules.get("httpx._main"))
     monkeypatch.setattr("amber_tesla_sync.cli.main", lambda: seen.append(gc.isenabled()))
     monkeypatch.setattr(entry, "START_UP_SECONDS", 0.05)
     before = {t.ident for t in threading.enumerate()}
@@ -72,3 +76,14 @@ def test_httpx_works_without_loading_its_own_command_line_client() -> None:
         assert probe("", stub.url) == ["200", "True", "True", "True"]
         skipped = "from amber_tesla_sync.entry import skip_unused_imports; skip_unused_imports()"
         assert probe(skipped, stub.url) == ["200", "False", "False", "False"]
+
+
+def test_pydantic_plugins_are_off_unless_the_user_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    entry.skip_unused_imports()
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "")
+    entry.skip_unused_imports()
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == ""
