@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from amber_tesla_sync.tariff import Refusal, Source
+from amber_tesla_sync.amber.models import Interval, parse_intervals
+from amber_tesla_sync.tariff import Refusal, Source, TariffPlan, fold
 from foldkit import by_label, plan_of, rates, run_fold
 from payloads import interval, site_payload, utc, without
 
@@ -215,6 +216,29 @@ class TestBeyondTheHorizon:
         assert slots["23:30"].general.source is Source.FORECAST
         assert slots["07:30"].feed_in is not None
         assert slots["07:30"].feed_in.source is Source.ESTIMATED
+
+    def test_the_past_is_read_once_and_only_for_slots_beyond_the_horizon(self) -> None:
+        zone = ZoneInfo("Australia/Brisbane")
+        payload = self.payload()
+        recent = self.now - dt.timedelta(hours=1)
+        fetched = [item for item in payload if utc(item["endTime"]) > recent]
+        recorded = [item for item in payload if utc(item["endTime"]) <= recent]
+        reads: list[int] = []
+
+        def past() -> list[Interval]:
+            reads.append(1)
+            return parse_intervals(recorded)
+
+        lazily = fold(parse_intervals(fetched), zone, self.now, history=past)
+        whole = fold(parse_intervals(payload), zone, self.now)
+        assert isinstance(lazily, TariffPlan) and isinstance(whole, TariffPlan)
+        assert lazily.body == whole.body
+        assert reads == [1]  # two channels, one read
+        # with a forecast reaching past the day, nothing is estimated and the past is not read
+        reads.clear()
+        ahead = site_payload(self.now, hours_ahead=25)
+        assert isinstance(fold(parse_intervals(ahead), zone, self.now, history=past), TariffPlan)
+        assert reads == []
 
     def test_carries_a_robust_value_forward_when_nothing_is_known(self) -> None:
         payload = site_payload(self.now, hours_ahead=10, buy=hour_price)

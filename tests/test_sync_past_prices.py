@@ -8,7 +8,6 @@ import sqlite3
 from typing import Any
 
 from amber_tesla_sync.amber.client import intervals_to_request
-from amber_tesla_sync.amber.models import Interval, parse_intervals
 from amber_tesla_sync.history import history_path
 from amber_tesla_sync.sitedata import covered_until
 from synckit import Synced
@@ -17,19 +16,11 @@ NOW = dt.datetime(2026, 1, 15, 6, 0, tzinfo=dt.UTC)
 SINCE = NOW - dt.timedelta(hours=24)
 
 
-def actuals(channel: str, start: dt.datetime, count: int, minutes: int = 5) -> list[Interval]:
-    return parse_intervals(
-        [
-            {
-                "type": "ActualInterval",
-                "duration": minutes,
-                "endTime": (start + dt.timedelta(minutes=minutes * (i + 1))).isoformat(),
-                "perKwh": 20.0,
-                "channelType": channel,
-            }
-            for i in range(count)
-        ]
-    )
+def actuals(
+    channel: str, start: dt.datetime, count: int, minutes: int = 5
+) -> list[tuple[str, dt.datetime, dt.datetime]]:
+    step = dt.timedelta(minutes=minutes)
+    return [(channel, start + step * i, start + step * (i + 1)) for i in range(count)]
 
 
 def amber_asked(synced: Synced) -> list[dict[str, Any]]:
@@ -66,13 +57,11 @@ def test_the_record_counts_from_the_start_of_the_day_without_a_gap() -> None:
     end = SINCE + dt.timedelta(minutes=5 * 287)
     assert covered_until(day, ["general", "feedIn"], SINCE) == end
     # the shorter channel decides
-    shorter = [
-        i for i in day if not (i.channel_type == "feedIn" and i.end > end - dt.timedelta(hours=1))
-    ]
+    shorter = [i for i in day if not (i[0] == "feedIn" and i[2] > end - dt.timedelta(hours=1))]
     assert covered_until(shorter, ["general", "feedIn"], SINCE) == end - dt.timedelta(hours=1)
     # a gap: only what comes before it counts
     gap_start = SINCE + dt.timedelta(hours=3)
-    holed = [i for i in day if not (i.channel_type == "general" and i.start == gap_start)]
+    holed = [i for i in day if not (i[0] == "general" and i[1] == gap_start)]
     assert covered_until(holed, ["general", "feedIn"], SINCE) == gap_start
 
 
@@ -129,7 +118,7 @@ def test_a_lost_record_asks_for_the_whole_day_again(synced: Synced) -> None:
     assert [int(a["previous"]) for a in amber_asked(synced)] == [288, 288]
 
 
-def test_a_damaged_price_row_in_the_record_is_a_warning_and_the_whole_day_is_asked_for(
+def test_a_damaged_price_row_in_the_record_is_left_out_and_then_a_warning(
     synced: Synced,
 ) -> None:
     assert synced.sync().code == 0
@@ -141,8 +130,14 @@ def test_a_damaged_price_row_in_the_record_is_a_warning_and_the_whole_day_is_ask
             (synced.sandbox.amber_site_id,),
         )
     synced.advance(5)
-    summary = synced.sync_json()
-    assert summary["_code"] == 0, summary["_stderr"]
-    (warning,) = summary["sites"][0]["warnings"]
+    first = synced.sync_json()
+    assert first["_code"] == 0, first["_stderr"]
+    assert first["sites"][0]["warnings"] == []  # the rest of the record still counts
+    # the next morning the estimate reads the record, and cannot use it
+    synced.advance(20 * 60)
+    second = synced.sync_json()
+    assert second["_code"] == 0, second["_stderr"]
+    (warning,) = second["sites"][0]["warnings"]
     assert "the history was not used (read past prices" in warning
-    assert [int(a["previous"]) for a in amber_asked(synced)] == [288, 288]
+    # 05:40 → 05:47:10 UTC: 2 intervals; then 05:45 → 01:47:10 the next day: 241
+    assert [int(a["previous"]) for a in amber_asked(synced)] == [288, 2 + 12, 241 + 12]

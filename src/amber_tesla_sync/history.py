@@ -92,6 +92,13 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _utc(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no offset")
+    return moment.astimezone(dt.UTC)
+
+
 # SQLite's primary result codes (https://sqlite.org/rescode.html)
 _CORRUPT = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB: the file is damaged or not a database
 _FULL = 13  # SQLITE_FULL
@@ -236,6 +243,28 @@ class History:
             db.execute("DELETE FROM prices WHERE start < ?", (cutoff,))
 
         self._run(write)
+
+    def actual_spans(
+        self, site: str, since: dt.datetime
+    ) -> list[tuple[str, dt.datetime, dt.datetime]]:
+        """(channel, start, end) of the actual prices recorded for ``site`` that end after
+        ``since``, in time order: what the record covers (a damaged row is left out)."""
+        if not self.path.exists():
+            return []
+        rows = self._run(
+            lambda db: db.execute(
+                "SELECT channel, start,"
+                " strftime('%Y-%m-%dT%H:%M:%SZ', start, '+' || duration || ' minutes') AS finish"
+                " FROM prices WHERE site = ? AND start >= ? AND kind = 'ActualInterval'"
+                " AND finish > ? ORDER BY start",
+                (site, _iso(since - dt.timedelta(days=1)), _iso(since)),
+            ).fetchall()
+        )
+        spans = []
+        for channel, start, end in rows:
+            with contextlib.suppress(TypeError, ValueError):
+                spans.append((channel, _utc(start), _utc(end)))
+        return spans
 
     def actual_intervals(self, site: str, since: dt.datetime) -> list[Interval]:
         """Past prices of ``site`` since ``since``, as Amber intervals (for the estimate)."""

@@ -4,7 +4,7 @@ billing interval) and the Powerwall's time zone."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from amber_tesla_sync.state import AmberSiteState, EnergySiteState, State
 if TYPE_CHECKING:  # the offline preview uses fold_options without the HTTP client
     from amber_tesla_sync.amber.client import AmberClient
 
+Span = tuple[str, dt.datetime, dt.datetime]  # a recorded price's channel, start and end
 PAST_HOURS = 24  # how far back a run's prices reach (the persistence estimate's day)
 ZONE_HINT = "set it with `amber-tesla-sync config set site.timezone Australia/Sydney`"
 
@@ -24,13 +25,14 @@ def fetch_prices(
     client: AmberClient,
     state: State,
     site_id: str,
-    recorded: Sequence[Interval] = (),
+    recorded: Iterable[Span] = (),
     now: dt.datetime | None = None,
 ) -> list[Interval]:
     """One ``/prices/current`` request covering ≥ 25 h ahead and the past 24 h (plus one
     ``/sites`` the first time, to learn the billing interval). Where the ``recorded`` actual
-    prices already cover the past day without a gap up to some time, only the intervals since
-    then (and an hour more) are asked for: every five minutes the same day would come again."""
+    prices (channel, start, end) already cover the past day without a gap up to some time, only
+    the intervals since then (and an hour more) are asked for: every five minutes the same day
+    would come again."""
     from amber_tesla_sync.amber.client import intervals_to_request
 
     cached = state.amber_sites.get(site_id)
@@ -57,21 +59,22 @@ def fetch_prices(
 
 
 def covered_until(
-    recorded: Sequence[Interval], channels: Iterable[str], since: dt.datetime
+    recorded: Iterable[Span], channels: Iterable[str], since: dt.datetime
 ) -> dt.datetime | None:
-    """How far the ``recorded`` intervals of every one of ``channels`` reach from ``since`` on
-    without a gap; ``None`` when one of them does not cover ``since`` (or no channel is known)."""
+    """How far the ``recorded`` spans (channel, start, end) of every one of ``channels`` reach
+    from ``since`` on without a gap; ``None`` when one of them does not cover ``since`` (or no
+    channel is known)."""
+    spans = list(recorded)
     reach: dt.datetime | None = None
     for channel in channels:
         cursor = since
-        ordered = sorted(
-            (item for item in recorded if item.channel_type == channel and item.end > since),
-            key=lambda item: item.start,
-        )
-        for item in ordered:
-            if item.start > cursor:
+        ordered = sorted((start, end) for kind, start, end in spans if kind == channel)
+        for start, end in ordered:
+            if end <= since:
+                continue
+            if start > cursor:
                 break  # a gap: what follows it is not counted
-            cursor = max(cursor, item.end)
+            cursor = max(cursor, end)
         if cursor == since:
             return None
         reach = cursor if reach is None else min(reach, cursor)

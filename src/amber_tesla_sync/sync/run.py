@@ -26,7 +26,7 @@ from amber_tesla_sync.history import History, RunRecord
 from amber_tesla_sync.paths import state_dir
 from amber_tesla_sync.powerwall_checks import Finding, findings
 from amber_tesla_sync.runlock import run_lock
-from amber_tesla_sync.sitedata import fetch_prices, site_zone
+from amber_tesla_sync.sitedata import PAST_HOURS, Span, fetch_prices, site_zone
 from amber_tesla_sync.state import (
     LastPush,
     State,
@@ -218,14 +218,22 @@ class SiteSync:
     # -- the steps ---------------------------------------------------------------------------
 
     def _run(self, target: Target, site_state: SyncState) -> SiteOutcome:
-        since = self.now - dt.timedelta(days=HISTORY_DAYS)
-        older = self._remember(
+        site_id = target.amber_site_id
+        recorded = self._remember(
             "read past prices",
-            lambda: self.history.actual_intervals(target.amber_site_id, since),
+            lambda: self.history.actual_spans(site_id, self.now - dt.timedelta(hours=PAST_HOURS)),
         )
-        intervals = self._fetch(target, older or [])
+        intervals = self._fetch(target, recorded or [])
+
+        def older() -> list[Interval]:  # read only when a slot lies beyond the horizon
+            since = self.now - dt.timedelta(days=HISTORY_DAYS)
+            past = self._remember(
+                "read past prices", lambda: self.history.actual_intervals(site_id, since)
+            )
+            return past or []
+
         zone, remote = self._zone(target)
-        plan = self._fold(target, intervals, zone, older or [])
+        plan = self._fold(target, intervals, zone, older)
         if isinstance(plan, Refusal):
             log.warning("%s: %s", target.key, plan.summary)
             return SiteOutcome(
@@ -278,7 +286,7 @@ class SiteSync:
         self._curtail(target, site_state, intervals, remote, outcome)
         return outcome
 
-    def _fetch(self, target: Target, recorded: Sequence[Interval]) -> list[Interval]:
+    def _fetch(self, target: Target, recorded: Sequence[Span]) -> list[Interval]:
         """Amber's prices; the past day only as far back as the recorded prices do not reach."""
         with self.ctx.amber() as client:
             intervals = fetch_prices(
@@ -307,7 +315,11 @@ class SiteSync:
         return zone, (read[0] if read else None)
 
     def _fold(
-        self, target: Target, intervals: list[Interval], zone: ZoneInfo, older: Sequence[Interval]
+        self,
+        target: Target,
+        intervals: list[Interval],
+        zone: ZoneInfo,
+        older: Callable[[], Sequence[Interval]],
     ) -> TariffPlan | Refusal:
         options = fold_options(self.ctx.config, known_channels(self.state, target.amber_site_id))
         try:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Interval
@@ -18,7 +19,7 @@ from amber_tesla_sync.tariff.model import (
     SlotSpan,
     TariffPlan,
 )
-from amber_tesla_sync.tariff.prices import ChannelSeries, channel_series, priced
+from amber_tesla_sync.tariff.prices import ChannelSeries, PricedInterval, channel_series, priced
 from amber_tesla_sync.tariff.slots import slot_spans
 from amber_tesla_sync.tariff.validate import validate_request_body
 
@@ -28,12 +29,13 @@ def fold(
     zone: ZoneInfo,
     now: dt.datetime,
     options: FoldOptions | None = None,
-    history: Sequence[Interval] = (),
+    history: Sequence[Interval] | Callable[[], Sequence[Interval]] = (),
 ) -> TariffPlan | Refusal:
     """Fold one ``/prices/current`` response into the tariff for the 24 hours from ``now``.
 
     ``history`` holds older intervals (e.g. from the local history) used only for the
-    persistence estimate beyond the forecast horizon.
+    persistence estimate beyond the forecast horizon; given as a function, it is called (once)
+    only when some slot lies beyond the horizon.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -50,10 +52,14 @@ def fold(
             reasons=checked.problems,
         )
     intervals = checked.intervals
+    past = functools.cache(history if callable(history) else lambda: history)
 
     def series(channel: str) -> ChannelSeries:
         items = priced([i for i in intervals if i.channel_type == channel], options.forecast_price)
-        older = priced([i for i in history if i.channel_type == channel], options.forecast_price)
+
+        def older() -> list[PricedInterval]:
+            return priced([i for i in past() if i.channel_type == channel], options.forecast_price)
+
         return channel_series(items, spans, now, zone, older)
 
     general = series(GENERAL)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -141,9 +141,10 @@ def channel_series(
     spans: Sequence[SlotSpan],
     now: dt.datetime,
     zone: ZoneInfo,
-    history: Sequence[PricedInterval] = (),
+    history: Sequence[PricedInterval] | Callable[[], Sequence[PricedInterval]] = (),
 ) -> ChannelSeries:
-    """Rules 5 and 6 for one channel over ``spans`` (in time order)."""
+    """Rules 5 and 6 for one channel over ``spans`` (in time order). ``history`` (or the
+    function giving it) is used only for slots beyond the horizon."""
     timeline = Timeline(items)
     horizon_end = max((item.end for item in items), default=None)
     values: list[ChannelValue | None] = []
@@ -161,9 +162,10 @@ def channel_series(
         else:
             beyond.append(index)
     _fill_gaps(values, gaps)
-    unknown = _estimate(
-        values, beyond, spans, zone, Timeline([*items, *history]) if beyond else timeline
-    )
+    if beyond:
+        older = history() if callable(history) else history
+        timeline = Timeline([*items, *older])
+    unknown = _estimate(values, beyond, spans, zone, timeline)
     gap_spans = [spans[index] for index in gaps]
     return ChannelSeries(values=values, gaps=gap_spans, unknown=unknown)
 
