@@ -109,7 +109,7 @@ class Timeline:
             low = bisect.bisect_left(self.starts, first)
             high = bisect.bisect_left(self.starts, last)
             prices = [item.price for item in self.items[low:high] if item.spike not in EXTREME]
-            self._medians[day] = statistics.median(prices) if prices else None
+            self._medians[day] = _median(prices)
         return self._medians[day]
 
 
@@ -191,6 +191,8 @@ def _estimate(
     known: Timeline,
 ) -> list[SlotSpan]:
     """Rule 6: persistence estimate for the slots beyond the horizon. Returns those left unknown."""
+    if not beyond:
+        return []
     carry = robust_value(values)
     unknown = []
     for index in beyond:
@@ -212,7 +214,11 @@ def robust_value(values: Sequence[ChannelValue | None]) -> float | None:
         for value in values
         if value is not None and value.source in LIVE and value.spike not in EXTREME
     ]
-    return statistics.median(typical) if typical else None
+    return _median(typical)
+
+
+def _median(prices: Sequence[float]) -> float | None:
+    return statistics.median(prices) if prices else None
 
 
 def _persistence(span: SlotSpan, zone: ZoneInfo, known: Timeline) -> float | None:
