@@ -2,11 +2,15 @@
 
     python bench/startup.py [--runs 9]
 
-Each case is run ``--runs`` times as a fresh process of this interpreter; the median CPU time
-(user + system) and the median peak RSS are reported, and their ratio to the baseline,
-``python -c "import typer, httpx, pydantic, rich"`` (the libraries the tool is built on), run the
-same way in the same run. Cases:
+Each case is run ``--runs`` times as a fresh process of this interpreter, the cases in turn (so a
+machine that slows down slows them alike); the median CPU time (user + system) and the median peak
+RSS are reported, and their ratio to the baseline, ``python -c "import typer, httpx, pydantic,
+rich"`` (the libraries the tool is built on), run the same way in the same run. The tool is run
+as the installed ``amber-tesla-sync`` script runs it, with its bytecode compiled (as an installed
+wheel has it). Cases:
 
+  * a floor, for reference: the baseline plus one pydantic model validated and one GET through
+    httpx to the same sandbox (what any sync must do with these libraries, at the least);
   * ``--version``;
   * an offline ``tariff`` (``tariff --sample``: the shipped sample prices, no network);
   * an idle ``sync``: a sync with nothing to do, against the built-in sandbox running in this

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from amber_tesla_sync.history import RunRecord
 from amber_tesla_sync.report.model import TariffShare
+from amber_tesla_sync.sync.decide import FOREIGN_REASON as FOREIGN_MARK
 
-FOREIGN_MARK = "a tariff that is not ours"
 # a push the Powerwall accepted (read back or not yet: ``pushed`` in older history rows), or none
 # needed
 OURS = frozenset({"verified", "unverified", "pushed", "unchanged"})

@@ -19,6 +19,9 @@ from amber_tesla_sync.tariff.model import TariffPlan
 
 Rates = Mapping[str, tuple[float, float]]
 
+# the reason of a run that found another tariff (the history keeps it; ``report`` reads it)
+FOREIGN_REASON = "the Powerwall runs a tariff that is not ours"
+
 
 @dataclass(frozen=True)
 class Tolerances:
@@ -99,7 +102,7 @@ def decide(
     if last_rates is None or last_pushed_at is None:
         return Decision(True, "first push for this site")
     if foreign_tariff:
-        return Decision(True, f"the Powerwall runs a tariff that is not ours ({foreign_tariff})")
+        return Decision(True, f"{FOREIGN_REASON} ({foreign_tariff})")
     moved = changes(plan, last_rates, now, tolerances)
     if moved and now - last_pushed_at < tolerances.settle:
         # just pushed: let small moves settle (5-minute forecasts jitter); big ones go at once
