@@ -1,8 +1,8 @@
 """``doctor``'s look at the tool's own files: the config file (when it holds notification URLs),
-the secrets file, the state directory, the state
-file, the history database and the run lock. Each is reported as sound, damaged or too open;
-modes are tightened only when asked (``doctor --fix``). Nothing here moves or rewrites a file:
-``sync`` moves a damaged state file or history aside itself.
+the secrets file, the state directory, the state file, the history database and the run lock.
+Each is reported as sound, damaged or too open; modes are tightened only when asked
+(``doctor --fix``). Nothing here moves or rewrites a file: ``sync`` moves a damaged state file
+or history aside itself.
 """
 
 from __future__ import annotations
