@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 from typing import Any
 
 from amber_tesla_sync.amber.client import intervals_to_request
@@ -125,4 +126,23 @@ def test_a_lost_record_asks_for_the_whole_day_again(synced: Synced) -> None:
     history_path().write_bytes(b"not a database")
     synced.advance(5)
     assert synced.sync().code == 0
+    assert [int(a["previous"]) for a in amber_asked(synced)] == [288, 288]
+
+
+def test_a_damaged_price_row_in_the_record_is_a_warning_and_the_whole_day_is_asked_for(
+    synced: Synced,
+) -> None:
+    assert synced.sync().code == 0
+    with sqlite3.connect(history_path()) as db:
+        db.execute(
+            "INSERT INTO prices (site, channel, start, duration, kind, per_kwh, predicted, spike,"
+            " seen_at) VALUES (?, 'general', 'not a time', 5, 'ActualInterval', 20.0, NULL,"
+            " 'none', '2026-01-15T05:42:10Z')",
+            (synced.sandbox.amber_site_id,),
+        )
+    synced.advance(5)
+    summary = synced.sync_json()
+    assert summary["_code"] == 0, summary["_stderr"]
+    (warning,) = summary["sites"][0]["warnings"]
+    assert "the history was not used (read past prices" in warning
     assert [int(a["previous"]) for a in amber_asked(synced)] == [288, 288]

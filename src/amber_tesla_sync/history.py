@@ -243,7 +243,9 @@ class History:
             return []
         rows = self._run(
             lambda db: db.execute(
-                "SELECT channel, start, duration, kind, per_kwh, spike FROM prices"
+                "SELECT channel,"
+                " strftime('%Y-%m-%dT%H:%M:%SZ', start, '+' || duration || ' minutes'),"
+                " duration, kind, per_kwh, spike FROM prices"
                 " WHERE site = ? AND start >= ? AND kind = 'ActualInterval' ORDER BY start",
                 (site, _iso(since)),
             ).fetchall()
@@ -348,14 +350,12 @@ class FetchCache:
 
 
 def _interval_json(
-    channel: str, start: str, duration: int, kind: str, per_kwh: float, spike: str
+    channel: str, end: str, duration: int, kind: str, per_kwh: float, spike: str
 ) -> dict[str, Any]:
-    begin = dt.datetime.fromisoformat(start)
-    end = begin + dt.timedelta(minutes=duration)
     return {
         "type": kind,
         "duration": duration,
-        "endTime": _iso(end),
+        "endTime": end,
         "perKwh": per_kwh,
         "channelType": channel,
         "spikeStatus": spike,
