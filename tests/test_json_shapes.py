@@ -250,8 +250,12 @@ SHAPES: dict[str, dict[str, Any]] = {
             "path": {"type": "string"},
             "exists": {"type": "boolean"},
             "settings": {"type": "object", "required": ["amber", "tesla", "tariff", "sync"]},
+            "masked": {
+                "type": "array",
+                "items": {"enum": ["notify.urls", "notify.healthcheck_url"]},
+            },
         },
-        ["path", "exists", "settings"],
+        ["path", "exists", "settings", "masked"],
     ),
 }
 

@@ -25,6 +25,7 @@ from amber_tesla_sync.config_path import (
     resolve_config_path,
 )
 from amber_tesla_sync.errors import ConfigError
+from amber_tesla_sync.notify.masking import masked_settings, masked_value
 
 __all__ = ["APP_NAME", "CONFIG_ENV", "default_config_path", "resolve_config_path"]
 
@@ -193,7 +194,8 @@ class NotifySettings(_Section):
     """Who hears of problems: Apprise URLs (state changes only) and a dead man's switch."""
 
     urls: list[str] = Field(
-        default_factory=list, description="Apprise notification URLs (told of changes only)"
+        default_factory=list,
+        description="Apprise URLs, told of changes; set as an array: '[\"ntfy://…\"]'",
     )
     healthcheck_url: str | None = Field(
         default=None,
@@ -297,7 +299,8 @@ def describe_errors(exc: ValidationError, text: str = "") -> str:
             lines.append(f"  - {where}unknown key {key!r}{detail} (known here: {', '.join(known)})")
         else:
             message = err["msg"].removeprefix("Value error, ")
-            lines.append(f"  - {where}key {key!r}: {message} (got {err['input']!r})")
+            got = masked_value(key, err["input"])  # a notification URL is never quoted whole
+            lines.append(f"  - {where}key {key!r}: {message} (got {got!r})")
     return "\n".join(lines)
 
 
@@ -433,15 +436,16 @@ def update_config(loaded: LoadedConfig, updates: dict[str, Any]) -> LoadedConfig
 
 
 def effective_data(config: Config) -> dict[str, Any]:
-    """The configuration with every default filled in (unset keys are omitted)."""
+    """The configuration as shown: every default filled in (unset keys are omitted), every
+    notification URL masked (the file holds the real ones)."""
     data = config.model_dump(exclude_none=True, mode="json")
     if not data.get("sites"):
         data.pop("sites", None)
-    return data
+    return masked_settings(data)
 
 
 def effective_toml(config: Config) -> str:
-    """The configuration with every default filled in, as TOML (unset keys are omitted)."""
+    """:func:`effective_data` as TOML."""
     import tomli_w
 
     return tomli_w.dumps(effective_data(config))

@@ -7,8 +7,11 @@ anything is written, and written atomically.
 
 from __future__ import annotations
 
+import json
+import stat
+import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 import tomlkit
 from pydantic import TypeAdapter, ValidationError
@@ -24,7 +27,11 @@ from amber_tesla_sync.config import (
 )
 from amber_tesla_sync.errors import ConfigError
 from amber_tesla_sync.fsutil import DISK_FULL, atomic_write_text
+from amber_tesla_sync.notify.masking import NOT_A_URL, holds_urls, masked_value
 from amber_tesla_sync.resources import example_config_text
+
+PRIVATE = 0o600  # a file holding notification URLs (their tokens)
+NEW_FILE = 0o644
 
 _NOT_SAVED = f"nothing was saved; `{APP_NAME} config keys` says what each key expects"
 
@@ -75,11 +82,29 @@ def _save(path: Path, document: TOMLDocument) -> Config:
             "the change would make the settings invalid:\n" + describe_errors(exc, text),
             _NOT_SAVED,
         ) from exc
+    _write(path, text, data)
+    return config
+
+
+def file_mode(path: Path, data: dict[str, Any]) -> int:
+    """The mode to write the settings ``data`` to ``path`` with: 0600 when they hold
+    notification URLs; otherwise the file's own mode (a user's ``chmod 600`` survives every
+    save), 0644 for a new file."""
+    if holds_urls(data):
+        return PRIVATE
     try:
-        atomic_write_text(path, text, mode=0o644)
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return NEW_FILE
     except OSError as exc:
         raise _not_written(path, exc) from exc
-    return config
+
+
+def _write(path: Path, text: str, data: dict[str, Any]) -> None:
+    try:
+        atomic_write_text(path, text, mode=file_mode(path, data))
+    except OSError as exc:
+        raise _not_written(path, exc) from exc
 
 
 def _not_written(path: Path, exc: OSError) -> ConfigError:
@@ -100,13 +125,43 @@ def set_value(loaded: LoadedConfig, key: str, text: str) -> Config:
     """Set ``key`` from its command-line text; validate the whole file; save it atomically."""
     _, _, annotation = split_key(key)
     try:
-        value = TypeAdapter(annotation).validate_python(text)
+        typed = _array(key, text) if get_origin(annotation) is list else text
+        value = TypeAdapter(annotation).validate_python(typed)
     except ValidationError as exc:
-        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"invalid value for {key}: {message} (got {text!r})", _NOT_SAVED) from exc
+        error = exc.errors()[0]
+        message = error["msg"].removeprefix("Value error, ")
+        where = "".join(f"[{part}]" for part in error["loc"])
+        given = masked_value(key, error["input"])  # a notification URL is never quoted whole
+        raise ConfigError(
+            f"invalid value for {key}{where}: {message} (got {given!r})", _NOT_SAVED
+        ) from exc
     document = _document(loaded)
     _assign(document, key, value)
     return _save(loaded.path, document)
+
+
+def _array(key: str, text: str) -> list[Any]:
+    """A list key's command-line text: a TOML or JSON array (``'["a", "b"]'``)."""
+    try:
+        parsed = tomllib.loads(f"value = {text}")
+    except tomllib.TOMLDecodeError:
+        parsed = {}
+    found: Any = parsed.get("value") if list(parsed) == ["value"] else None
+    if found is None:
+        try:
+            found = json.loads(text)
+        except ValueError:
+            found = None
+    if isinstance(found, list):
+        return found
+    example = '\'["ntfy://ntfy.sh/my-topic", "tgram://BOT_TOKEN/CHAT_ID"]\''
+    given = masked_value(key, text)  # a notification URL is never quoted whole
+    raise ConfigError(
+        f"invalid value for {key}: expected a list, written as a TOML or JSON array of quoted "
+        f"strings, e.g. {example}" + ("" if given == NOT_A_URL else f" (got {given!r})"),
+        f"quote the whole array for the shell: `{APP_NAME} config set {key} {example}`; "
+        "`[]` empties it; nothing was saved",
+    )
 
 
 def unset_value(loaded: LoadedConfig, key: str) -> Config:
@@ -139,7 +194,5 @@ def write_example(path: Path, force: bool) -> None:
             f"{path} already exists; nothing was written",
             f"change keys with `{APP_NAME} config set`, or pass --force to replace the file",
         )
-    try:
-        atomic_write_text(path, example_config_text(), mode=0o644)
-    except OSError as exc:
-        raise _not_written(path, exc) from exc
+    text = example_config_text()
+    _write(path, text, tomllib.loads(text))

@@ -15,7 +15,7 @@ from amber_tesla_sync.config import load_config
 from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError
 from amber_tesla_sync.httpbase import tls_context
-from amber_tesla_sync.localfiles import secrets_file, state_files
+from amber_tesla_sync.localfiles import config_file, secrets_file, state_files
 from amber_tesla_sync.notify.send import check
 from amber_tesla_sync.paths import state_dir
 from amber_tesla_sync.powerwall_checks import findings
@@ -85,6 +85,8 @@ def _local_files(ctx: AppContext, fix: bool) -> list[Check]:
     found = state_files(state_dir(), fix)
     if ctx.store.kind == "file":
         found = secrets_file(ctx.store.file_path, fix) + found
+    notify = ctx.config.notify
+    found = config_file(ctx.loaded.path, bool(notify.urls or notify.healthcheck_url), fix) + found
     return [Check(c.name, c.ok, c.detail, c.fix) for c in found]
 
 

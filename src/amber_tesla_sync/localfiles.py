@@ -1,7 +1,8 @@
-"""``doctor``'s look at the tool's own files: the secrets file, the state directory, the state
-file, the history database and the run lock. Each is reported as sound, damaged or too open;
-modes are tightened only when asked (``doctor --fix``). Nothing here moves or rewrites a file:
-``sync`` moves a damaged state file or history aside itself.
+"""``doctor``'s look at the tool's own files: the config file (when it holds notification URLs),
+the secrets file, the state directory, the state file, the history database and the run lock.
+Each is reported as sound, damaged or too open; modes are tightened only when asked
+(``doctor --fix``). Nothing here moves or rewrites a file: ``sync`` moves a damaged state file
+or history aside itself.
 """
 
 from __future__ import annotations
@@ -51,6 +52,21 @@ def _tighten(name: str, path: Path, private: int, fix: bool, what: str) -> FileC
     except OSError as exc:
         return FileCheck(name, False, f"cannot chmod {path}: {exc.strerror}", "check its owner")
     return FileCheck(name, True, f"{path} was mode {mode:04o}; now {private:04o}")
+
+
+def config_file(path: Path, holds_urls: bool, fix: bool) -> list[FileCheck]:
+    """A config file holding notification URLs (their tokens) must be private; one without them
+    may be readable by others (it holds no secret), so it is not checked."""
+    if not holds_urls or not path.exists():
+        return []
+    name = "config file"
+    what = "other users can read the notification URLs (and their tokens) in it"
+    loose = _tighten(name, path, 0o600, fix, what)
+    if loose is not None:
+        return [loose]
+    mode = _mode(path) or 0
+    detail = f"{path} holds notification URLs and is private (mode {mode:04o})"
+    return [FileCheck(name, True, detail)]
 
 
 def secrets_file(path: Path, fix: bool) -> list[FileCheck]:

@@ -24,6 +24,9 @@ KeyArgument = Annotated[
 ]
 
 
+_SECRETS = "notification URLs carry secrets"
+
+
 def _plain(value: Any) -> str:
     """A value as a user types it on the command line (``true``, ``4``, ``Australia/Sydney``)."""
     if isinstance(value, bool):
@@ -47,10 +50,13 @@ def config_show(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print the effective settings (defaults filled in) as TOML."""
+    """Print the effective settings (defaults filled in) as TOML; notification URLs are shown
+    masked (the file holds the real ones)."""
     from amber_tesla_sync.config import effective_data, effective_toml
+    from amber_tesla_sync.notify.masking import masked_keys
 
     loaded = state(ctx).config()
+    masked = masked_keys(loaded.raw)
     if as_json:
         from amber_tesla_sync.render.envelope import emit
 
@@ -58,24 +64,35 @@ def config_show(
             "path": str(loaded.path),
             "exists": loaded.exists,
             "settings": effective_data(loaded.config),
+            "masked": masked,
         }
         emit("config show", fields)
         return
     origin = str(loaded.path) if loaded.exists else f"{loaded.path} (not created yet: defaults)"
     typer.echo(f"# {origin}")
+    if masked:
+        shown = " and ".join(masked)
+        are, values = ("is", "value") if len(masked) == 1 else ("are", "values")
+        typer.echo(f"# {shown} {are} shown masked ({_SECRETS}); the file holds the real {values}")
     typer.echo(effective_toml(loaded.config), nl=False)
 
 
 @config_app.command("get", epilog=examples("amber-tesla-sync config get tariff.max_gap_slots"))
 def config_get(ctx: typer.Context, key: KeyArgument) -> None:
-    """Print one setting's effective value (its default when the file does not set it)."""
+    """Print one setting's effective value (its default when the file does not set it);
+    notification URLs are shown masked."""
     from amber_tesla_sync.config import get_value
+    from amber_tesla_sync.notify.masking import masked_value
 
-    value = get_value(state(ctx).config().config, key)
+    loaded = state(ctx).config()
+    value = get_value(loaded.config, key)
     if value is None:
         typer.echo(f"({key} is not set and has no default)", err=True)
         return
-    typer.echo(_plain(value))
+    shown = masked_value(key, value)
+    typer.echo(_plain(shown))
+    if shown != value:
+        typer.echo(f"(masked: {_SECRETS}; the real value is in {loaded.path})", err=True)
 
 
 @config_app.command(

@@ -13,7 +13,11 @@ def doctor(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     fix: Annotated[
         bool,
-        typer.Option("--fix", help="Tighten the modes of the secrets file and the state files."),
+        typer.Option(
+            "--fix",
+            help="Tighten the modes of the secrets file, the state files and a config file "
+            "holding notification URLs.",
+        ),
     ] = False,
 ) -> None:
     """Check the configuration, secrets, the tool's own files, Amber, each Tesla backend, whether

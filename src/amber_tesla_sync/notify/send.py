@@ -1,16 +1,17 @@
 """Delivering a message to each configured URL with Apprise (imported only when used).
 
-Notification URLs often carry tokens: only Apprise's privacy form of a URL (secrets masked) is
-ever shown or logged, and Apprise's own log lines are kept out of ours.
+Notification URLs often carry tokens: only their masked form (:mod:`.masking`) is ever shown or
+logged, and Apprise's own log lines are kept out of ours.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
+
+from amber_tesla_sync.notify.masking import apprise_plugin, masked_url, quiet_apprise
 
 log = logging.getLogger(__name__)
 Kind = Literal["info", "success", "warning", "failure"]
@@ -18,32 +19,9 @@ Kind = Literal["info", "success", "warning", "failure"]
 
 @dataclass(frozen=True)
 class Delivery:
-    url: str  # the privacy form (secrets masked)
+    url: str  # masked (:func:`masked_url`)
     ok: bool
     detail: str
-
-
-def _scheme(url: str) -> str:
-    return url.split("://", 1)[0] + "://…" if "://" in url else "(not a URL)"
-
-
-@contextlib.contextmanager
-def _quiet_apprise() -> Iterator[None]:
-    logger = logging.getLogger("apprise")
-    level, propagate = logger.level, logger.propagate
-    logger.setLevel(logging.CRITICAL + 1)
-    logger.propagate = False
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-        logger.propagate = propagate
-
-
-def _plugin(url: str) -> Any:
-    import apprise
-
-    return apprise.Apprise.instantiate(url, suppress_exceptions=True)
 
 
 def check(urls: Sequence[str]) -> list[Delivery]:
@@ -51,15 +29,12 @@ def check(urls: Sequence[str]) -> list[Delivery]:
     try:
         import apprise  # noqa: F401
     except ImportError:
-        return [Delivery(_scheme(url), False, "apprise is not installed") for url in urls]
+        return [Delivery(masked_url(url), False, "apprise is not installed") for url in urls]
     found = []
-    with _quiet_apprise():
-        for url in urls:
-            plugin = _plugin(url)
-            if plugin is None:
-                found.append(Delivery(_scheme(url), False, _NOT_UNDERSTOOD))
-            else:
-                found.append(Delivery(plugin.url(privacy=True), True, "understood"))
+    for url in urls:
+        understood = apprise_plugin(url) is not None
+        detail = "understood" if understood else _NOT_UNDERSTOOD
+        found.append(Delivery(masked_url(url), understood, detail))
     return found
 
 
@@ -74,7 +49,7 @@ def send(urls: Sequence[str], title: str, body: str, kind: Kind = "info") -> lis
         import apprise
     except ImportError:
         log.warning("cannot notify: the apprise package is not installed (pip install apprise)")
-        return [Delivery(_scheme(url), False, "apprise is not installed") for url in urls]
+        return [Delivery(masked_url(url), False, "apprise is not installed") for url in urls]
 
     notify_type = {
         "info": apprise.NotifyType.INFO,
@@ -83,13 +58,13 @@ def send(urls: Sequence[str], title: str, body: str, kind: Kind = "info") -> lis
         "failure": apprise.NotifyType.FAILURE,
     }[kind]
     results = []
-    with _quiet_apprise():
+    with quiet_apprise():
         for url in urls:
-            plugin = _plugin(url)
+            plugin = apprise_plugin(url)
+            shown = masked_url(url)
             if plugin is None:
-                results.append(Delivery(_scheme(url), False, _NOT_UNDERSTOOD))
+                results.append(Delivery(shown, False, _NOT_UNDERSTOOD))
                 continue
-            shown = plugin.url(privacy=True)
             try:
                 ok = bool(plugin.notify(body=body, title=title, notify_type=notify_type))
             except Exception as error:  # a plugin's own failure must never end the sync
