@@ -76,7 +76,8 @@ def masked_url(url: str, healthcheck: bool = False) -> str:
     if not healthcheck:
         plugin = apprise_plugin(url)
         if plugin is not None:
-            return str(plugin.url(privacy=True))
+            # without the query: Apprise spells out every option there, defaults included
+            return str(plugin.url(privacy=True)).split("?", 1)[0]
     return scheme_and_host(url)
 
 
