@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -218,7 +217,11 @@ def robust_value(values: Sequence[ChannelValue | None]) -> float | None:
 
 
 def _median(prices: Sequence[float]) -> float | None:
-    return statistics.median(prices) if prices else None
+    # imported here: loading the statistics module costs a sync about 0.6 MB, and only an
+    # estimate beyond the forecast horizon needs a median
+    from statistics import median
+
+    return median(prices) if prices else None
 
 
 def _persistence(span: SlotSpan, zone: ZoneInfo, known: Timeline) -> float | None:
