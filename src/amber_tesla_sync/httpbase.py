@@ -10,12 +10,14 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from amber_tesla_sync import __version__
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -104,7 +106,32 @@ def call_with_retries(
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run ``attempt`` until it succeeds, raises something other than :class:`Transient`, or
-    ``policy.attempts`` are used up (then the last :class:`Transient` is raised)."""
+    ``policy.attempts`` are used up (then the last :class:`Transient` is raised).
+
+    Most calls succeed at once: tenacity (about 1 MB) is loaded only after a first attempt has
+    failed, and then replays that failure as its own first attempt, so the retries, waits and
+    log lines are the same as if it had run from the start."""
+    failed: list[Transient] = []
+    try:
+        return attempt()
+    except Transient as error:
+        failed.append(error)
+
+    def again() -> T:
+        if failed:
+            raise failed.pop()
+        return attempt()
+
+    return _with_tenacity(again, policy, what, sleep)
+
+
+def _with_tenacity(
+    attempt: Callable[[], T],
+    policy: NetworkPolicy,
+    what: str,
+    sleep: Callable[[float], None],
+) -> T:
+    from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
