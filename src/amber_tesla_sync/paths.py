@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
+# platformdirs is imported only when a directory is not given: a timer's run (systemd sets
+# $STATE_DIRECTORY, the unit the config path) never needs it
 
 APP_NAME = "amber-tesla-sync"
 STATE_ENV = "AMBER_TESLA_SYNC_STATE_DIR"
 
 
 def config_dir() -> Path:
+    import platformdirs
+
     return platformdirs.user_config_path(APP_NAME)
 
 
@@ -27,4 +30,6 @@ def state_dir() -> Path:
     value = os.environ.get("STATE_DIRECTORY")
     if value:
         return Path(value.split(":")[0])
+    import platformdirs
+
     return platformdirs.user_state_path(APP_NAME)

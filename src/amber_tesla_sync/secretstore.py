@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import filelock
-import platformdirs
 
 from amber_tesla_sync import redact
 from amber_tesla_sync.errors import SecretsError
@@ -221,9 +220,7 @@ class SecretStore:
         self.file_path = file_path
         self._backend: Backend | None = None
         self.lock_path = (
-            file_path.with_name(file_path.name + ".lock")
-            if kind == "file"
-            else platformdirs.user_cache_path(SERVICE) / "keyring.lock"
+            file_path.with_name(file_path.name + ".lock") if kind == "file" else _keyring_lock()
         )
         # one lock object per path in this process, so that two stores on one file never wait
         # for each other
@@ -283,3 +280,9 @@ class SecretStore:
 
     def delete(self, name: str) -> None:
         self.backend.delete(name)
+
+
+def _keyring_lock() -> Path:
+    import platformdirs
+
+    return platformdirs.user_cache_path(SERVICE) / "keyring.lock"
