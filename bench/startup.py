@@ -14,7 +14,9 @@ wheel has it). Cases:
   * ``--version``;
   * an offline ``tariff`` (``tariff --sample``: the shipped sample prices, no network);
   * an idle ``sync``: a sync with nothing to do, against the built-in sandbox running in this
-    process (so its work is not counted): one Amber request, no Tesla request.
+    process (so its work is not counted): one Amber request, no Tesla request. It runs the way
+    a systemd timer runs it: the file secret store, and the settings file and state directory
+    given by the environment.
 
 Targets: ``--version`` ≤ 1.2× the baseline's CPU and ≤ 35 MB; the offline ``tariff`` and the idle
 ``sync`` ≤ 2× and ≤ 45 MB.
