@@ -31,6 +31,8 @@ T = TypeVar("T")
 
 KEEP_DAYS = 60
 FETCH_KEEP_DAYS = 100  # report's saved answers: Amber serves usage for 90 days
+# an interval's end as Amber writes it (NULL for a damaged row)
+_END = "strftime('%Y-%m-%dT%H:%M:%SZ', start, '+' || duration || ' minutes')"
 _KIND_RANK = {"ForecastInterval": 0, "CurrentInterval": 1, "ActualInterval": 2}
 
 SCHEMA = """
@@ -253,8 +255,7 @@ class History:
             return []
         rows = self._run(
             lambda db: db.execute(
-                "SELECT channel, start,"
-                " strftime('%Y-%m-%dT%H:%M:%SZ', start, '+' || duration || ' minutes') AS finish"
+                f"SELECT channel, start, {_END} AS finish"
                 " FROM prices WHERE site = ? AND start >= ? AND kind = 'ActualInterval'"
                 " AND finish > ? ORDER BY start",
                 (site, _iso(since - dt.timedelta(days=1)), _iso(since)),
@@ -272,9 +273,7 @@ class History:
             return []
         rows = self._run(
             lambda db: db.execute(
-                "SELECT channel,"
-                " strftime('%Y-%m-%dT%H:%M:%SZ', start, '+' || duration || ' minutes'),"
-                " duration, kind, per_kwh, spike FROM prices"
+                f"SELECT channel, {_END}, duration, kind, per_kwh, spike FROM prices"
                 " WHERE site = ? AND start >= ? AND kind = 'ActualInterval' ORDER BY start",
                 (site, _iso(since)),
             ).fetchall()
