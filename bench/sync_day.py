@@ -35,7 +35,8 @@ from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.paths import STATE_ENV
 from amber_tesla_sync.sandbox import Sandbox
 from amber_tesla_sync.secretstore import AMBER_TOKEN, FLEET_CLIENT_SECRET, FLEET_TOKENS, SecretStore
-from amber_tesla_sync.sync.run import SyncOptions, sync_all
+from amber_tesla_sync.sync.outcome import SyncOptions
+from amber_tesla_sync.sync.run import sync_all
 from amber_tesla_sync.sync.targets import targets
 from amber_tesla_sync.tariff import TariffPlan, fold
 from amber_tesla_sync.tesla.oauth import TokenEndpoint, authorize_url, new_pkce

@@ -29,7 +29,8 @@ from amber_tesla_sync.render.status_view import render_status
 from amber_tesla_sync.render.sync_view import sync_lines
 from amber_tesla_sync.sandbox import Sandbox
 from amber_tesla_sync.status import gather
-from amber_tesla_sync.sync.run import SyncOptions, sync_all, worst
+from amber_tesla_sync.sync.outcome import SyncOptions, worst
+from amber_tesla_sync.sync.run import sync_all
 from amber_tesla_sync.sync.targets import targets
 
 

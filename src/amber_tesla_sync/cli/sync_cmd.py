@@ -41,7 +41,7 @@ def sync(
     from amber_tesla_sync.errors import ExitCode
     from amber_tesla_sync.notify.watch import watched_sync
     from amber_tesla_sync.render.sync_view import sync_lines, sync_summary
-    from amber_tesla_sync.sync.run import SyncOptions, fleet_fallback, worst
+    from amber_tesla_sync.sync.outcome import SyncOptions, fleet_fallback, worst
     from amber_tesla_sync.timeutil import naive_zone, parse_now
 
     run = state(ctx)

@@ -20,7 +20,8 @@ from amber_tesla_sync.notify.events import RUN, Message, RunFacts, SiteFacts, ch
 from amber_tesla_sync.notify.memory import NotifyMemory
 from amber_tesla_sync.notify.send import send
 from amber_tesla_sync.state import State, load_state, save_state
-from amber_tesla_sync.sync.run import SiteOutcome, SyncOptions, sync_all, worst
+from amber_tesla_sync.sync.outcome import SiteOutcome, SyncOptions, worst
+from amber_tesla_sync.sync.run import sync_all
 from amber_tesla_sync.sync.targets import Target, targets
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from amber_tesla_sync.redact import clean
 from amber_tesla_sync.render.envelope import cents
 from amber_tesla_sync.render.tariff_view import plan_summary
 from amber_tesla_sync.sync.decide import plan_rates
-from amber_tesla_sync.sync.run import SiteOutcome
+from amber_tesla_sync.sync.outcome import SiteOutcome
 
 
 def _requests(requests: Mapping[str, int]) -> str:

@@ -1,0 +1,92 @@
+"""What one sync did for each site (the outcome), and the exit code of a run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from amber_tesla_sync.errors import AppError, ExitCode
+from amber_tesla_sync.powerwall_checks import Finding
+from amber_tesla_sync.state import SyncState
+from amber_tesla_sync.tariff import TariffPlan
+
+if TYPE_CHECKING:
+    from amber_tesla_sync.tesla.api import TeslaApi
+
+# worst first: the exit code of a multi-site run is that of its worst site
+SEVERITY = (
+    ExitCode.INTERNAL,
+    ExitCode.DISK_FULL,
+    ExitCode.LOCAL_FILES,
+    ExitCode.CONFIG,
+    ExitCode.CLOCK,
+    ExitCode.TIME_ZONE,
+    ExitCode.SECRETS,
+    ExitCode.AUTH,
+    ExitCode.BAD_DATA,
+    ExitCode.SERVICE,
+    ExitCode.VERIFY,
+    ExitCode.REFUSED,
+    ExitCode.BUSY,
+    ExitCode.OK,
+)
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    force: bool = False
+    dry_run: bool = False
+
+
+@dataclass
+class SiteOutcome:
+    site: str
+    # verified (pushed and read back as sent) | unverified (pushed, read-back not matching yet)
+    # | unchanged | refused | failed | dry-run
+    outcome: str
+    pushed: bool  # a tariff was sent and accepted in this run
+    reason: str
+    fingerprint: str | None = None
+    error: AppError | None = None
+    warnings: list[str] = field(default_factory=list)
+    plan: TariffPlan | None = None
+    actions: list[str] = field(default_factory=list)
+    refusal: tuple[str, ...] = ()  # why nothing was pushed, when refused
+    backend: str | None = None  # the Tesla backend that did the work ("fleet", "teslemetry")
+    foreign: str | None = None  # someone else's tariff was found (and replaced)
+    findings: list[Finding] = field(default_factory=list)  # what stops the tariff working
+    checked: bool = False  # site_info was read in this run (findings are fresh)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.error.exit_code if self.error is not None else ExitCode.OK
+
+    @property
+    def verified(self) -> bool | None:
+        """Whether the tariff was read back as sent (None: nothing pushed or checked)."""
+        return {"verified": True, "unverified": False}.get(self.outcome)
+
+
+def fleet_fallback(tesla: TeslaApi | None) -> str | None:
+    """Why this run left the Fleet API for Teslemetry, if it did."""
+    error = getattr(tesla.connection, "fleet_error", None) if tesla is not None else None
+    return error.message if isinstance(error, AppError) else None
+
+
+def worst(outcomes: list[SiteOutcome]) -> ExitCode:
+    codes = {outcome.exit_code for outcome in outcomes}
+    unranked = codes - set(SEVERITY)  # a code added without a rank is never taken for success
+    if unranked:
+        return min(unranked)
+    return next((code for code in SEVERITY if code in codes), ExitCode.OK)
+
+
+def note_refusal(site_state: SyncState, outcome: SiteOutcome, now: dt.datetime) -> None:
+    """Remember refusals (for ``status``) until a tariff is built again."""
+    if outcome.outcome == "refused":
+        site_state.last_refusal = outcome.error.message if outcome.error else outcome.reason
+        site_state.last_refusal_at = now
+        site_state.refusing_since = site_state.refusing_since or now
+    elif outcome.plan is not None:
+        site_state.refusing_since = None
