@@ -100,3 +100,17 @@ def test_a_set_keeps_the_rest_of_the_file_byte_for_byte(tmp_path: Path, cli: Cli
     before, after = EXAMPLE.read_text().splitlines(), config.read_text().splitlines()
     changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
     assert changed == [("settle_minutes = 10", "settle_minutes = 15")]
+
+
+def test_a_set_through_a_symbolic_link_keeps_the_link(tmp_path: Path, cli: CliRunner) -> None:
+    kept = tmp_path / "dotfiles" / "amber.toml"
+    kept.parent.mkdir()
+    shutil.copyfile(EXAMPLE, kept)
+    kept.chmod(0o640)
+    link = tmp_path / "config.toml"
+    link.symlink_to(kept)
+    result = cli("--config", str(link), "config", "set", "sync.settle_minutes", "15")
+    assert result.code == 0, result.stderr
+    assert link.is_symlink() and link.resolve() == kept
+    assert "settle_minutes = 15" in kept.read_text()
+    assert kept.stat().st_mode & 0o777 == 0o640  # the file's own mode, as for any file

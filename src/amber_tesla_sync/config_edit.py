@@ -102,7 +102,10 @@ def file_mode(path: Path, data: dict[str, Any]) -> int:
 
 def _write(path: Path, text: str, data: dict[str, Any]) -> None:
     try:
-        atomic_write_text(path, text, mode=file_mode(path, data))
+        # through a symbolic link (a config kept with one's dotfiles): the link stays, the file
+        # it points to is replaced
+        target = path.resolve() if path.is_symlink() else path
+        atomic_write_text(target, text, mode=file_mode(target, data))
     except OSError as exc:
         raise _not_written(path, exc) from exc
 
