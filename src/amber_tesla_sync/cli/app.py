@@ -51,6 +51,17 @@ config_app = typer.Typer(
 app.add_typer(config_app, name="config")
 
 
+# options several commands share, spelt the same everywhere
+SiteOption = Annotated[
+    str | None, typer.Option("--site", metavar="NAME", help="Only this configured site.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="Pretend it is this ISO 8601 time (for the sandbox).", hidden=True),
+]
+
+
 def examples(*lines: str) -> str:
     """A help epilog listing example command lines (kept as written)."""
     return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)

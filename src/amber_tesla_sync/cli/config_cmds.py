@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
-from amber_tesla_sync.cli.app import config_app, examples, state
+from amber_tesla_sync.cli.app import JsonOption, config_app, examples, state
 
 
 def _complete_key(incomplete: str) -> list[str]:
@@ -48,7 +48,7 @@ def config_path(ctx: typer.Context) -> None:
 @config_app.command("show", epilog=examples("amber-tesla-sync config show --json"))
 def config_show(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Print the effective settings (defaults filled in) as TOML; notification URLs are shown
     masked (the file holds the real ones)."""

@@ -4,13 +4,13 @@ from typing import Annotated
 
 import typer
 
-from amber_tesla_sync.cli.app import app, examples, state
+from amber_tesla_sync.cli.app import JsonOption, app, examples, state
 
 
 @app.command(epilog=examples("amber-tesla-sync doctor", "amber-tesla-sync doctor --json"))
 def doctor(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
     fix: Annotated[
         bool,
         typer.Option(

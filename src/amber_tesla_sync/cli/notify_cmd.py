@@ -2,11 +2,10 @@
 
 import json
 import sys
-from typing import Annotated
 
 import typer
 
-from amber_tesla_sync.cli.app import app, state
+from amber_tesla_sync.cli.app import JsonOption, app, state
 from amber_tesla_sync.errors import ConfigError, NotifyError
 from amber_tesla_sync.notify.send import send
 
@@ -20,7 +19,7 @@ BODY = "If you can read this, amber-tesla-sync can tell you when something needs
 @notify_app.command("test")
 def test(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Send a test message to each URL in notify.urls and report each."""
     config = state(ctx).app().config

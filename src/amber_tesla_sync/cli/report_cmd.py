@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from amber_tesla_sync.cli.app import app, examples, state
+from amber_tesla_sync.cli.app import JsonOption, NowOption, SiteOption, app, examples, state
 
 
 @app.command(
@@ -26,10 +26,8 @@ def report(
         str | None,
         typer.Option("--since", metavar="DATE", help="From this date (YYYY-MM-DD) up to today."),
     ] = None,
-    site: Annotated[
-        str | None, typer.Option("--site", metavar="NAME", help="Only this configured site.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    site: SiteOption = None,
+    as_json: JsonOption = False,
     png: Annotated[
         Path | None,
         typer.Option(
@@ -42,12 +40,7 @@ def report(
             "--svg", metavar="FILE", help="Also draw the charts to an SVG (needs [charts])."
         ),
     ] = None,
-    now: Annotated[
-        str | None,
-        typer.Option(
-            "--now", help="Pretend it is this ISO 8601 time (for the sandbox).", hidden=True
-        ),
-    ] = None,
+    now: NowOption = None,
 ) -> None:
     """What the battery earned, day by day: Amber's bill, the same day without the battery, and
     how much of the day the Powerwall ran this tool's tariff."""

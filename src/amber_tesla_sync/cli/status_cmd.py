@@ -5,18 +5,7 @@ from typing import Annotated
 
 import typer
 
-from amber_tesla_sync.cli.app import app, examples, state
-
-SiteOption = Annotated[
-    str | None, typer.Option("--site", metavar="NAME", help="Only this configured site.")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-NowOption = Annotated[
-    str | None,
-    typer.Option("--now", help="Pretend it is this ISO 8601 time (for the sandbox).", hidden=True),
-]
+from amber_tesla_sync.cli.app import JsonOption, NowOption, SiteOption, app, examples, state
 
 
 @app.command(epilog=examples("amber-tesla-sync status", "amber-tesla-sync status --json"))

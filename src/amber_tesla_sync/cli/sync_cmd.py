@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from amber_tesla_sync.cli.app import app, examples, state
+from amber_tesla_sync.cli.app import NowOption, app, examples, state
 
 
 @app.command(
@@ -29,12 +29,7 @@ def sync(
         str | None,
         typer.Option("--site", metavar="NAME", help="Sync only this configured site."),
     ] = None,
-    now: Annotated[
-        str | None,
-        typer.Option(
-            "--now", help="Pretend it is this ISO 8601 time (for the sandbox).", hidden=True
-        ),
-    ] = None,
+    now: NowOption = None,
 ) -> None:
     """Fetch Amber prices, fold them into a tariff and push it to the Powerwall if it changed."""
     from amber_tesla_sync.cli.progress import progress
