@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -72,6 +72,25 @@ class _Model(BaseModel):
     )
 
 
+class _Span:
+    """``end`` and ``start`` in UTC of a record with ``endTime`` and ``duration`` (an interval, a
+    usage row), computed once: the fold asks for them many times, and the models are frozen."""
+
+    if TYPE_CHECKING:
+        end_time: dt.datetime
+        duration: int
+
+    @cached_property
+    def end(self) -> dt.datetime:
+        """The end in UTC (rule 1: ``endTime``)."""
+        return self.end_time.astimezone(dt.UTC)
+
+    @cached_property
+    def start(self) -> dt.datetime:
+        """The start in UTC: ``endTime − duration`` (never ``startTime``, which is +1 s)."""
+        return self.end - dt.timedelta(minutes=self.duration)
+
+
 class AdvancedPrice(_Model):
     """Amber's own forecast band (c/kWh, retail). On feed-in the band is reversed in sign."""
 
@@ -98,7 +117,7 @@ class TariffInformation(_Model):
     demand_window: bool | None = Field(default=None, alias="demandWindow")
 
 
-class Interval(_Model):
+class Interval(_Span, _Model):
     """One price interval of one channel: Actual, Current or Forecast."""
 
     type: str
@@ -136,17 +155,6 @@ class Interval(_Model):
             raise ValueError(f"endTime {self.end_time.isoformat()} is not a plausible time")
         return self
 
-    # computed once: the fold asks each interval for its span many times (the model is frozen)
-    @cached_property
-    def end(self) -> dt.datetime:
-        """Interval end in UTC (rule 1: ``endTime``)."""
-        return self.end_time.astimezone(dt.UTC)
-
-    @cached_property
-    def start(self) -> dt.datetime:
-        """Interval start in UTC: ``endTime − duration`` (never ``startTime``, which is +1 s)."""
-        return self.end - dt.timedelta(minutes=self.duration)
-
 
 class Channel(_Model):
     identifier: str
@@ -179,7 +187,7 @@ class Renewable(_Model):
     descriptor: str | None = None
 
 
-class Usage(_Model):
+class Usage(_Span, _Model):
     """One channel's metered energy in one billing interval (``/sites/{id}/usage``).
 
     ``kwh`` is taken as a magnitude (feed-in rows are reported positive, although the spec says
@@ -197,14 +205,6 @@ class Usage(_Model):
     quality: str = "billable"
     channel_type: str = Field(alias="channelType")
     channel_identifier: str | None = Field(default=None, alias="channelIdentifier")
-
-    @property
-    def end(self) -> dt.datetime:
-        return self.end_time.astimezone(dt.UTC)
-
-    @property
-    def start(self) -> dt.datetime:
-        return self.end - dt.timedelta(minutes=self.duration)
 
 
 class ErrorBody(_Model):
