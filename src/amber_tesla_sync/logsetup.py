@@ -14,6 +14,8 @@ import os
 import sys
 from typing import TextIO
 
+from amber_tesla_sync import redact
+
 PREFIX_ENV = "AMBER_TESLA_SYNC_LOG_PREFIX"
 ERR, WARNING, INFO, DEBUG = 3, 4, 6, 7
 
@@ -54,7 +56,15 @@ def prefixed(text: str, level: int, stream: TextIO | None = None) -> str:
     return "\n".join(mark + line for line in text.split("\n"))
 
 
-class PriorityFormatter(logging.Formatter):
+class SafeFormatter(logging.Formatter):
+    """Every log line, a library's included, with the secrets this process knows redacted (and
+    the URLs it masks shown masked)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact.secrets_only(super().format(record))
+
+
+class PriorityFormatter(SafeFormatter):
     """Puts the priority prefix on every line of a record (journald reads each line alone)."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -67,6 +77,6 @@ def configure(verbose: int, quiet: bool = False) -> None:
     ``quiet`` keeps warnings and errors only."""
     handler = logging.StreamHandler(sys.stderr)
     fmt = "%(levelname)s %(name)s: %(message)s"
-    handler.setFormatter(PriorityFormatter(fmt) if wants_prefix() else logging.Formatter(fmt))
+    handler.setFormatter(PriorityFormatter(fmt) if wants_prefix() else SafeFormatter(fmt))
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=logging.WARNING if quiet else level, handlers=[handler], force=True)

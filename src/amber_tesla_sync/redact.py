@@ -16,6 +16,7 @@ REDACTED = "[redacted]"
 MIN_LENGTH = 8  # shorter values would redact ordinary words
 _lock = threading.Lock()
 _known: set[str] = set()
+_shown: dict[str, str] = {}  # values shown in a masked form instead (a healthcheck URL)
 _pattern: list[re.Pattern[str]] = []  # the one compiled pattern of every known value
 # escape sequences first (CSI, OSC, two-character ones), then any other control character
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-_]?")
@@ -42,14 +43,29 @@ def remember(*values: str | None) -> None:
         if found <= _known:
             return
         _known.update(found)
-        ordered = sorted(_known, key=len, reverse=True)  # the longest match wins
-        _pattern[:] = [re.compile("|".join(re.escape(item) for item in ordered))]
+        _compile()
+
+
+def mask(value: str, shown: str) -> None:
+    """From now on ``value`` (a URL that carries a secret) is shown as ``shown``."""
+    with _lock:
+        if _shown.get(value) == shown:
+            return
+        _shown[value] = shown
+        _compile()
+
+
+def _compile() -> None:
+    ordered = sorted(_known | set(_shown), key=len, reverse=True)  # the longest match wins
+    _pattern[:] = [re.compile("|".join(re.escape(item) for item in ordered))]
 
 
 def secrets_only(text: str) -> str:
-    """``text`` with every remembered secret replaced."""
+    """``text`` with every remembered secret replaced (or shown masked)."""
     patterns = list(_pattern)
-    return patterns[0].sub(REDACTED, text) if patterns else text
+    if not patterns:
+        return text
+    return patterns[0].sub(lambda match: _shown.get(match[0], REDACTED), text)
 
 
 def clean(text: str) -> str:
