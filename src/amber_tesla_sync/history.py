@@ -112,18 +112,22 @@ class History:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or history_path()
+        self._ready = False  # the file has its tables (set up once per run, not per query)
 
     def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not self.path.exists():  # SQLite gives its WAL files the database file's mode
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+                self._ready = False
         except OSError as exc:
             raise file_error(self.path, exc, "open the history database") from exc
         connection = sqlite3.connect(self.path, timeout=30)
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(SCHEMA)
+            if not self._ready:
+                connection.execute("PRAGMA journal_mode=WAL")  # kept by the file itself
+                connection.executescript(SCHEMA)
+                self._ready = True
         except BaseException:
             connection.close()
             raise
@@ -146,6 +150,7 @@ class History:
         raise AssertionError("unreachable")
 
     def _move_aside(self, exc: sqlite3.DatabaseError) -> None:
+        self._ready = False  # the new file needs its tables
         aside = move_aside(self.path)
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
