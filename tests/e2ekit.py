@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from amber_tesla_sync import accounts
 from amber_tesla_sync.config import load_config, update_config
@@ -295,6 +296,14 @@ class E2E:
         if self.site.state.exists():
             texts |= files_under(self.site.state)
         assert_no_secret_in(self.all_secrets(), texts)
+
+
+@pytest.fixture
+def e2e(site: SandboxSite) -> Iterator[E2E]:
+    """A logged-out sandbox site to drive through the CLI; at the end, no secret has leaked."""
+    session = E2E(site)
+    yield session
+    session.assert_nothing_leaked()
 
 
 def assert_no_secret_in(secrets: set[str], texts: dict[str, bytes]) -> None:

@@ -4,26 +4,15 @@ the commented examples/config.toml, leaves every comment line where it was."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from amber_tesla_sync import accounts
 from amber_tesla_sync.config import load_config
 from conftest import CliRunner
 from e2ekit import E2E
-from sandboxkit import SandboxSite
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "config.toml"
 DOMAIN = "amber-tesla-sync.example"
-
-
-@pytest.fixture
-def e2e(site: SandboxSite) -> Iterator[E2E]:
-    session = E2E(site)
-    yield session
-    session.assert_nothing_leaked()
 
 
 def comment_lines(text: str) -> list[str]:

@@ -28,18 +28,10 @@ from amber_tesla_sync.tesla import keys
 from amber_tesla_sync.tesla.api import TeslaApi
 from conftest import CliResult, CliRunner
 from e2ekit import E2E, TOKEN_PATH, assert_failed, mode_of, refresh_in_processes, wait_until
-from sandboxkit import SandboxSite
 
 TIMEOUT = 1.5  # the client's timeout in these tests (room for a loaded machine); a "delay"
 # fault waits longer
 DELAY = 3.0
-
-
-@pytest.fixture
-def e2e(site: SandboxSite) -> Iterator[E2E]:
-    session = E2E(site)
-    yield session
-    session.assert_nothing_leaked()
 
 
 def cli_in(cli: CliRunner, monkeypatch: pytest.MonkeyPatch, stdin: str, *args: str) -> CliResult:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import socket
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from subprocess import Popen
 from types import SimpleNamespace
@@ -27,14 +26,6 @@ from amber_tesla_sync.secretstore import (
 )
 from amber_tesla_sync.tesla.api import TeslaApi
 from e2ekit import E2E, TOKEN_PATH, assert_failed
-from sandboxkit import SandboxSite
-
-
-@pytest.fixture
-def e2e(site: SandboxSite) -> Iterator[E2E]:
-    session = E2E(site)
-    yield session
-    session.assert_nothing_leaked()
 
 
 def state_file(e2e: E2E) -> dict[str, object]:

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -37,16 +36,9 @@ from e2ekit import (
     mode_of,
     secret_pieces,
 )
-from sandboxkit import SRC, SandboxSite, free_port
+from sandboxkit import SRC, free_port
 
 DOMAIN = "amber-tesla-sync.example"
-
-
-@pytest.fixture
-def e2e(site: SandboxSite) -> Iterator[E2E]:
-    session = E2E(site)
-    yield session
-    session.assert_nothing_leaked()
 
 
 # -- the OS keyring --------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,8 @@ from amber_tesla_sync.secretstore import FLEET_TOKENS, TESLEMETRY_TOKEN
 from amber_tesla_sync.tesla.oauth import TokenEndpoint, TokenSet
 from e2ekit import E2E, TOKEN_PATH, assert_failed
 from lockkit import Job, run_jobs
-from sandboxkit import SandboxSite
 
 STATE_DIRS = 4
-
-
-@pytest.fixture
-def e2e(site: SandboxSite) -> Iterator[E2E]:
-    session = E2E(site)
-    yield session
-    session.assert_nothing_leaked()
 
 
 def test_strict_refresh_in_the_sandbox_accepts_only_the_current_token(e2e: E2E) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,15 +11,7 @@ import pytest
 from amber_tesla_sync import accounts
 from amber_tesla_sync.tesla.hosts import is_documented, is_trusted
 from e2ekit import E2E, assert_failed
-from sandboxkit import SandboxSite
 from stubserver import stub_server
-
-
-@pytest.fixture
-def e2e(site: SandboxSite) -> Iterator[E2E]:
-    session = E2E(site)
-    yield session
-    session.assert_nothing_leaked()
 
 
 @pytest.mark.parametrize(
