@@ -140,10 +140,10 @@ def channel_series(
     spans: Sequence[SlotSpan],
     now: dt.datetime,
     zone: ZoneInfo,
-    history: Sequence[PricedInterval] | Callable[[], Sequence[PricedInterval]] = (),
+    history: Callable[[], Sequence[PricedInterval]],
 ) -> ChannelSeries:
-    """Rules 5 and 6 for one channel over ``spans`` (in time order). ``history`` (or the
-    function giving it) is used only for slots beyond the horizon."""
+    """Rules 5 and 6 for one channel over ``spans`` (in time order). ``history`` gives the older
+    intervals; it is called only for slots beyond the horizon."""
     timeline = Timeline(items)
     horizon_end = max((item.end for item in items), default=None)
     values: list[ChannelValue | None] = []
@@ -162,8 +162,7 @@ def channel_series(
             beyond.append(index)
     _fill_gaps(values, gaps)
     if beyond:
-        older = history() if callable(history) else history
-        timeline = Timeline([*items, *older])
+        timeline = Timeline([*items, *history()])
     unknown = _estimate(values, beyond, spans, zone, timeline)
     gap_spans = [spans[index] for index in gaps]
     return ChannelSeries(values=values, gaps=gap_spans, unknown=unknown)
