@@ -30,11 +30,16 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from amber_tesla_sync.amber.models import parse_intervals
-from amber_tesla_sync.config import load_config
-from amber_tesla_sync.context import AppContext
-from amber_tesla_sync.paths import STATE_ENV
 from amber_tesla_sync.sandbox import Sandbox
-from amber_tesla_sync.secretstore import AMBER_TOKEN, FLEET_CLIENT_SECRET, FLEET_TOKENS, SecretStore
+from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.store.paths import STATE_ENV
+from amber_tesla_sync.store.secrets import (
+    AMBER_TOKEN,
+    FLEET_CLIENT_SECRET,
+    FLEET_TOKENS,
+    SecretStore,
+)
+from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.outcome import SyncOptions
 from amber_tesla_sync.sync.run import sync_all
 from amber_tesla_sync.sync.targets import targets

@@ -23,10 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
-from amber_tesla_sync import accounts
-from amber_tesla_sync.config import load_config, update_config
-from amber_tesla_sync.context import AppContext
-from amber_tesla_sync.secretstore import FLEET_CLIENT_SECRET, FLEET_TOKENS
+from amber_tesla_sync.accounts import logins as accounts
+from amber_tesla_sync.settings.config import load_config, update_config
+from amber_tesla_sync.store.secrets import FLEET_CLIENT_SECRET, FLEET_TOKENS
+from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.tesla.oauth import TokenEndpoint, TokenSet, authorize_url, new_pkce
 from sandboxkit import SandboxSite
 
@@ -367,7 +367,7 @@ def _refresh_child(config: str, state: str, work: str) -> None:
 def refresh_in_processes(config: Path, state: Path, work: Path, count: int) -> list[str]:
     """``count`` processes, started together, each asking for a Fleet token; their tokens."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["amber_tesla_sync.context", "e2ekit"])
+    context.set_forkserver_preload(["amber_tesla_sync.sync.context", "e2ekit"])
     for name in ("ready", "tokens"):
         (work / name).mkdir()
     processes = [

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from amber_tesla_sync.config import load_config
-from amber_tesla_sync.context import AppContext
-from amber_tesla_sync.secretstore import TESLEMETRY_TOKEN
+from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.store.secrets import TESLEMETRY_TOKEN
+from amber_tesla_sync.sync.context import AppContext
 from e2ekit import wait_until
 
 
@@ -53,7 +53,7 @@ def _child(job: Job) -> None:
 def run_jobs(jobs: list[Job], work: Path) -> tuple[list[int | None], int]:
     """Run every job in its own process, started together; (exit codes, units of work done)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["amber_tesla_sync.context", "lockkit"])
+    context.set_forkserver_preload(["amber_tesla_sync.sync.context", "lockkit"])
     for name in ("ready", "done"):
         (work / name).mkdir(exist_ok=True)
     processes = [context.Process(target=_child, args=(job,)) for job in jobs]

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from amber_tesla_sync.secretstore import FLEET_CLIENT_SECRET, FLEET_TOKENS
+from amber_tesla_sync.store.secrets import FLEET_CLIENT_SECRET, FLEET_TOKENS
 from amber_tesla_sync.tesla.oauth import TokenEndpoint, authorize_url, new_pkce
 from conftest import CliResult, CliRunner
 from sandboxkit import SandboxSite

@@ -9,8 +9,8 @@ from typing import get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
-from amber_tesla_sync.config import Config, default_config_path, load_config
 from amber_tesla_sync.errors import ConfigError, ExitCode
+from amber_tesla_sync.settings.config import Config, default_config_path, load_config
 from conftest import CliRunner
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "config.toml"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from amber_tesla_sync import accounts
-from amber_tesla_sync.config import load_config
+from amber_tesla_sync.accounts import logins as accounts
+from amber_tesla_sync.settings.config import load_config
 from conftest import CliRunner
 from e2ekit import E2E
 

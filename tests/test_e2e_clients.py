@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from amber_tesla_sync import accounts
+from amber_tesla_sync.accounts import logins as accounts
 from amber_tesla_sync.errors import ServiceError
 from amber_tesla_sync.sandbox.partners import public_key_hex
-from amber_tesla_sync.secretstore import FLEET_PRIVATE_KEY
+from amber_tesla_sync.store.secrets import FLEET_PRIVATE_KEY
 from amber_tesla_sync.tariff import validate_request_body
 from amber_tesla_sync.tesla import keys
 from amber_tesla_sync.tesla.api import TeslaApi
@@ -342,8 +342,8 @@ def test_fifty_processes_refreshing_at_once_leave_a_working_chain(e2e: E2E, tmp_
 REJECTED = """
 import os, sys, time
 from pathlib import Path
-from amber_tesla_sync.config import load_config
-from amber_tesla_sync.context import AppContext
+from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.tesla.api import TeslaApi
 
 ready, go, site = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])

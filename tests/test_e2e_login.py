@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from amber_tesla_sync.secretstore import (
+from amber_tesla_sync.store.secrets import (
     AMBER_TOKEN,
     FLEET_CLIENT_SECRET,
     FLEET_TOKENS,

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from amber_tesla_sync.explain import PlanSlot, drift, explain
 from amber_tesla_sync.render.status_view import drift_line, why_line
+from amber_tesla_sync.status.explain import PlanSlot, drift, explain
 
 ZONE = ZoneInfo("Australia/Brisbane")  # no daylight saving: labels are stable
 START = dt.datetime(2026, 1, 15, 6, 0, tzinfo=dt.UTC)  # 16:00 local

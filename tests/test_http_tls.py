@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from amber_tesla_sync import httpbase
 from amber_tesla_sync.amber.client import AmberClient
 from amber_tesla_sync.notify import healthcheck
+from amber_tesla_sync.support import http as httpbase
 from amber_tesla_sync.tesla.connection import TeslaConnection
 from amber_tesla_sync.tesla.tokens import StaticToken
 from stubserver import stub_server

@@ -14,11 +14,11 @@ from typing import Any, BinaryIO
 import httpx
 import pytest
 
-from amber_tesla_sync.config import load_config
-from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import DiskFullError, ExitCode, SecretsError
-from amber_tesla_sync.history import History
-from amber_tesla_sync.secretstore import TESLEMETRY_TOKEN
+from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.store.history import History
+from amber_tesla_sync.store.secrets import TESLEMETRY_TOKEN
+from amber_tesla_sync.sync.context import AppContext
 from synckit import Synced
 
 
@@ -111,7 +111,7 @@ def _failing_writes(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
     def fail(handle: BinaryIO, data: bytes) -> None:
         raise OSError(code, "simulated")
 
-    monkeypatch.setattr("amber_tesla_sync.fsutil._write_all", fail)
+    monkeypatch.setattr("amber_tesla_sync.support.files._write_all", fail)
 
 
 def test_a_full_disk_is_exit_15_with_a_message(

@@ -9,7 +9,7 @@ import json
 
 from amber_tesla_sync.errors import ExitCode
 from amber_tesla_sync.notify.events import RunFacts, SiteFacts, changes
-from amber_tesla_sync.notify.memory import NotifyMemory
+from amber_tesla_sync.store.notify_memory import NotifyMemory
 from receiverkit import Receiver
 from synckit import Synced, fleet_login
 
@@ -286,8 +286,8 @@ def test_apprise_is_imported_only_to_send() -> None:
     import sys
 
     code = (
-        "import sys; import amber_tesla_sync.cli, amber_tesla_sync.notify.watch, "
-        "amber_tesla_sync.doctor; print('apprise' in sys.modules)"
+        "import sys; import amber_tesla_sync.cli, amber_tesla_sync.sync.watched, "
+        "amber_tesla_sync.doctor.checks; print('apprise' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60

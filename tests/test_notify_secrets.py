@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from amber_tesla_sync.errors import ExitCode
-from amber_tesla_sync.notify.masking import masked_url, masked_value, scheme_and_host
+from amber_tesla_sync.support.masking import masked_url, masked_value, scheme_and_host
 from conftest import CliRunner
 from receiverkit import Receiver
 from synckit import Synced

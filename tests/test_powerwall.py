@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from amber_tesla_sync.powerwall_checks import findings
+from amber_tesla_sync.sync.powerwall_checks import findings
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
 from synckit import Synced
 

@@ -18,7 +18,7 @@ import keyring
 import pytest
 from keyring.backends import SecretService
 
-from amber_tesla_sync.secretstore import AMBER_TOKEN, SERVICE, TESLEMETRY_TOKEN
+from amber_tesla_sync.store.secrets import AMBER_TOKEN, SERVICE, TESLEMETRY_TOKEN
 from sandboxkit import SandboxSite
 
 ENV = "AMBER_TESLA_SYNC_TEST_KEYRING"

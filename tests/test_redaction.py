@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from amber_tesla_sync import redact
 from amber_tesla_sync.errors import ExitCode
+from amber_tesla_sync.support import redact
 from synckit import Synced
 
 ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31mred\x1b[0m\x07\x00"

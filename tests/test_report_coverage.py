@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from amber_tesla_sync.errors import UsageError
-from amber_tesla_sync.history import FetchCache, History, RunRecord
 from amber_tesla_sync.report.coverage import tariff_share
 from amber_tesla_sync.report.days import choose_days
+from amber_tesla_sync.store.history import FetchCache, History, RunRecord
 
 START = dt.datetime(2026, 11, 19, 14, 0, tzinfo=dt.UTC)  # 00:00 in Brisbane
 END = START + dt.timedelta(days=1)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from amber_tesla_sync.httpbase import NetworkPolicy, Transient, call_with_retries
+from amber_tesla_sync.support.http import NetworkPolicy, Transient, call_with_retries
 
 POLICY = NetworkPolicy(attempts=3, backoff=1.0, max_wait=30.0)
 
@@ -85,7 +85,7 @@ def test_other_errors_and_a_single_attempt_are_not_retried() -> None:
 
 PROBE = """
 import sys
-from amber_tesla_sync.httpbase import NetworkPolicy, Transient, call_with_retries
+from amber_tesla_sync.support.http import NetworkPolicy, Transient, call_with_retries
 outcomes = [{first}, "ok"]
 def attempt():
     outcome = outcomes.pop(0)

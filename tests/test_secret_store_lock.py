@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from amber_tesla_sync.secretstore import FLEET_TOKENS, TESLEMETRY_TOKEN
+from amber_tesla_sync.store.secrets import FLEET_TOKENS, TESLEMETRY_TOKEN
 from amber_tesla_sync.tesla.oauth import TokenEndpoint, TokenSet
 from e2ekit import E2E, TOKEN_PATH, assert_failed
 from lockkit import Job, run_jobs

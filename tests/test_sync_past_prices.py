@@ -8,8 +8,8 @@ import sqlite3
 from typing import Any
 
 from amber_tesla_sync.amber.client import intervals_to_request
-from amber_tesla_sync.history import history_path
-from amber_tesla_sync.sitedata import covered_until
+from amber_tesla_sync.store.history import history_path
+from amber_tesla_sync.sync.sources import covered_until
 from synckit import Synced
 
 NOW = dt.datetime(2026, 1, 15, 6, 0, tzinfo=dt.UTC)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from amber_tesla_sync import accounts
+from amber_tesla_sync.accounts import logins as accounts
 from amber_tesla_sync.tesla.hosts import is_documented, is_trusted
 from e2ekit import E2E, assert_failed
 from stubserver import stub_server

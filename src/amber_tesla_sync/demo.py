@@ -18,17 +18,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
-from amber_tesla_sync.accounts import login_amber, login_teslemetry
-from amber_tesla_sync.config import load_config
-from amber_tesla_sync.context import AppContext
+from amber_tesla_sync.accounts.logins import login_amber, login_teslemetry
 from amber_tesla_sync.errors import UsageError
-from amber_tesla_sync.history import History
-from amber_tesla_sync.paths import STATE_ENV
 from amber_tesla_sync.render.history_view import render_history
 from amber_tesla_sync.render.status_view import render_status
 from amber_tesla_sync.render.sync_view import sync_lines
 from amber_tesla_sync.sandbox import Sandbox
-from amber_tesla_sync.status import gather
+from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.status.gather import gather
+from amber_tesla_sync.store.history import History
+from amber_tesla_sync.store.paths import STATE_ENV
+from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.outcome import SyncOptions, worst
 from amber_tesla_sync.sync.run import sync_all
 from amber_tesla_sync.sync.targets import targets

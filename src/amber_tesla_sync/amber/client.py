@@ -13,7 +13,6 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from amber_tesla_sync import redact
 from amber_tesla_sync.amber.models import (
     Interval,
     Site,
@@ -23,7 +22,8 @@ from amber_tesla_sync.amber.models import (
     parse_usage,
 )
 from amber_tesla_sync.errors import AuthError, DataError, ServiceError
-from amber_tesla_sync.httpbase import (
+from amber_tesla_sync.support import redact
+from amber_tesla_sync.support.http import (
     NetworkPolicy,
     Transient,
     call_with_retries,

@@ -29,7 +29,7 @@ from amber_tesla_sync.cli.output import (
     usage_error,
 )
 from amber_tesla_sync.errors import AppError, ExitCode
-from amber_tesla_sync.fsutil import DISK_FULL, file_error
+from amber_tesla_sync.support.files import DISK_FULL, file_error
 
 __all__ = ["app", "main"]
 

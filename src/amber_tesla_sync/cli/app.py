@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from typer.core import TyperGroup
 
-from amber_tesla_sync import __version__, logsetup
-from amber_tesla_sync.config_path import CONFIG_ENV, resolve_config_path
-from amber_tesla_sync.redact import clean
+from amber_tesla_sync import __version__
+from amber_tesla_sync.settings.config_path import CONFIG_ENV, resolve_config_path
+from amber_tesla_sync.support import logs as logsetup
+from amber_tesla_sync.support.redact import clean
 
 if TYPE_CHECKING:
-    from amber_tesla_sync.config import LoadedConfig
-    from amber_tesla_sync.context import AppContext
+    from amber_tesla_sync.settings.config import LoadedConfig
+    from amber_tesla_sync.sync.context import AppContext
 
 PROG = "amber-tesla-sync"
 
@@ -80,8 +81,8 @@ class State:
     creates: bool = False  # this command may create the file (config init/set, login, register)
 
     def config(self) -> "LoadedConfig":
-        from amber_tesla_sync.config import load_config
         from amber_tesla_sync.errors import ConfigError
+        from amber_tesla_sync.settings.config import load_config
 
         if self._loaded is None:
             loaded = load_config(self.config_path)
@@ -96,7 +97,7 @@ class State:
         return self._loaded
 
     def app(self) -> "AppContext":
-        from amber_tesla_sync.context import AppContext
+        from amber_tesla_sync.sync.context import AppContext
 
         if self._app is None:
             self._app = AppContext(self.config())

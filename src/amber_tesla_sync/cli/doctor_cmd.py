@@ -23,7 +23,7 @@ def doctor(
     """Check the configuration, secrets, the tool's own files, Amber, each Tesla backend, whether
     the Powerwall can follow the tariff, notifications, the scheduler and the clock; each failure
     with its fix."""
-    from amber_tesla_sync.doctor import run_checks
+    from amber_tesla_sync.doctor.checks import run_checks
     from amber_tesla_sync.errors import ExitCode
 
     run = state(ctx)

@@ -44,11 +44,11 @@ def report(
 ) -> None:
     """What the battery earned, day by day: Amber's bill, the same day without the battery, and
     how much of the day the Powerwall ran this tool's tariff."""
-    from amber_tesla_sync.history import History
     from amber_tesla_sync.report.days import choose_days, parse_date
     from amber_tesla_sync.report.gather import Clients, Gatherer
+    from amber_tesla_sync.store.history import History
+    from amber_tesla_sync.support.times import naive_zone, parse_now
     from amber_tesla_sync.sync.targets import targets
-    from amber_tesla_sync.timeutil import naive_zone, parse_now
 
     start = parse_date(since) if since is not None else None
     app_ctx = state(ctx).app()

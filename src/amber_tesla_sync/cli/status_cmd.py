@@ -14,9 +14,9 @@ def status(
 ) -> None:
     """Amber's prices now, the Powerwall, the last sync and the plan, on one screen."""
     from amber_tesla_sync.render.status_view import render_status, status_json
-    from amber_tesla_sync.status import gather
+    from amber_tesla_sync.status.gather import gather
+    from amber_tesla_sync.support.times import naive_zone, parse_now
     from amber_tesla_sync.sync.targets import targets
-    from amber_tesla_sync.timeutil import naive_zone, parse_now
 
     app_ctx = state(ctx).app()
     moment = parse_now(now, naive_zone(app_ctx.config)) if now else dt.datetime.now(dt.UTC)
@@ -56,10 +56,10 @@ def history(
     now: NowOption = None,
 ) -> None:
     """Recent sync runs and the prices seen, with a compact chart."""
-    from amber_tesla_sync.history import History
     from amber_tesla_sync.render.history_view import history_json, render_history
+    from amber_tesla_sync.store.history import History
+    from amber_tesla_sync.support.times import naive_zone, parse_now, parse_since
     from amber_tesla_sync.sync.targets import targets
-    from amber_tesla_sync.timeutil import naive_zone, parse_now, parse_since
 
     app_ctx = state(ctx).app()
     zone = naive_zone(app_ctx.config)

@@ -34,10 +34,10 @@ def sync(
     """Fetch Amber prices, fold them into a tariff and push it to the Powerwall if it changed."""
     from amber_tesla_sync.cli.progress import progress
     from amber_tesla_sync.errors import ExitCode
-    from amber_tesla_sync.notify.watch import watched_sync
     from amber_tesla_sync.render.sync_view import sync_lines, sync_summary
+    from amber_tesla_sync.support.times import naive_zone, parse_now
     from amber_tesla_sync.sync.outcome import SyncOptions, fleet_fallback, worst
-    from amber_tesla_sync.timeutil import naive_zone, parse_now
+    from amber_tesla_sync.sync.watched import watched_sync
 
     run = state(ctx)
     app_ctx = run.app()

@@ -91,18 +91,18 @@ def tariff(
     """Preview the tariff that would be pushed: 48 slots, where each price came from, a chart."""
     from amber_tesla_sync.amber.models import load_intervals_file
     from amber_tesla_sync.errors import RefusedError, UsageError
-    from amber_tesla_sync.foldsettings import fold_options
-    from amber_tesla_sync.preview import plan_tariff
     from amber_tesla_sync.render.tariff_view import plan_json, render_plan
+    from amber_tesla_sync.support.times import parse_now, parse_zone
+    from amber_tesla_sync.sync.fold_settings import fold_options
+    from amber_tesla_sync.sync.preview import plan_tariff
     from amber_tesla_sync.tariff import Refusal
-    from amber_tesla_sync.timeutil import parse_now, parse_zone
 
     run = state(ctx)
     settings = run.config().config  # offline, nothing else: no secret store, no clients
     if sample:
         if prices is not None:
             raise UsageError("--sample and --prices both name the prices", "give only one")
-        from amber_tesla_sync import resources
+        from amber_tesla_sync.settings import resources
 
         prices = resources.shipped_file(resources.SAMPLE_PRICES)
         timezone = timezone or resources.SAMPLE_TIMEZONE
@@ -119,7 +119,7 @@ def tariff(
         zone = parse_zone(zone_name)
         intervals = load_intervals_file(prices)
     else:
-        from amber_tesla_sync.preview import live_prices
+        from amber_tesla_sync.sync.preview import live_prices
 
         intervals, zone, channels = live_prices(
             run.app(), parse_zone(timezone).key if timezone else None

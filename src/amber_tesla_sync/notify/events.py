@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from amber_tesla_sync.notify.memory import NotifyMemory, SiteMemory
 from amber_tesla_sync.notify.send import Kind
+from amber_tesla_sync.store.notify_memory import NotifyMemory, SiteMemory
 
 PROG = "amber-tesla-sync"
 RUN = "*"  # the memory key of failures that stop the whole run

@@ -10,9 +10,9 @@ from typing import Literal
 
 import httpx
 
-from amber_tesla_sync import redact
-from amber_tesla_sync.httpbase import tls_context
-from amber_tesla_sync.notify.masking import masked_url
+from amber_tesla_sync.support import redact
+from amber_tesla_sync.support.http import tls_context
+from amber_tesla_sync.support.masking import masked_url
 
 log = logging.getLogger(__name__)
 Signal = Literal["start", "success", "fail"]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from amber_tesla_sync.notify.masking import apprise_plugin, masked_url, quiet_apprise
+from amber_tesla_sync.support.masking import apprise_plugin, masked_url, quiet_apprise
 
 log = logging.getLogger(__name__)
 Kind = Literal["info", "success", "warning", "failure"]

@@ -10,10 +10,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from amber_tesla_sync.history import History
 from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import iso
-from amber_tesla_sync.state import load_state
+from amber_tesla_sync.store.history import History
+from amber_tesla_sync.store.state import load_state
 from amber_tesla_sync.sync.targets import Target
 
 CHART_WIDTH = 72

@@ -10,10 +10,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from amber_tesla_sync.explain import Drift, Why, Window
 from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import cents, iso
-from amber_tesla_sync.status import PriceNow, SiteStatus
+from amber_tesla_sync.status.explain import Drift, Why, Window
+from amber_tesla_sync.status.gather import PriceNow, SiteStatus
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 

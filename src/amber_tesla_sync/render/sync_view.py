@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from amber_tesla_sync.redact import clean
 from amber_tesla_sync.render.envelope import cents
 from amber_tesla_sync.render.tariff_view import plan_summary
+from amber_tesla_sync.support.redact import clean
 from amber_tesla_sync.sync.decide import plan_rates
 from amber_tesla_sync.sync.outcome import SiteOutcome
 

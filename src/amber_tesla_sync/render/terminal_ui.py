@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 from rich.console import Console
 
 from amber_tesla_sync.errors import AppError, UsageError
-from amber_tesla_sync.logsetup import prefixed
-from amber_tesla_sync.redact import clean
+from amber_tesla_sync.support.logs import prefixed
+from amber_tesla_sync.support.redact import clean
 
 PROG = "amber-tesla-sync"
 QUIET = False  # -q: say nothing that is not an error (set by the CLI)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from amber_tesla_sync.history import RunRecord
 from amber_tesla_sync.report.model import TariffShare
+from amber_tesla_sync.store.history import RunRecord
 from amber_tesla_sync.sync.decide import FOREIGN_REASON as FOREIGN_MARK
 
 # a push the Powerwall accepted (read back or not yet: ``pushed`` in older history rows), or none

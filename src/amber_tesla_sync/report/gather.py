@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 from amber_tesla_sync.amber.client import AmberClient
 from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Usage, parse_usage
 from amber_tesla_sync.errors import DataError, ServiceError
-from amber_tesla_sync.history import FetchCache, History
 from amber_tesla_sync.report.compute import compute_day, day_bounds, nem_date
 from amber_tesla_sync.report.coverage import tariff_share
 from amber_tesla_sync.report.model import PricePoint, SiteReport
-from amber_tesla_sync.sitedata import site_zone
-from amber_tesla_sync.state import load_state, save_state
+from amber_tesla_sync.store.history import FetchCache, History
+from amber_tesla_sync.store.state import load_state, save_state
+from amber_tesla_sync.sync.sources import site_zone
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.tesla.api import TeslaApi
 from amber_tesla_sync.tesla.energy import EnergyRow, parse_energy_history

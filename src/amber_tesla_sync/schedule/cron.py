@@ -7,8 +7,8 @@ import shutil
 from collections.abc import Sequence
 
 from amber_tesla_sync.errors import SchedulerError
-from amber_tesla_sync.logsetup import PREFIX_ENV
 from amber_tesla_sync.schedule.host import PROG, TIMER, Host, Say, failed, require, run, shown
+from amber_tesla_sync.support.logs import PREFIX_ENV
 
 CRON_SCHEDULE = "*/5 * * * *"
 CRON_DELAY_SECONDS = 30

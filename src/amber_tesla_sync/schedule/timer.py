@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from amber_tesla_sync.errors import SchedulerError
-from amber_tesla_sync.fsutil import atomic_write_text
 from amber_tesla_sync.schedule import timer_paths
 from amber_tesla_sync.schedule.host import (
     PROG,
@@ -28,6 +27,7 @@ from amber_tesla_sync.schedule.host import (
     step,
 )
 from amber_tesla_sync.schedule.units import systemd_command, unit_texts
+from amber_tesla_sync.support.files import atomic_write_text
 
 
 def _create_account_hint() -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from amber_tesla_sync.amber.models import CURRENT, FEED_IN, Interval
-from amber_tesla_sync.state import Curtailment
+from amber_tesla_sync.store.state import Curtailment
 
 
 @dataclass(frozen=True)

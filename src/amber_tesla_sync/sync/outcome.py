@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from amber_tesla_sync.errors import AppError, ExitCode
-from amber_tesla_sync.powerwall_checks import Finding
-from amber_tesla_sync.state import SyncState
+from amber_tesla_sync.store.state import SyncState
+from amber_tesla_sync.sync.powerwall_checks import Finding
 from amber_tesla_sync.tariff import TariffPlan
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from amber_tesla_sync.powerwall_checks import BLOCKING_EXPORT_RULES
-from amber_tesla_sync.state import Overrides
+from amber_tesla_sync.store.state import Overrides
+from amber_tesla_sync.sync.powerwall_checks import BLOCKING_EXPORT_RULES
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 AUTONOMOUS = "autonomous"

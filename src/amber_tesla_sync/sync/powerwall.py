@@ -10,13 +10,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from amber_tesla_sync.amber.models import Interval
-from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError, ServiceError, VerifyError
-from amber_tesla_sync.powerwall_checks import findings
-from amber_tesla_sync.state import LastPush, State, SyncState
+from amber_tesla_sync.store.state import LastPush, State, SyncState
 from amber_tesla_sync.sync import curtail, owner_settings
+from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.decide import Decision, fingerprint, plan_rates
 from amber_tesla_sync.sync.outcome import SiteOutcome, SyncOptions
+from amber_tesla_sync.sync.powerwall_checks import findings
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.tariff import TariffPlan, validate_request_body
 from amber_tesla_sync.tariff.body import build_request_body

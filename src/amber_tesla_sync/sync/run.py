@@ -10,23 +10,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import Interval
-from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError, ClockError, RefusedError, TimeZoneError
-from amber_tesla_sync.foldsettings import fold_options, known_channels
-from amber_tesla_sync.history import History, RunRecord
-from amber_tesla_sync.paths import state_dir
-from amber_tesla_sync.powerwall_checks import Finding
-from amber_tesla_sync.runlock import run_lock
-from amber_tesla_sync.sitedata import PAST_HOURS, Span, fetch_prices, site_zone
-from amber_tesla_sync.state import State, SyncState, load_state, save_state
+from amber_tesla_sync.store.history import History, RunRecord
+from amber_tesla_sync.store.paths import state_dir
+from amber_tesla_sync.store.runlock import run_lock
+from amber_tesla_sync.store.state import State, SyncState, load_state, save_state
 from amber_tesla_sync.sync.clock import check_clock
+from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.decide import Tolerances, decide, fingerprint, plan_rates
+from amber_tesla_sync.sync.fold_settings import fold_options, known_channels
 from amber_tesla_sync.sync.outcome import (
     SiteOutcome,
     SyncOptions,
     note_refusal,
 )
 from amber_tesla_sync.sync.powerwall import PowerwallSteps
+from amber_tesla_sync.sync.powerwall_checks import Finding
+from amber_tesla_sync.sync.sources import PAST_HOURS, Span, fetch_prices, site_zone
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.tariff import Refusal, TariffPlan, fold
 from amber_tesla_sync.tariff.slots import UnalignedZoneError

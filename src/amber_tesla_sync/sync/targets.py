@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amber_tesla_sync.config import Config
 from amber_tesla_sync.errors import ConfigError, UsageError
+from amber_tesla_sync.settings.config import Config
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 
-from amber_tesla_sync import redact
 from amber_tesla_sync.errors import AuthError, ServiceError, UnavailableError
-from amber_tesla_sync.httpbase import (
+from amber_tesla_sync.support import redact
+from amber_tesla_sync.support.http import (
     NetworkPolicy,
     Transient,
     call_with_retries,

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
-from amber_tesla_sync import redact
 from amber_tesla_sync.errors import AuthError, UnavailableError
-from amber_tesla_sync.httpbase import (
+from amber_tesla_sync.support import redact
+from amber_tesla_sync.support.http import (
     NetworkPolicy,
     Transient,
     call_with_retries,

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from amber_tesla_sync import redact
 from amber_tesla_sync.errors import AuthError, SecretsError
-from amber_tesla_sync.secretstore import FLEET_TOKENS, SecretStore
+from amber_tesla_sync.store.secrets import FLEET_TOKENS, SecretStore
+from amber_tesla_sync.support import redact
 from amber_tesla_sync.tesla.oauth import LOGIN_HINT, LoginRequired, TokenEndpoint, TokenSet
 
 log = logging.getLogger(__name__)

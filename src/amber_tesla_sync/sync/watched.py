@@ -12,14 +12,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from amber_tesla_sync.config import NotifySettings
-from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError, AuthError, BusyError, ExitCode, UsageError
 from amber_tesla_sync.notify import healthcheck
 from amber_tesla_sync.notify.events import RUN, Message, RunFacts, SiteFacts, changes
-from amber_tesla_sync.notify.memory import NotifyMemory
 from amber_tesla_sync.notify.send import send
-from amber_tesla_sync.state import State, load_state, save_state
+from amber_tesla_sync.settings.config import NotifySettings
+from amber_tesla_sync.store.notify_memory import NotifyMemory
+from amber_tesla_sync.store.state import State, load_state, save_state
+from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.outcome import SiteOutcome, SyncOptions, worst
 from amber_tesla_sync.sync.run import sync_all
 from amber_tesla_sync.sync.targets import Target, targets

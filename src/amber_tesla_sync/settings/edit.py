@@ -18,17 +18,17 @@ from pydantic import TypeAdapter, ValidationError
 from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
-from amber_tesla_sync.config import (
+from amber_tesla_sync.errors import ConfigError
+from amber_tesla_sync.settings.config import (
     APP_NAME,
     Config,
     LoadedConfig,
     describe_errors,
     split_key,
 )
-from amber_tesla_sync.errors import ConfigError
-from amber_tesla_sync.fsutil import DISK_FULL, atomic_write_text
-from amber_tesla_sync.notify.masking import NOT_A_URL, holds_urls, masked_value
-from amber_tesla_sync.resources import example_config_text
+from amber_tesla_sync.settings.resources import example_config_text
+from amber_tesla_sync.support.files import DISK_FULL, atomic_write_text
+from amber_tesla_sync.support.masking import NOT_A_URL, holds_urls, masked_value
 
 PRIVATE = 0o600  # a file holding notification URLs (their tokens)
 NEW_FILE = 0o644

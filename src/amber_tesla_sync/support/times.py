@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from amber_tesla_sync.config import Config, check_timezone
 from amber_tesla_sync.errors import UsageError
+from amber_tesla_sync.settings.config import Config, check_timezone
 
 MIN_YEAR, MAX_YEAR = 2000, 2999  # the arithmetic of a day or two either side stays in range
 
@@ -50,7 +50,7 @@ def naive_zone(config: Config) -> dt.tzinfo:
     for name in [config.site.timezone, *(site.timezone for site in config.sites)]:
         if name:
             return ZoneInfo(name)
-    from amber_tesla_sync.state import load_state
+    from amber_tesla_sync.store.state import load_state
 
     energy_sites = [config.tesla.energy_site_id, *(site.energy_site_id for site in config.sites)]
     known = load_state().energy_sites

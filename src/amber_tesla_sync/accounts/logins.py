@@ -15,7 +15,6 @@ from typing import Any, Literal, Protocol
 
 from amber_tesla_sync.amber.client import AmberClient
 from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Site
-from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import (
     AppError,
     AuthError,
@@ -24,15 +23,16 @@ from amber_tesla_sync.errors import (
     ServiceError,
     UsageError,
 )
-from amber_tesla_sync.fsutil import atomic_write_text
-from amber_tesla_sync.secretstore import (
+from amber_tesla_sync.store.secrets import (
     AMBER_TOKEN,
     FLEET_CLIENT_SECRET,
     FLEET_PRIVATE_KEY,
     FLEET_TOKENS,
     TESLEMETRY_TOKEN,
 )
-from amber_tesla_sync.state import AmberSiteState, EnergySiteState, load_state, save_state
+from amber_tesla_sync.store.state import AmberSiteState, EnergySiteState, load_state, save_state
+from amber_tesla_sync.support.files import atomic_write_text
+from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.tesla import keys
 from amber_tesla_sync.tesla.api import EnergySite, TeslaApi
 from amber_tesla_sync.tesla.connection import NotRegistered, Refused

@@ -11,16 +11,16 @@ from typing import Any
 
 import httpx
 
-from amber_tesla_sync.config import load_config
-from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError
-from amber_tesla_sync.httpbase import tls_context
-from amber_tesla_sync.localfiles import config_file, secrets_file, state_files
 from amber_tesla_sync.notify.send import check
-from amber_tesla_sync.paths import state_dir
-from amber_tesla_sync.powerwall_checks import findings
 from amber_tesla_sync.schedule import schedule_status
-from amber_tesla_sync.secretstore import FLEET_TOKENS, TESLEMETRY_TOKEN
+from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.store.localfiles import config_file, secrets_file, state_files
+from amber_tesla_sync.store.paths import state_dir
+from amber_tesla_sync.store.secrets import FLEET_TOKENS, TESLEMETRY_TOKEN
+from amber_tesla_sync.support.http import tls_context
+from amber_tesla_sync.sync.context import AppContext
+from amber_tesla_sync.sync.powerwall_checks import findings
 from amber_tesla_sync.sync.targets import Target, targets
 from amber_tesla_sync.tesla.api import TeslaApi
 from amber_tesla_sync.tesla.siteinfo import SiteInfo

@@ -9,7 +9,7 @@ from pathlib import Path
 import filelock
 
 from amber_tesla_sync.errors import BusyError
-from amber_tesla_sync.fsutil import file_error
+from amber_tesla_sync.support.files import file_error
 
 
 @contextlib.contextmanager

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from amber_tesla_sync.config import Config, LoadedConfig, update_config
 from amber_tesla_sync.errors import AuthError, ConfigError
-from amber_tesla_sync.httpbase import NetworkPolicy
-from amber_tesla_sync.secretstore import (
+from amber_tesla_sync.settings.config import Config, LoadedConfig, update_config
+from amber_tesla_sync.store.secrets import (
     AMBER_TOKEN,
     FLEET_TOKENS,
     TESLEMETRY_TOKEN,
     SecretStore,
 )
+from amber_tesla_sync.support.http import NetworkPolicy
 
 if TYPE_CHECKING:  # each client is imported when it is first made: most runs need only Amber's
     from amber_tesla_sync.amber.client import AmberClient

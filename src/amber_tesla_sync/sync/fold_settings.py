@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from amber_tesla_sync.amber.models import FEED_IN
-from amber_tesla_sync.config import Config
+from amber_tesla_sync.settings.config import Config
 from amber_tesla_sync.tariff.model import FoldOptions
 
 if TYPE_CHECKING:
-    from amber_tesla_sync.state import State
+    from amber_tesla_sync.store.state import State
 
 
 def fold_options(

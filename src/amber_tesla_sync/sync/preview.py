@@ -14,7 +14,7 @@ from amber_tesla_sync.tariff import FoldOptions, Refusal, TariffPlan, fold
 from amber_tesla_sync.tariff.slots import UnalignedZoneError
 
 if TYPE_CHECKING:  # the live preview's clients are imported only for it (offline stays light)
-    from amber_tesla_sync.context import AppContext
+    from amber_tesla_sync.sync.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,9 @@ def live_prices(
 ) -> tuple[list[Interval], ZoneInfo, frozenset[str]]:
     """Amber's prices now for the configured site, the site's time zone and the channels it is
     known to have."""
-    from amber_tesla_sync.foldsettings import known_channels
-    from amber_tesla_sync.sitedata import fetch_prices, site_zone
-    from amber_tesla_sync.state import load_state, save_state
+    from amber_tesla_sync.store.state import load_state, save_state
+    from amber_tesla_sync.sync.fold_settings import known_channels
+    from amber_tesla_sync.sync.sources import fetch_prices, site_zone
 
     config = ctx.config
     energy_site: int | None

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Interval
-from amber_tesla_sync.config import check_timezone
 from amber_tesla_sync.errors import ConfigError, ServiceError, TimeZoneError
-from amber_tesla_sync.state import AmberSiteState, EnergySiteState, State
+from amber_tesla_sync.settings.config import check_timezone
+from amber_tesla_sync.store.state import AmberSiteState, EnergySiteState, State
 
 if TYPE_CHECKING:  # the offline preview uses fold_options without the HTTP client
     from amber_tesla_sync.amber.client import AmberClient

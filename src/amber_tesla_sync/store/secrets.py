@@ -26,9 +26,9 @@ from typing import Literal, Protocol
 
 import filelock
 
-from amber_tesla_sync import redact
 from amber_tesla_sync.errors import SecretsError
-from amber_tesla_sync.fsutil import DISK_FULL, atomic_write_text
+from amber_tesla_sync.support import redact
+from amber_tesla_sync.support.files import DISK_FULL, atomic_write_text
 
 log = logging.getLogger(__name__)
 SERVICE = "amber-tesla-sync"

@@ -23,7 +23,7 @@ def shipped_file(name: str) -> Path:
     packaged = resources.files("amber_tesla_sync").joinpath("examples", name)
     if packaged.is_file():
         return Path(str(packaged))
-    source = Path(__file__).resolve().parents[2] / "examples" / name
+    source = Path(__file__).resolve().parents[3] / "examples" / name
     if source.is_file():
         return source
     raise AppError(

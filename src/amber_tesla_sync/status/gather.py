@@ -9,17 +9,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import CURRENT, FEED_IN, GENERAL, Interval
-from amber_tesla_sync.config import check_timezone
-from amber_tesla_sync.context import AppContext
 from amber_tesla_sync.errors import AppError
-from amber_tesla_sync.explain import Drift, Why, drift, explain
-from amber_tesla_sync.foldsettings import fold_options, known_channels
-from amber_tesla_sync.history import History, RunRecord
-from amber_tesla_sync.powerwall_checks import Finding, findings
-from amber_tesla_sync.secretstore import FLEET_TOKENS
-from amber_tesla_sync.sitedata import fetch_prices
-from amber_tesla_sync.state import State, SyncState, load_state
+from amber_tesla_sync.settings.config import check_timezone
+from amber_tesla_sync.status.explain import Drift, Why, drift, explain
+from amber_tesla_sync.store.history import History, RunRecord
+from amber_tesla_sync.store.secrets import FLEET_TOKENS
+from amber_tesla_sync.store.state import State, SyncState, load_state
+from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.decide import plan_rates
+from amber_tesla_sync.sync.fold_settings import fold_options, known_channels
+from amber_tesla_sync.sync.powerwall_checks import Finding, findings
+from amber_tesla_sync.sync.sources import fetch_prices
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.tariff import Refusal, fold
 from amber_tesla_sync.tariff.slots import slot_spans

@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 
 from amber_tesla_sync.amber.models import Interval, parse_intervals
 from amber_tesla_sync.errors import AppError, LocalFileError
-from amber_tesla_sync.fsutil import file_error
-from amber_tesla_sync.paths import state_dir
-from amber_tesla_sync.redact import clean
-from amber_tesla_sync.state import move_aside
+from amber_tesla_sync.store.paths import state_dir
+from amber_tesla_sync.store.state import move_aside
+from amber_tesla_sync.support.files import file_error
+from amber_tesla_sync.support.redact import clean
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

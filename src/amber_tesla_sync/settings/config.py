@@ -1,6 +1,6 @@
 """Settings in ``config.toml``: pydantic models, load (tomllib), keys and their descriptions.
 
-Saving (which keeps the user's comments and layout) is in :mod:`amber_tesla_sync.config_edit`.
+Saving (which keeps the user's comments and layout) is in :mod:`amber_tesla_sync.settings.edit`.
 
 The file holds settings only, never secrets. No file at all means "all defaults", which is fine for
 commands that need nothing from it (such as an offline ``tariff`` preview).
@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from amber_tesla_sync.config_path import (
+from amber_tesla_sync.errors import ConfigError
+from amber_tesla_sync.settings.config_path import (
     APP_NAME,
     CONFIG_ENV,
     default_config_path,
     resolve_config_path,
 )
-from amber_tesla_sync.errors import ConfigError
-from amber_tesla_sync.notify.masking import masked_settings, masked_value
+from amber_tesla_sync.support.masking import masked_settings, masked_value
 
 __all__ = ["APP_NAME", "CONFIG_ENV", "default_config_path", "resolve_config_path"]
 
@@ -416,21 +416,21 @@ def get_value(config: Config, key: str) -> Any:
 
 def set_value(loaded: LoadedConfig, key: str, text: str) -> Config:
     """Set ``key`` from its command-line text; validate the whole file; save it atomically."""
-    from amber_tesla_sync.config_edit import set_value as edit_set
+    from amber_tesla_sync.settings.edit import set_value as edit_set
 
     return edit_set(loaded, key, text)
 
 
 def unset_value(loaded: LoadedConfig, key: str) -> Config:
     """Remove ``key`` from the file so that its default applies again."""
-    from amber_tesla_sync.config_edit import unset_value as edit_unset
+    from amber_tesla_sync.settings.edit import unset_value as edit_unset
 
     return edit_unset(loaded, key)
 
 
 def update_config(loaded: LoadedConfig, updates: dict[str, Any]) -> LoadedConfig:
     """Set already-typed values (``{"amber.site_id": "…"}``), validate, save atomically."""
-    from amber_tesla_sync.config_edit import update_config as edit_update
+    from amber_tesla_sync.settings.edit import update_config as edit_update
 
     return edit_update(loaded, updates)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import filelock
 
 from amber_tesla_sync.errors import AppError
-from amber_tesla_sync.history import History
-from amber_tesla_sync.secretstore import FileBackend
-from amber_tesla_sync.state import State
+from amber_tesla_sync.store.history import History
+from amber_tesla_sync.store.secrets import FileBackend
+from amber_tesla_sync.store.state import State
 
 FIX = "run `amber-tesla-sync doctor --fix` to tighten it"
 

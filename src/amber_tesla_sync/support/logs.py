@@ -14,7 +14,7 @@ import os
 import sys
 from typing import TextIO
 
-from amber_tesla_sync import redact
+from amber_tesla_sync.support import redact
 
 PREFIX_ENV = "AMBER_TESLA_SYNC_LOG_PREFIX"
 ERR, WARNING, INFO, DEBUG = 3, 4, 6, 7

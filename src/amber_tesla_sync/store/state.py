@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from amber_tesla_sync.fsutil import atomic_write_text, file_error
-from amber_tesla_sync.notify.memory import NotifyMemory
-from amber_tesla_sync.paths import state_dir
+from amber_tesla_sync.store.notify_memory import NotifyMemory
+from amber_tesla_sync.store.paths import state_dir
+from amber_tesla_sync.support.files import atomic_write_text, file_error
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Settings: the config model and its loading, comment-keeping edits, where the file lives."""

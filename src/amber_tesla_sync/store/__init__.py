@@ -1,0 +1,1 @@
+"""What the tool keeps between runs: state, history, secrets, locks, local files."""

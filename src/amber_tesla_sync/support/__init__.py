@@ -1,0 +1,1 @@
+"""Plumbing every room may use: time and zones, redaction, HTTP, logging, files."""
