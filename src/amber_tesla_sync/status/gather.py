@@ -160,8 +160,8 @@ def _tesla(ctx: AppContext, target: Target, status: SiteStatus) -> None:
     except AppError as error:
         status.tesla_error = f"{error.message} — {error.hint}" if error.hint else error.message
         return
-    fleet_error = getattr(api.connection, "fleet_error", None)
-    if isinstance(fleet_error, AppError):
+    fleet_error = api.connection.fleet_error
+    if fleet_error is not None:
         status.warnings.append(
             f"the Tesla Fleet API failed ({fleet_error.message}); Teslemetry answered instead"
             + (f" — {fleet_error.hint}" if fleet_error.hint else "")

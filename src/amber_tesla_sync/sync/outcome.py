@@ -70,8 +70,8 @@ class SiteOutcome:
 
 def fleet_fallback(tesla: TeslaApi | None) -> str | None:
     """Why this run left the Fleet API for Teslemetry, if it did."""
-    error = getattr(tesla.connection, "fleet_error", None) if tesla is not None else None
-    return error.message if isinstance(error, AppError) else None
+    error = tesla.connection.fleet_error if tesla is not None else None
+    return error.message if error is not None else None
 
 
 def worst(outcomes: list[SiteOutcome]) -> ExitCode:

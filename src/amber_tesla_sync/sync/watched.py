@@ -48,13 +48,13 @@ def site_facts(outcome: SiteOutcome) -> SiteFacts:
 
 def run_facts(outcomes: list[SiteOutcome], tesla: TeslaApi | None) -> RunFacts:
     connection = tesla.connection if tesla is not None else None
-    fleet_error = getattr(connection, "fleet_error", None)
-    worked = getattr(connection, "primary_worked", False) or any(
+    fleet_error = connection.fleet_error if connection is not None else None
+    worked = (connection is not None and connection.primary_worked) or any(
         outcome.backend == "fleet" and outcome.outcome != "failed" for outcome in outcomes
     )
     return RunFacts(
         sites=[site_facts(outcome) for outcome in outcomes],
-        fleet_error=fleet_error.message if isinstance(fleet_error, AppError) else None,
+        fleet_error=fleet_error.message if fleet_error is not None else None,
         fleet_login=isinstance(fleet_error, AuthError),
         fleet_worked=bool(worked),
     )

@@ -9,8 +9,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from amber_tesla_sync.errors import AppError
+
 
 class Connection(Protocol):
+    """What callers use of a Tesla connection (:class:`~amber_tesla_sync.tesla.connection.
+    TeslaConnection`, or :class:`~amber_tesla_sync.tesla.fallback.FallbackConnection`)."""
+
     @property
     def backend(self) -> str: ...
 
@@ -19,6 +24,14 @@ class Connection(Protocol):
 
     @property
     def requests(self) -> Counter[str]: ...
+
+    @property
+    def fleet_error(self) -> AppError | None:
+        """Why this run left the Fleet API for Teslemetry (None: it did not)."""
+
+    @property
+    def primary_worked(self) -> bool:
+        """The Fleet API answered in this run before any fallback."""
 
     def call(self, method: str, path: str, body: Any = None) -> Any: ...
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from amber_tesla_sync.errors import AuthError, ServiceError, UnavailableError
+from amber_tesla_sync.errors import AppError, AuthError, ServiceError, UnavailableError
 from amber_tesla_sync.support import redact
 from amber_tesla_sync.support.http import (
     NetworkPolicy,
@@ -39,6 +39,10 @@ NAMES = {"fleet": "the Tesla Fleet API", "teslemetry": "Teslemetry"}
 
 
 class TeslaConnection:
+    # one backend: nothing to fall back from (see tesla.fallback)
+    fleet_error: AppError | None = None
+    primary_worked = False
+
     def __init__(
         self,
         backend: str,
