@@ -31,7 +31,7 @@ import httpx
 
 from amber_tesla_sync.amber.models import parse_intervals
 from amber_tesla_sync.sandbox import Sandbox
-from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.settings.load import load_config
 from amber_tesla_sync.store.paths import STATE_ENV
 from amber_tesla_sync.store.secrets import (
     AMBER_TOKEN,

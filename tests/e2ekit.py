@@ -24,7 +24,8 @@ import httpx
 import pytest
 
 from amber_tesla_sync.accounts import logins as accounts
-from amber_tesla_sync.settings.config import load_config, update_config
+from amber_tesla_sync.settings.edit import update_config
+from amber_tesla_sync.settings.load import load_config
 from amber_tesla_sync.store.secrets import FLEET_CLIENT_SECRET, FLEET_TOKENS
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.tesla.oauth import TokenEndpoint, TokenSet, authorize_url, new_pkce

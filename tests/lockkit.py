@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.settings.load import load_config
 from amber_tesla_sync.store.secrets import TESLEMETRY_TOKEN
 from amber_tesla_sync.sync.context import AppContext
 from e2ekit import wait_until

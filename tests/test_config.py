@@ -10,7 +10,9 @@ import pytest
 from pydantic import BaseModel
 
 from amber_tesla_sync.errors import ConfigError, ExitCode
-from amber_tesla_sync.settings.config import Config, default_config_path, load_config
+from amber_tesla_sync.settings.config import Config
+from amber_tesla_sync.settings.config_path import default_config_path
+from amber_tesla_sync.settings.load import load_config
 from conftest import CliRunner
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "config.toml"

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from amber_tesla_sync.accounts import logins as accounts
-from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.settings.load import load_config
 from conftest import CliRunner
 from e2ekit import E2E
 

@@ -342,7 +342,7 @@ def test_fifty_processes_refreshing_at_once_leave_a_working_chain(e2e: E2E, tmp_
 REJECTED = """
 import os, sys, time
 from pathlib import Path
-from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.settings.load import load_config
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.tesla.api import TeslaApi
 

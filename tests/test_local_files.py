@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from amber_tesla_sync.errors import DiskFullError, ExitCode, SecretsError
-from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.settings.load import load_config
 from amber_tesla_sync.store.history import History
 from amber_tesla_sync.store.secrets import TESLEMETRY_TOKEN
 from amber_tesla_sync.sync.context import AppContext

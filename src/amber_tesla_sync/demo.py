@@ -24,7 +24,7 @@ from amber_tesla_sync.render.history_view import render_history
 from amber_tesla_sync.render.status_view import render_status
 from amber_tesla_sync.render.sync_view import sync_lines
 from amber_tesla_sync.sandbox import Sandbox
-from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.settings.load import load_config
 from amber_tesla_sync.status.gather import gather
 from amber_tesla_sync.store.history import History
 from amber_tesla_sync.store.paths import STATE_ENV

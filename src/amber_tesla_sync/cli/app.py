@@ -18,7 +18,7 @@ from amber_tesla_sync.support import logs as logsetup
 from amber_tesla_sync.support.redact import clean
 
 if TYPE_CHECKING:
-    from amber_tesla_sync.settings.config import LoadedConfig
+    from amber_tesla_sync.settings.load import LoadedConfig
     from amber_tesla_sync.sync.context import AppContext
 
 PROG = "amber-tesla-sync"
@@ -82,7 +82,7 @@ class State:
 
     def config(self) -> "LoadedConfig":
         from amber_tesla_sync.errors import ConfigError
-        from amber_tesla_sync.settings.config import load_config
+        from amber_tesla_sync.settings.load import load_config
 
         if self._loaded is None:
             loaded = load_config(self.config_path)

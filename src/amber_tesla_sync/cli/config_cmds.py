@@ -9,7 +9,7 @@ from amber_tesla_sync.cli.app import JsonOption, config_app, examples, state
 
 
 def _complete_key(incomplete: str) -> list[str]:
-    from amber_tesla_sync.settings.config import known_keys
+    from amber_tesla_sync.settings.keys import known_keys
 
     return [key for key in known_keys() if key.startswith(incomplete)]
 
@@ -52,7 +52,7 @@ def config_show(
 ) -> None:
     """Print the effective settings (defaults filled in) as TOML; notification URLs are shown
     masked (the file holds the real ones)."""
-    from amber_tesla_sync.settings.config import effective_data, effective_toml
+    from amber_tesla_sync.settings.keys import effective_data, effective_toml
     from amber_tesla_sync.support.masking import masked_keys
 
     loaded = state(ctx).config()
@@ -81,7 +81,7 @@ def config_show(
 def config_get(ctx: typer.Context, key: KeyArgument) -> None:
     """Print one setting's effective value (its default when the file does not set it);
     notification URLs are shown masked."""
-    from amber_tesla_sync.settings.config import get_value
+    from amber_tesla_sync.settings.keys import get_value
     from amber_tesla_sync.support.masking import masked_value
 
     loaded = state(ctx).config()
@@ -110,7 +110,7 @@ def config_set(
     """Set one setting (validated before the file is saved; comments and layout are kept).
 
     Creates the file if it does not exist yet."""
-    from amber_tesla_sync.settings.config import set_value
+    from amber_tesla_sync.settings.edit import set_value
 
     loaded = state(ctx, creates=True).config()
     set_value(loaded, key, value)
@@ -120,7 +120,7 @@ def config_set(
 @config_app.command("unset")
 def config_unset(ctx: typer.Context, key: KeyArgument) -> None:
     """Remove one setting from the file so its default applies (comments are kept)."""
-    from amber_tesla_sync.settings.config import unset_value
+    from amber_tesla_sync.settings.edit import unset_value
 
     loaded = state(ctx).config()
     before = loaded.path.read_text(encoding="utf-8") if loaded.exists else None
@@ -135,7 +135,7 @@ def config_unset(ctx: typer.Context, key: KeyArgument) -> None:
 @config_app.command("keys")
 def config_keys() -> None:
     """List every setting: its key, its default and what it does."""
-    from amber_tesla_sync.settings.config import key_infos
+    from amber_tesla_sync.settings.keys import key_infos
 
     infos = key_infos()
     width = max(len(info.key) for info in infos)

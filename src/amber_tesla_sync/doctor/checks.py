@@ -14,7 +14,7 @@ import httpx
 from amber_tesla_sync.errors import AppError
 from amber_tesla_sync.notify.send import check
 from amber_tesla_sync.schedule import schedule_status
-from amber_tesla_sync.settings.config import load_config
+from amber_tesla_sync.settings.load import load_config
 from amber_tesla_sync.store.localfiles import config_file, secrets_file, state_files
 from amber_tesla_sync.store.paths import state_dir
 from amber_tesla_sync.store.secrets import FLEET_TOKENS, TESLEMETRY_TOKEN

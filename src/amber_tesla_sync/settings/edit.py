@@ -19,13 +19,10 @@ from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
 from amber_tesla_sync.errors import ConfigError
-from amber_tesla_sync.settings.config import (
-    APP_NAME,
-    Config,
-    LoadedConfig,
-    describe_errors,
-    split_key,
-)
+from amber_tesla_sync.settings.config import Config
+from amber_tesla_sync.settings.config_path import APP_NAME
+from amber_tesla_sync.settings.keys import split_key
+from amber_tesla_sync.settings.load import LoadedConfig, describe_errors
 from amber_tesla_sync.settings.resources import example_config_text
 from amber_tesla_sync.support.files import DISK_FULL, atomic_write_text
 from amber_tesla_sync.support.masking import NOT_A_URL, holds_urls, masked_value

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from amber_tesla_sync.errors import AuthError, ConfigError
-from amber_tesla_sync.settings.config import Config, LoadedConfig, update_config
+from amber_tesla_sync.settings.config import Config
+from amber_tesla_sync.settings.edit import update_config
+from amber_tesla_sync.settings.load import LoadedConfig
 from amber_tesla_sync.store.secrets import (
     AMBER_TOKEN,
     FLEET_TOKENS,
