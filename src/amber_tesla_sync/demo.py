@@ -26,8 +26,10 @@ from amber_tesla_sync.render.sync_view import sync_lines
 from amber_tesla_sync.sandbox import Sandbox
 from amber_tesla_sync.settings.load import load_config
 from amber_tesla_sync.status.gather import gather
+from amber_tesla_sync.status.history import site_histories
 from amber_tesla_sync.store.history import History
 from amber_tesla_sync.store.paths import STATE_ENV
+from amber_tesla_sync.store.state import load_state
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.outcome import SyncOptions, worst
 from amber_tesla_sync.sync.run import sync_all
@@ -130,7 +132,8 @@ def run_demo(console: Console, seed: int = 2) -> int:
         for target in chosen:
             render_status(console, gather(ctx, target, now), now)
         console.print(Rule("history"))
-        render_history(console, History(), chosen, now - dt.timedelta(days=1))
+        since = now - dt.timedelta(days=1)
+        render_history(console, site_histories(History(), load_state(), chosen, since), since)
         stored = sandbox.stored_tariff()
         console.print(
             f"The simulated Powerwall now runs tariff {stored.get('code')!r} with "

@@ -4,6 +4,7 @@ Cheap to import: the commands' own modules import what they need when they run, 
 ``--version`` or ``--help`` never loads pydantic, httpx or the sandbox.
 """
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,32 @@ class State:
         if self._app is None:
             self._app = AppContext(self.config())
         return self._app
+
+    def zone(self, site: str | None = None) -> dt.tzinfo:
+        """The zone a time given without an offset is read in: the site's (``--site``, else
+        every configured site in turn), by the one rule of ``sync/zones.py``."""
+        from amber_tesla_sync.store.state import load_state
+        from amber_tesla_sync.sync.zones import shown_zone
+
+        config = self.config().config
+        sites = [(config.site.timezone, config.tesla.energy_site_id)] if not config.sites else []
+        sites += [
+            (s.timezone, s.energy_site_id)
+            for s in config.sites
+            if site is None or site in (s.name, s.amber_site_id, str(s.energy_site_id))
+        ]
+        return shown_zone(sites, load_state)
+
+    def now(
+        self, text: str | None, site: str | None = None, zone: dt.tzinfo | None = None
+    ) -> dt.datetime:
+        """The run's moment: ``--now`` (no offset: local time in ``zone``, else the site's
+        zone), else the clock."""
+        from amber_tesla_sync.support.times import parse_now
+
+        if text is None:
+            return dt.datetime.now(dt.UTC)
+        return parse_now(text, zone if zone is not None else self.zone(site))
 
 
 def _clean_record(record: logging.LogRecord) -> bool:

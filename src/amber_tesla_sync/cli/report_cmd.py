@@ -47,12 +47,12 @@ def report(
     from amber_tesla_sync.report.days import choose_days, parse_date
     from amber_tesla_sync.report.gather import Clients, Gatherer
     from amber_tesla_sync.store.history import History
-    from amber_tesla_sync.support.times import naive_zone, parse_now
     from amber_tesla_sync.sync.targets import targets
 
     start = parse_date(since) if since is not None else None
-    app_ctx = state(ctx).app()
-    moment = parse_now(now, naive_zone(app_ctx.config)) if now else dt.datetime.now(dt.UTC)
+    run = state(ctx)
+    app_ctx = run.app()
+    moment = run.now(now, site)
     # bad options fail before anything is fetched (the latest "today" any site can have)
     choose_days(days, start, (moment + dt.timedelta(hours=14)).date())
     clients = Clients(app_ctx.amber, app_ctx.tesla)

@@ -1,6 +1,5 @@
 """``status`` and ``history``."""
 
-import datetime as dt
 from typing import Annotated
 
 import typer
@@ -15,11 +14,11 @@ def status(
     """Amber's prices now, the Powerwall, the last sync and the plan, on one screen."""
     from amber_tesla_sync.render.status_view import render_status, status_json
     from amber_tesla_sync.status.gather import gather
-    from amber_tesla_sync.support.times import naive_zone, parse_now
     from amber_tesla_sync.sync.targets import targets
 
-    app_ctx = state(ctx).app()
-    moment = parse_now(now, naive_zone(app_ctx.config)) if now else dt.datetime.now(dt.UTC)
+    run = state(ctx)
+    app_ctx = run.app()
+    moment = run.now(now, site)
     found = [gather(app_ctx, target, moment) for target in targets(app_ctx.config, site)]
     if as_json:
         from amber_tesla_sync.render.envelope import emit
@@ -57,25 +56,22 @@ def history(
 ) -> None:
     """Recent sync runs and the prices seen, with a compact chart."""
     from amber_tesla_sync.render.history_view import history_json, render_history
+    from amber_tesla_sync.status.history import site_histories
     from amber_tesla_sync.store.history import History
-    from amber_tesla_sync.support.times import naive_zone, parse_now, parse_since
+    from amber_tesla_sync.store.state import load_state
+    from amber_tesla_sync.support.times import parse_since
     from amber_tesla_sync.sync.targets import targets
 
-    app_ctx = state(ctx).app()
-    zone = naive_zone(app_ctx.config)
-    moment = parse_now(now, zone) if now else dt.datetime.now(dt.UTC)
+    run = state(ctx)
+    zone = run.zone(site)
+    moment = run.now(now, zone=zone)
     start = parse_since(since, moment, zone)
-    chosen = targets(app_ctx.config, site)
-    store = History()
+    sites = site_histories(History(), load_state(), targets(run.app().config, site), start)
     if as_json:
         from amber_tesla_sync.render.envelope import emit
 
-        emit(
-            "history",
-            {"since": start.isoformat(), "sites": history_json(store, chosen, start)},
-            moment,
-        )
+        emit("history", {"since": start.isoformat(), "sites": history_json(sites)}, moment)
         return
     from rich.console import Console
 
-    render_history(Console(highlight=False), store, chosen, start)
+    render_history(Console(highlight=False), sites, start)

@@ -1,6 +1,5 @@
 """``sync``: one pass for every configured site."""
 
-import datetime as dt
 import sys
 from typing import Annotated
 
@@ -35,13 +34,12 @@ def sync(
     from amber_tesla_sync.cli.progress import progress
     from amber_tesla_sync.errors import ExitCode
     from amber_tesla_sync.render.sync_view import sync_lines, sync_summary
-    from amber_tesla_sync.support.times import naive_zone, parse_now
     from amber_tesla_sync.sync.outcome import SyncOptions, fleet_fallback, worst
     from amber_tesla_sync.sync.watched import watched_sync
 
     run = state(ctx)
     app_ctx = run.app()
-    moment = parse_now(now, naive_zone(app_ctx.config)) if now else dt.datetime.now(dt.UTC)
+    moment = run.now(now, site)
     with progress("sync"):
         outcomes, tesla = watched_sync(
             app_ctx, site, moment, SyncOptions(force=force, dry_run=dry_run)

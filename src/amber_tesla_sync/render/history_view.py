@@ -1,10 +1,10 @@
-"""How ``history`` shows recent runs and the prices seen."""
+"""How ``history`` shows recent runs and the prices seen: it receives them, and reads nothing."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
@@ -12,23 +12,12 @@ from rich.text import Text
 
 from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import iso
-from amber_tesla_sync.store.history import History
-from amber_tesla_sync.store.state import load_state
-from amber_tesla_sync.sync.targets import Target
+from amber_tesla_sync.status.model import PricePoint, SiteHistory
 
 CHART_WIDTH = 72
 
 
-def _zone(target: Target) -> ZoneInfo:
-    if target.timezone:
-        return ZoneInfo(target.timezone)
-    cached = load_state().energy_sites.get(str(target.energy_site_id))
-    return ZoneInfo(cached.time_zone) if cached and cached.time_zone else ZoneInfo("UTC")
-
-
-def _bucketed(
-    points: list[tuple[dt.datetime, int, str, float]], width: int
-) -> list[tuple[dt.datetime, float]]:
+def _bucketed(points: list[PricePoint], width: int) -> list[tuple[dt.datetime, float]]:
     """Mean price per bucket so that the chart fits ``width`` columns."""
     if not points:
         return []
@@ -44,15 +33,12 @@ def _bucketed(
     ]
 
 
-def render_history(
-    console: Console, store: History, targets: list[Target], since: dt.datetime
-) -> None:
-    for target in targets:
-        zone = _zone(target)
-        runs = store.runs(since, target.key)
+def render_history(console: Console, sites: Sequence[SiteHistory], since: dt.datetime) -> None:
+    for site in sites:
+        zone, runs = site.zone, site.runs
         console.print(
             Text(
-                f"{target.key}: sync runs since {since.astimezone(zone):%a %d %b %H:%M}",
+                f"{site.key}: sync runs since {since.astimezone(zone):%a %d %b %H:%M}",
                 style="bold",
             )
         )
@@ -66,14 +52,13 @@ def render_history(
                 "yes" if run.pushed else "",
                 run.error or run.reason,
             )
-        console.print(table if runs else Text(f"{target.key}: no sync runs since then"))
+        console.print(table if runs else Text(f"{site.key}: no sync runs since then"))
         pushes = sum(run.pushed for run in runs)
         bad = sum(run.outcome in ("failed", "refused") for run in runs)
         unverified = sum(run.outcome == "unverified" for run in runs)
         pending = f" ({unverified} not yet read back as sent)" if unverified else ""
         console.print(f"{len(runs)} runs, {pushes} pushes{pending}, {bad} failed or refused")
-        points = store.prices(target.amber_site_id, since)
-        buckets = _bucketed(points, CHART_WIDTH)
+        buckets = _bucketed(list(site.prices), CHART_WIDTH)
         if buckets:
             labels = [moment.astimezone(zone).strftime("%H") for moment, _ in buckets]
             for line in chart(
@@ -83,10 +68,10 @@ def render_history(
         console.print()
 
 
-def history_json(store: History, targets: list[Target], since: dt.datetime) -> list[dict[str, Any]]:
+def history_json(sites: Sequence[SiteHistory]) -> list[dict[str, Any]]:
     return [
         {
-            "site": target.key,
+            "site": site.key,
             "runs": [
                 {
                     "at": iso(run.started_at),
@@ -97,12 +82,12 @@ def history_json(store: History, targets: list[Target], since: dt.datetime) -> l
                     "error": run.error,
                     "exit_code": run.exit_code,
                 }
-                for run in store.runs(since, target.key)
+                for run in site.runs
             ],
             "prices": [
                 {"start": iso(start), "minutes": duration, "kind": kind, "buy": price}
-                for start, duration, kind, price in store.prices(target.amber_site_id, since)
+                for start, duration, kind, price in site.prices
             ],
         }
-        for target in targets
+        for site in sites
     ]

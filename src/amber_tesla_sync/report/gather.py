@@ -25,8 +25,8 @@ from amber_tesla_sync.report.coverage import tariff_share
 from amber_tesla_sync.report.model import PricePoint, SiteReport
 from amber_tesla_sync.store.history import FetchCache, History
 from amber_tesla_sync.store.state import load_state, save_state
-from amber_tesla_sync.sync.sources import site_zone
 from amber_tesla_sync.sync.targets import Target
+from amber_tesla_sync.sync.zones import site_zone
 from amber_tesla_sync.tesla.api import TeslaApi
 from amber_tesla_sync.tesla.energy import EnergyRow, parse_energy_history
 

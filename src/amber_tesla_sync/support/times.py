@@ -1,19 +1,27 @@
-"""Parsing times and zones given on the command line.
+"""Parsing times and zones given on the command line: pure functions, no file or clock.
 
-One rule for every option: a date-time without an offset is local time of the site — the zone
-given with ``--timezone``, else the configured one (``site.timezone`` or the ``[[sites]]``
-zone), else the Powerwall's zone recorded at login, else this computer's local time zone.
+A date-time without an offset is read in the zone the caller passes: the site's zone by the rule
+of ``sync/zones.py``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from amber_tesla_sync.errors import UsageError
-from amber_tesla_sync.settings.config import Config, check_timezone
 
 MIN_YEAR, MAX_YEAR = 2000, 2999  # the arithmetic of a day or two either side stays in range
+
+
+def check_timezone(name: str) -> ZoneInfo:
+    """Return the zone called ``name`` or raise ``ValueError`` saying what is expected."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"{name!r} is not a known IANA time zone (expected e.g. 'Australia/Sydney')"
+        ) from exc
 
 
 def parse_zone(name: str) -> ZoneInfo:
@@ -43,23 +51,6 @@ def parse_now(text: str, zone: dt.tzinfo) -> dt.datetime:
 
 
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
-
-
-def naive_zone(config: Config) -> dt.tzinfo:
-    """The zone a date-time without an offset is read in (see the module's rule)."""
-    for name in [config.site.timezone, *(site.timezone for site in config.sites)]:
-        if name:
-            return ZoneInfo(name)
-    from amber_tesla_sync.store.state import load_state
-
-    energy_sites = [config.tesla.energy_site_id, *(site.energy_site_id for site in config.sites)]
-    known = load_state().energy_sites
-    for site_id in energy_sites:
-        cached = known.get(str(site_id)) if site_id is not None else None
-        if cached is not None and cached.time_zone:
-            return ZoneInfo(cached.time_zone)
-    local = dt.datetime.now().astimezone().tzinfo
-    return local if local is not None else dt.UTC
 
 
 def parse_since(text: str, now: dt.datetime, zone: dt.tzinfo = dt.UTC) -> dt.datetime:

@@ -53,7 +53,8 @@ def live_prices(
     known to have."""
     from amber_tesla_sync.store.state import load_state, save_state
     from amber_tesla_sync.sync.fold_settings import known_channels
-    from amber_tesla_sync.sync.sources import fetch_prices, site_zone
+    from amber_tesla_sync.sync.sources import fetch_prices
+    from amber_tesla_sync.sync.zones import site_zone
 
     config = ctx.config
     energy_site: int | None

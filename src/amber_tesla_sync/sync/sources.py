@@ -4,21 +4,18 @@ billing interval) and the Powerwall's time zone."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Interval
-from amber_tesla_sync.errors import ConfigError, ServiceError, TimeZoneError
-from amber_tesla_sync.settings.config import check_timezone
-from amber_tesla_sync.store.state import AmberSiteState, EnergySiteState, State
+from amber_tesla_sync.errors import ConfigError
+from amber_tesla_sync.store.state import AmberSiteState, State
 
 if TYPE_CHECKING:  # the offline preview uses fold_options without the HTTP client
     from amber_tesla_sync.amber.client import AmberClient
 
 Span = tuple[str, dt.datetime, dt.datetime]  # a recorded price's channel, start and end
 PAST_HOURS = 24  # how far back a run's prices reach (the persistence estimate's day)
-ZONE_HINT = "set it with `amber-tesla-sync config set site.timezone Australia/Sydney`"
 
 
 def fetch_prices(
@@ -79,41 +76,3 @@ def covered_until(
             return None
         reach = cursor if reach is None else min(reach, cursor)
     return reach
-
-
-def site_zone(
-    state: State,
-    override: str | None,
-    energy_site_id: int | None,
-    site_info: Callable[[], Mapping[str, Any]],
-) -> ZoneInfo:
-    """The configured zone, else the Powerwall's (cached; read from site_info the first time)."""
-    if override:
-        return _zone(override, "the configured time zone")
-    if energy_site_id is None:
-        raise ConfigError(
-            "the site's time zone is unknown",
-            "set it (`amber-tesla-sync config set site.timezone Australia/Sydney`) or log in to "
-            "Tesla so it can be read from the Powerwall",
-        )
-    cached = state.energy_sites.setdefault(str(energy_site_id), EnergySiteState())
-    if not cached.time_zone:
-        zone = site_info().get("installation_time_zone")
-        if not isinstance(zone, str):
-            raise ServiceError("the Powerwall did not report its time zone", ZONE_HINT)
-        found = _zone(zone, "the Powerwall's time zone")  # only a usable zone is remembered
-        cached.time_zone = zone
-        return found
-    return _zone(cached.time_zone, "the Powerwall's time zone (remembered)")
-
-
-def _zone(name: str, what: str) -> ZoneInfo:
-    try:
-        return check_timezone(name)
-    except ValueError as exc:
-        shown = "".join(c if c.isprintable() else "?" for c in name)[:60]
-        raise TimeZoneError(
-            f"{what} {shown!r} is not a time zone known here",
-            "nothing was pushed; " + ZONE_HINT + " (the site's IANA zone), or update the tzdata "
-            "package if the zone is new",
-        ) from exc
