@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from amber_tesla_sync.errors import AppError, ExitCode
@@ -33,6 +34,18 @@ SEVERITY = (
 )
 
 
+class Outcome(StrEnum):
+    """What one sync did for a site. The values are what ``--json``, the logs, the state and the
+    history carry (a StrEnum is its value wherever it is written)."""
+
+    VERIFIED = "verified"  # pushed and read back as sent
+    UNVERIFIED = "unverified"  # pushed and accepted, the read-back not matching yet
+    UNCHANGED = "unchanged"
+    REFUSED = "refused"
+    FAILED = "failed"
+    DRY_RUN = "dry-run"
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     force: bool = False
@@ -42,9 +55,7 @@ class SyncOptions:
 @dataclass
 class SiteOutcome:
     site: str
-    # verified (pushed and read back as sent) | unverified (pushed, read-back not matching yet)
-    # | unchanged | refused | failed | dry-run
-    outcome: str
+    outcome: Outcome
     pushed: bool  # a tariff was sent and accepted in this run
     reason: str
     fingerprint: str | None = None
@@ -65,7 +76,7 @@ class SiteOutcome:
     @property
     def verified(self) -> bool | None:
         """Whether the tariff was read back as sent (None: nothing pushed or checked)."""
-        return {"verified": True, "unverified": False}.get(self.outcome)
+        return {Outcome.VERIFIED: True, Outcome.UNVERIFIED: False}.get(self.outcome)
 
 
 def fleet_fallback(tesla: TeslaApi | None) -> str | None:
@@ -84,7 +95,7 @@ def worst(outcomes: list[SiteOutcome]) -> ExitCode:
 
 def note_refusal(site_state: SyncState, outcome: SiteOutcome, now: dt.datetime) -> None:
     """Remember refusals (for ``status``) until a tariff is built again."""
-    if outcome.outcome == "refused":
+    if outcome.outcome == Outcome.REFUSED:
         site_state.last_refusal = outcome.error.message if outcome.error else outcome.reason
         site_state.last_refusal_at = now
         site_state.refusing_since = site_state.refusing_since or now

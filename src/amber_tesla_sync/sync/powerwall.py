@@ -15,7 +15,7 @@ from amber_tesla_sync.store.state import LastPush, State, SyncState
 from amber_tesla_sync.sync import curtail, owner_settings
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.decide import Decision, fingerprint, plan_rates
-from amber_tesla_sync.sync.outcome import SiteOutcome, SyncOptions
+from amber_tesla_sync.sync.outcome import Outcome, SiteOutcome, SyncOptions
 from amber_tesla_sync.sync.powerwall_checks import findings
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.tariff import TariffPlan, validate_request_body
@@ -151,7 +151,7 @@ class PowerwallSteps:
             )
         self.tesla.set_time_of_use(target.energy_site_id, plan.body)
         outcome.pushed = True
-        outcome.outcome = "unverified"
+        outcome.outcome = Outcome.UNVERIFIED
         site_state.last_push = LastPush(
             rates=plan_rates(plan),
             pushed_at=self.now,
@@ -176,7 +176,7 @@ class PowerwallSteps:
             log.warning("%s: %s", target.key, outcome.error.message)
             return None
         site_state.last_push = site_state.last_push.model_copy(update={"verified": True})
-        outcome.outcome = "verified"
+        outcome.outcome = Outcome.VERIFIED
         log.info("%s: pushed tariff %s; read back and verified", target.key, outcome.fingerprint)
         return remote
 

@@ -20,14 +20,16 @@ from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.decide import Tolerances, decide, fingerprint, plan_rates
 from amber_tesla_sync.sync.fold_settings import fold_options, known_channels
 from amber_tesla_sync.sync.outcome import (
+    Outcome,
     SiteOutcome,
     SyncOptions,
     note_refusal,
 )
 from amber_tesla_sync.sync.powerwall import PowerwallSteps
 from amber_tesla_sync.sync.powerwall_checks import Finding
-from amber_tesla_sync.sync.sources import PAST_HOURS, Span, fetch_prices, site_zone
+from amber_tesla_sync.sync.sources import PAST_HOURS, Span, fetch_prices
 from amber_tesla_sync.sync.targets import Target
+from amber_tesla_sync.sync.zones import site_zone
 from amber_tesla_sync.tariff import Refusal, TariffPlan, fold
 from amber_tesla_sync.tariff.slots import UnalignedZoneError
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
@@ -87,7 +89,12 @@ class SiteSync(PowerwallSteps):
             outcome = self._run(target, site_state)
         except ClockError as error:
             outcome = SiteOutcome(
-                target.key, "refused", False, error.message, error=error, refusal=(error.message,)
+                target.key,
+                Outcome.REFUSED,
+                False,
+                error.message,
+                error=error,
+                refusal=(error.message,),
             )
             log.error("%s: %s", target.key, error.message)
         except AppError as error:
@@ -96,7 +103,7 @@ class SiteSync(PowerwallSteps):
                 outcome = self._outcome
                 outcome.error = error
             else:
-                outcome = SiteOutcome(target.key, "failed", False, error.message, error=error)
+                outcome = SiteOutcome(target.key, Outcome.FAILED, False, error.message, error=error)
         if self._tesla is not None:
             outcome.backend = self._tesla.backend
         if not outcome.checked:
@@ -159,7 +166,7 @@ class SiteSync(PowerwallSteps):
             log.warning("%s: %s", target.key, plan.summary)
             return SiteOutcome(
                 target.key,
-                "refused",
+                Outcome.REFUSED,
                 False,
                 plan.summary,
                 error=RefusedError(
@@ -175,7 +182,9 @@ class SiteSync(PowerwallSteps):
                 lambda: self.history.record_prices(target.amber_site_id, intervals, self.now),
             )
         body = plan.body
-        outcome = SiteOutcome(target.key, "unchanged", False, "", fingerprint(body), plan=plan)
+        outcome = SiteOutcome(
+            target.key, Outcome.UNCHANGED, False, "", fingerprint(body), plan=plan
+        )
         self._outcome = outcome
         remote = self._remote_check(target, site_state, remote, outcome)
         outcome.foreign = self._foreign(remote, site_state)
@@ -192,17 +201,17 @@ class SiteSync(PowerwallSteps):
         log.info("%s: %s", target.key, decision.reason)
         outcome.reason = decision.reason
         if confirmed and not decision.push:
-            outcome.outcome = "verified"
+            outcome.outcome = Outcome.VERIFIED
             outcome.reason = (
                 f"the tariff pushed earlier is now read back as sent; {decision.reason}"
             )
         if decision.push:
             if self.options.dry_run:
-                outcome.outcome = "dry-run"
+                outcome.outcome = Outcome.DRY_RUN
                 outcome.reason = "would push: " + decision.reason
             else:
                 remote = self._push(target, site_state, plan, decision, outcome)
-                if outcome.outcome == "unverified":
+                if outcome.outcome == Outcome.UNVERIFIED:
                     return outcome  # the Powerwall did not answer as expected: no more now
         self._curtail(target, site_state, intervals, remote, outcome)
         return outcome
