@@ -108,16 +108,10 @@ class State:
         """The zone a time given without an offset is read in: the site's (``--site``, else
         every configured site in turn), by the one rule of ``sync/zones.py``."""
         from amber_tesla_sync.store.state import load_state
+        from amber_tesla_sync.sync.targets import site_zones
         from amber_tesla_sync.sync.zones import shown_zone
 
-        config = self.config().config
-        sites = [(config.site.timezone, config.tesla.energy_site_id)] if not config.sites else []
-        sites += [
-            (s.timezone, s.energy_site_id)
-            for s in config.sites
-            if site is None or site in (s.name, s.amber_site_id, str(s.energy_site_id))
-        ]
-        return shown_zone(sites, load_state)
+        return shown_zone(site_zones(self.config().config, site), load_state)
 
     def now(
         self, text: str | None, site: str | None = None, zone: dt.tzinfo | None = None

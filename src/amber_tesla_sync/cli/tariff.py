@@ -1,12 +1,11 @@
 """``tariff``: preview the tariff that would be pushed."""
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from amber_tesla_sync.cli.app import app, examples, state
+from amber_tesla_sync.cli.app import SiteOption, app, examples, state
 
 if TYPE_CHECKING:
     from amber_tesla_sync.tariff.model import ForecastPrice
@@ -39,6 +38,7 @@ def tariff(
             help="Use the sample prices shipped with the tool (a 5-minute site in Sydney).",
         ),
     ] = False,
+    site: SiteOption = None,
     timezone: Annotated[
         str | None,
         typer.Option(
@@ -92,9 +92,10 @@ def tariff(
     from amber_tesla_sync.amber.models import load_intervals_file
     from amber_tesla_sync.errors import RefusedError, UsageError
     from amber_tesla_sync.render.tariff_view import plan_json, render_plan
-    from amber_tesla_sync.support.times import parse_now, parse_zone
+    from amber_tesla_sync.support.times import parse_zone
     from amber_tesla_sync.sync.fold_settings import fold_options
     from amber_tesla_sync.sync.preview import plan_tariff
+    from amber_tesla_sync.sync.targets import configured_zone
     from amber_tesla_sync.tariff import Refusal
 
     run = state(ctx)
@@ -109,7 +110,7 @@ def tariff(
         now = now or resources.SAMPLE_NOW
     channels: frozenset[str] = frozenset()
     if prices is not None:
-        zone_name = timezone or settings.site.timezone
+        zone_name = timezone or configured_zone(settings, site)
         if zone_name is None:
             raise UsageError(
                 "no time zone for the site",
@@ -122,9 +123,9 @@ def tariff(
         from amber_tesla_sync.sync.preview import live_prices
 
         intervals, zone, channels = live_prices(
-            run.app(), parse_zone(timezone).key if timezone else None
+            run.app(), parse_zone(timezone).key if timezone else None, site
         )
-    moment = parse_now(now, zone) if now else dt.datetime.now(dt.UTC)
+    moment = run.now(now, zone=zone)
     chosen_price = forecast_price or settings.amber.forecast_price
     options = fold_options(
         settings,

@@ -12,11 +12,18 @@ commands that need nothing from it (such as an offline ``tariff`` preview).
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-ForecastPrice = Literal["predicted", "low", "high", "per_kwh"]
+from amber_tesla_sync.support.times import check_timezone
+from amber_tesla_sync.tariff.model import (
+    CLOCK_SLACK_MINUTES,
+    FORECAST_PRICE,
+    MAX_GAP_SLOTS,
+    MIN_HORIZON_HOURS,
+    ForecastPrice,
+)
+
 Backend = Literal["auto", "fleet", "teslemetry"]
 
 
@@ -45,7 +52,7 @@ class AmberSettings(_Section):
         default=None, min_length=1, description="the Amber site to price (`login amber` sets it)"
     )
     forecast_price: ForecastPrice = Field(
-        default="predicted", description="forecast price used: predicted, low, high or per_kwh"
+        default=FORECAST_PRICE, description="forecast price used: predicted, low, high or per_kwh"
     )
     base_url: str = Field(
         default=AMBER_API, pattern=r"^https?://", description="Amber's API (or the sandbox's)"
@@ -118,11 +125,17 @@ class TariffSettings(_Section):
         default=False, description="let a slot's sell price exceed its buy price"
     )
     max_gap_slots: int = Field(
-        default=4, ge=0, le=48, description="missing slots per channel that may be filled"
+        default=MAX_GAP_SLOTS,
+        ge=0,
+        le=48,
+        description="missing slots per channel that may be filled",
     )
     # each channel's own data must reach this far ahead (tariff.model.MIN_HORIZON_HOURS says why)
     min_horizon_hours: float = Field(
-        default=12.0, ge=0, le=24, description="hours ahead each channel's data must reach"
+        default=MIN_HORIZON_HOURS,
+        ge=0,
+        le=24,
+        description="hours ahead each channel's data must reach",
     )
     expect_feed_in: bool | None = Field(  # None: learn it from Amber's site list and earlier runs
         default=None, description="whether the site has a feed-in channel (default: learnt)"
@@ -160,7 +173,10 @@ class SyncSettings(_Section):
         default=30.0, ge=0, le=120, description="how long to read a push back until it matches"
     )
     max_clock_skew_minutes: float = Field(
-        default=5.0, ge=1, le=60, description="refuse when the clock is further off than this"
+        default=CLOCK_SLACK_MINUTES,
+        ge=1,
+        le=60,
+        description="refuse when the clock is further off than this",
     )
     ensure_autonomous: bool = Field(
         default=False, description="switch the Powerwall to Time-Based Control"
@@ -213,13 +229,3 @@ class Config(_Section):
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     sites: list[SiteLink] = Field(default_factory=list)
-
-
-def check_timezone(name: str) -> ZoneInfo:
-    """Return the zone called ``name`` or raise ``ValueError`` saying what is expected."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"{name!r} is not a known IANA time zone (expected e.g. 'Australia/Sydney')"
-        ) from exc

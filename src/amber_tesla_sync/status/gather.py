@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import CURRENT, FEED_IN, GENERAL, Interval
 from amber_tesla_sync.errors import AppError
-from amber_tesla_sync.settings.config import check_timezone
 from amber_tesla_sync.status.explain import Drift, Why, drift, explain
 from amber_tesla_sync.store.history import History, RunRecord
 from amber_tesla_sync.store.secrets import FLEET_TOKENS
 from amber_tesla_sync.store.state import State, SyncState, load_state
+from amber_tesla_sync.support.times import check_timezone
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.decide import plan_rates
 from amber_tesla_sync.sync.fold_settings import fold_options, known_channels

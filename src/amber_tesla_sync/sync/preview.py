@@ -47,23 +47,29 @@ def plan_tariff(
 
 
 def live_prices(
-    ctx: AppContext, zone_override: str | None
+    ctx: AppContext, zone_override: str | None, site: str | None = None
 ) -> tuple[list[Interval], ZoneInfo, frozenset[str]]:
-    """Amber's prices now for the configured site, the site's time zone and the channels it is
-    known to have."""
+    """Amber's prices now for the site ``sync`` would run first (or ``site``), the site's time
+    zone and the channels it is known to have."""
     from amber_tesla_sync.store.state import load_state, save_state
     from amber_tesla_sync.sync.fold_settings import known_channels
     from amber_tesla_sync.sync.sources import fetch_prices
+    from amber_tesla_sync.sync.targets import targets
     from amber_tesla_sync.sync.zones import site_zone
 
     config = ctx.config
     energy_site: int | None
-    if config.sites:
-        first = config.sites[0]
-        site_id, energy_site, configured = first.amber_site_id, first.energy_site_id, first.timezone
-    else:
-        site_id = ctx.amber_site_id()
-        energy_site, configured = config.tesla.energy_site_id, config.site.timezone
+    if config.sites or config.tesla.energy_site_id is not None:
+        target = targets(config, site)[0]  # chosen as `sync` chooses
+        site_id, energy_site, configured = (
+            target.amber_site_id,
+            target.energy_site_id,
+            target.timezone,
+        )
+    else:  # Amber only, no Powerwall yet: the preview still works
+        if site is not None and site != config.amber.site_id:
+            raise UsageError(f"no configured site {site!r}", f"configured: {config.amber.site_id}")
+        site_id, energy_site, configured = ctx.amber_site_id(), None, config.site.timezone
     state = load_state()
     with ctx.amber() as client:
         intervals = fetch_prices(client, state, site_id)

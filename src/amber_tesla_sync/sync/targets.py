@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from amber_tesla_sync.errors import ConfigError, UsageError
-from amber_tesla_sync.settings.config import Config
+from amber_tesla_sync.settings.config import Config, SiteLink
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,24 @@ def targets(config: Config, only: str | None = None) -> list[Target]:
             f"no configured site {only!r}", "configured: " + ", ".join(t.key for t in found)
         )
     return chosen
+
+
+def site_zones(config: Config, only: str | None = None) -> list[tuple[str | None, int | None]]:
+    """Each configured site's (or only ``only``'s) zone and Powerwall, as far as they are
+    configured: what times can be read in before a site is complete (see sync/zones.py)."""
+    if not config.sites:
+        return [(config.site.timezone, config.tesla.energy_site_id)]
+    chosen = [s for s in config.sites if _named(s, only)]
+    if not chosen:
+        targets(config, only)  # says which sites are configured
+    return [(s.timezone, s.energy_site_id) for s in chosen]
+
+
+def configured_zone(config: Config, only: str | None = None) -> str | None:
+    """The zone configured for the site ``sync`` would run first (or ``only``), if any: what an
+    offline preview can know without the state or the Powerwall."""
+    return site_zones(config, only)[0][0]
+
+
+def _named(site: SiteLink, only: str | None) -> bool:
+    return only is None or only in (site.name, site.amber_site_id, str(site.energy_site_id))

@@ -27,20 +27,27 @@ LIVE = frozenset({Source.ACTUAL, Source.CURRENT, Source.FORECAST})
 """Sources backed by Amber data for the slot itself."""
 
 
+# The fold's defaults, defined here once; the settings (settings/config.py) use them too.
+FORECAST_PRICE: ForecastPrice = "predicted"
+"""Default of ``amber.forecast_price``: Amber's own best estimate."""
+MAX_GAP_SLOTS = 4
+"""Default of ``tariff.max_gap_slots``: two hours of missing data per channel may be filled."""
 MIN_HORIZON_HOURS = 12.0
 """Default of ``tariff.min_horizon_hours``: AEMO pre-dispatch reaches the end of the next trading
 day (04:00 NEM time), so Amber's forecasts reach 15–40 h ahead; they are shortest, about 15 h,
 late in the morning before the day's new run is published. 12 h leaves room for a late run."""
+CLOCK_SLACK_MINUTES = 5.0
+"""Default of ``sync.max_clock_skew_minutes``: how far actual/current intervals may be off."""
 
 
 @dataclass(frozen=True)
 class FoldOptions:
-    forecast_price: ForecastPrice = "predicted"
+    forecast_price: ForecastPrice = FORECAST_PRICE
     allow_sell_above_buy: bool = False
-    max_gap_slots: int = 4
+    max_gap_slots: int = MAX_GAP_SLOTS
     min_horizon_hours: float = MIN_HORIZON_HOURS  # each channel's live data must reach this far
     expected_channels: frozenset[str] = frozenset()  # channels the site is known to have
-    clock_slack_minutes: float = 5.0  # how far actual/current intervals may be off ``now``
+    clock_slack_minutes: float = CLOCK_SLACK_MINUTES  # how far actual/current may be off ``now``
 
 
 @dataclass(frozen=True)
