@@ -23,7 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from amber_tesla_sync.accounts import logins as accounts
+from amber_tesla_sync.accounts.amber import login_amber
+from amber_tesla_sync.accounts.teslemetry import login_teslemetry
 from amber_tesla_sync.settings.edit import update_config
 from amber_tesla_sync.settings.load import load_config
 from amber_tesla_sync.store.secrets import FLEET_CLIENT_SECRET, FLEET_TOKENS
@@ -188,13 +189,13 @@ class E2E:
 
     def seed_amber(self) -> None:
         """Log in to Amber in-process (one ``GET /sites``)."""
-        accounts.login_amber(
+        login_amber(
             self.context(), self.credentials.amber_token, self.sandbox.amber_site_id, NoUi()
         )
         self.remember_secrets()
 
     def seed_teslemetry(self) -> None:
-        accounts.login_teslemetry(self.context(), self.credentials.teslemetry_token, None, NoUi())
+        login_teslemetry(self.context(), self.credentials.teslemetry_token, None, NoUi())
         self.remember_secrets()
 
     def authorize(self, *, prompt_missing_scopes: bool = True) -> str:

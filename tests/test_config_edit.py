@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from amber_tesla_sync.accounts import logins as accounts
+from amber_tesla_sync.accounts.registration import keygen
 from amber_tesla_sync.settings.load import load_config
 from conftest import CliRunner
 from e2ekit import E2E
@@ -58,7 +58,7 @@ def test_every_command_that_saves_settings_keeps_every_comment(e2e: E2E) -> None
     ok(e2e.login_amber())
     ok(e2e.login_teslemetry())
     ok(e2e.login_fleet())
-    accounts.keygen(e2e.context(), force=False, output=None)
+    keygen(e2e.context(), force=False, output=None)
     e2e.remember_secrets()
     public = (config.parent / "com.tesla.3p.public-key.pem").read_text()
     sandbox.unregister_partner("na")

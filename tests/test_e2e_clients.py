@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from amber_tesla_sync.accounts import logins as accounts
+from amber_tesla_sync.accounts.registration import keygen
 from amber_tesla_sync.errors import ServiceError
 from amber_tesla_sync.sandbox.partners import public_key_hex
 from amber_tesla_sync.store.secrets import FLEET_PRIVATE_KEY
@@ -394,7 +394,7 @@ DOMAIN = "amber-tesla-sync.example"
 def keyed(e2e: E2E) -> Iterator[E2E]:
     """Logged in to the Fleet API, with a key pair (made in-process)."""
     e2e.seed_fleet()
-    accounts.keygen(e2e.context(), force=False, output=None)
+    keygen(e2e.context(), force=False, output=None)
     e2e.remember_secrets()
     yield e2e
 

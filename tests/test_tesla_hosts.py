@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from amber_tesla_sync.accounts import logins as accounts
+from amber_tesla_sync.accounts.fleet import _region
 from amber_tesla_sync.tesla.hosts import is_documented, is_trusted
 from e2ekit import E2E, assert_failed
 from stubserver import stub_server
@@ -105,7 +105,7 @@ def test_a_region_answer_naming_another_host_is_not_saved(
     ):
         e2e.configure({"tesla.fleet_api_url": configured.url})
         with caplog.at_level(logging.WARNING):
-            region = accounts._region(e2e.context(), tokens.access_token)
+            region = _region(e2e.context(), tokens.access_token)
         assert "fleet_api_base_url" not in region
         assert "not one of Tesla's documented hosts" in caplog.text
         assert f'fleet_api_url = "{configured.url}"' in e2e.config_text()

@@ -18,7 +18,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
-from amber_tesla_sync.accounts.logins import login_amber, login_teslemetry
+from amber_tesla_sync.accounts.amber import login_amber
+from amber_tesla_sync.accounts.teslemetry import login_teslemetry
 from amber_tesla_sync.errors import UsageError
 from amber_tesla_sync.render.history_view import render_history
 from amber_tesla_sync.render.status_view import render_status

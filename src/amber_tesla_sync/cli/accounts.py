@@ -63,7 +63,7 @@ def login_amber(
     ] = None,
 ) -> None:
     """Save an Amber API token (checked against Amber) and pick the site."""
-    from amber_tesla_sync.accounts import logins as flows
+    from amber_tesla_sync.accounts import amber as flows
 
     ui = _ui()
     token = _secret(token_stdin, "Amber API token (Amber app → Settings → Developer): ", ui)
@@ -79,7 +79,7 @@ def login_teslemetry(
     ] = None,
 ) -> None:
     """Save a Teslemetry token (checked against Teslemetry) and pick the Powerwall."""
-    from amber_tesla_sync.accounts import logins as flows
+    from amber_tesla_sync.accounts import teslemetry as flows
 
     ui = _ui()
     token = _secret(token_stdin, "Teslemetry access token: ", ui)
@@ -111,7 +111,7 @@ def login_fleet(
     ] = None,
 ) -> None:
     """Log in to the Tesla Fleet API in the browser (OAuth with PKCE, loopback redirect)."""
-    from amber_tesla_sync.accounts import logins as flows
+    from amber_tesla_sync.accounts import fleet as flows
 
     ui = _ui()
     secret = _client_secret(client_secret_stdin)
@@ -137,7 +137,7 @@ def logout(
     ] = None,
 ) -> None:
     """Forget saved tokens (the Fleet key pair is kept; `keygen --force` replaces it)."""
-    from amber_tesla_sync.accounts import logins as flows
+    from amber_tesla_sync.accounts import logout as flows
 
     ui = _ui()
     if service is None:
@@ -177,7 +177,7 @@ def keygen(
     ] = None,
 ) -> None:
     """Make the app's EC key pair (prime256v1) for Tesla's partner registration."""
-    from amber_tesla_sync.accounts import logins as flows
+    from amber_tesla_sync.accounts import registration as flows
     from amber_tesla_sync.tesla.keys import WELL_KNOWN_PATH
 
     app_ctx = state(ctx).app()
@@ -207,7 +207,7 @@ def register(
     ] = False,
 ) -> None:
     """Register this app's partner account with Tesla (once per region) and check the key."""
-    from amber_tesla_sync.accounts import logins as flows
+    from amber_tesla_sync.accounts import registration as flows
 
     ui = _ui()
     secret = _client_secret(client_secret_stdin)
