@@ -1,22 +1,25 @@
 """The Powerwall's side of a sync: read its settings and tariff, fix what the owner opted into,
-push, read back until the push is in effect, curtail exports. Mixed into
-:class:`amber_tesla_sync.sync.run.SiteSync`, which supplies the run's context."""
+push, read back until the push is in effect, curtail exports.
+
+:class:`PowerwallSteps` is made for one site in one run; each step returns what it found or did
+(the small frozen results below) and :class:`amber_tesla_sync.sync.run.SiteSync` builds the
+site's outcome from them. The steps keep the site's state (``SyncState``) up to date and save it
+before each change on the Powerwall."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from amber_tesla_sync.amber.models import Interval
 from amber_tesla_sync.errors import AppError, ServiceError, VerifyError
-from amber_tesla_sync.store.state import LastPush, State, SyncState
+from amber_tesla_sync.store.state import LastPush, SyncState
 from amber_tesla_sync.sync import curtail, owner_settings
-from amber_tesla_sync.sync.context import AppContext
-from amber_tesla_sync.sync.decide import Decision, fingerprint, plan_rates
-from amber_tesla_sync.sync.outcome import Outcome, SiteOutcome, SyncOptions
-from amber_tesla_sync.sync.powerwall_checks import findings
+from amber_tesla_sync.sync.decide import fingerprint, plan_rates
+from amber_tesla_sync.sync.powerwall_checks import Finding, findings
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.tariff import TariffPlan, validate_request_body
 from amber_tesla_sync.tariff.body import build_request_body
@@ -24,70 +27,110 @@ from amber_tesla_sync.tariff.compare import differences, is_ours
 from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 if TYPE_CHECKING:
+    from amber_tesla_sync.settings.config import SyncSettings
     from amber_tesla_sync.tesla.api import TeslaApi
 
 log = logging.getLogger(__name__)
 VERIFY_DELAYS = (0.0, 1.0, 3.0, 7.0, 15.0, 25.0)
 
 
-class PowerwallSteps:
-    """The steps that talk to the Powerwall, for one site."""
+@dataclass(frozen=True)
+class SettingsCheck:
+    """The Powerwall's settings, checked: the opt-in fixes made (or, in a dry run, the ones that
+    would be made) and what still stops the tariff working."""
 
-    ctx: AppContext
-    state: State
-    now: dt.datetime
-    options: SyncOptions
-    save_state: Callable[[], None]
-    sleep: Callable[[float], None]
+    actions: tuple[str, ...]
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class RemoteCheck:
+    remote: SiteInfo | None  # site_info as read in this run (None: not read)
+    settings: SettingsCheck | None  # None when site_info was not read
+
+
+@dataclass(frozen=True)
+class ReadBack:
+    """A push read back: ``remote`` once it is in effect as sent, else ``error`` says why not."""
+
+    remote: SiteInfo | None
+    error: VerifyError | None = None
+
+
+@dataclass(frozen=True)
+class Curtailed:
+    action: str | None = None  # the export rule change made (or, in a dry run, that would be)
+
+
+class PowerwallSteps:
+    """The steps that talk to one site's Powerwall in one run."""
+
+    def __init__(
+        self,
+        tesla: Callable[[], TeslaApi],
+        target: Target,
+        site_state: SyncState,
+        settings: SyncSettings,
+        *,
+        allow_sell_above_buy: bool,
+        now: dt.datetime,
+        dry_run: bool,
+        save_state: Callable[[], None],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self._tesla = tesla  # made on first use: a run that needs no Powerwall makes no client
+        self.target = target
+        self.site_state = site_state
+        self.settings = settings
+        self.allow_sell_above_buy = allow_sell_above_buy
+        self.now = now
+        self.dry_run = dry_run
+        self.save_state = save_state
+        self.sleep = sleep
 
     @property
     def tesla(self) -> TeslaApi:
-        raise NotImplementedError
+        return self._tesla()
 
-    def _read(self, target: Target) -> SiteInfo:
-        remote = SiteInfo(self.tesla.site_info(target.energy_site_id))
-        site_state = self.state.sync.setdefault(target.key, SyncState())
-        site_state.last_remote_check = self.now
-        site_state.remote_mode = remote.mode
-        site_state.remote_export_rule = remote.export_rule
+    def read(self) -> SiteInfo:
+        remote = SiteInfo(self.tesla.site_info(self.target.energy_site_id))
+        self.site_state.last_remote_check = self.now
+        self.site_state.remote_mode = remote.mode
+        self.site_state.remote_export_rule = remote.export_rule
         return remote
 
-    def _remote_check(
-        self, target: Target, site_state: SyncState, remote: SiteInfo | None, outcome: SiteOutcome
-    ) -> SiteInfo | None:
-        every = dt.timedelta(minutes=self.ctx.config.sync.check_remote_every_minutes)
+    def remote_check(self, remote: SiteInfo | None) -> RemoteCheck:
+        """site_info (read now if due and not read yet in this run), and its settings checked."""
+        site_state, settings = self.site_state, self.settings
+        every = dt.timedelta(minutes=settings.check_remote_every_minutes)
         last = site_state.last_remote_check
         unverified = site_state.last_push is not None and not site_state.last_push.verified
-        settings = self.ctx.config.sync
         restore = (site_state.overrides.owner_mode and not settings.ensure_autonomous) or (
             site_state.overrides.owner_export_rule and not settings.ensure_battery_export
         )
         if remote is None and (last is None or self.now - last >= every or restore or unverified):
-            remote = self._read(target)
+            remote = self.read()
         if remote is None:
-            return None
+            return RemoteCheck(None, None)
         if not remote.tou_capable:
             raise ServiceError(
                 "the Powerwall says it cannot take a time-of-use tariff (tou_capable false)",
                 "check the site in the Tesla app; nothing was pushed",
             )
-        self._settings(target, site_state, remote, outcome)
-        return remote
+        return RemoteCheck(remote, self._settings(remote))
 
-    def _confirm_earlier_push(self, site_state: SyncState, remote: SiteInfo | None) -> bool:
+    def confirm_earlier_push(self, remote: SiteInfo | None) -> bool:
         """An earlier push that was accepted but not read back: is it in effect now?"""
-        last = site_state.last_push
-        if last is None or last.verified or remote is None or self._foreign(remote, site_state):
+        last = self.site_state.last_push
+        if last is None or last.verified or remote is None or self.foreign(remote):
             return False
-        site_state.last_push = last.model_copy(update={"verified": True})
+        self.site_state.last_push = last.model_copy(update={"verified": True})
         log.info("the tariff pushed at %s is now read back as sent", last.pushed_at)
         return True
 
-    def _settings(
-        self, target: Target, site_state: SyncState, remote: SiteInfo, outcome: SiteOutcome
-    ) -> None:
+    def _settings(self, remote: SiteInfo) -> SettingsCheck:
         """Opt-in fixes of the mode and export rule; what still stops the tariff working."""
-        settings = self.ctx.config.sync
+        site_state, settings, site_id = self.site_state, self.settings, self.target.energy_site_id
         curtailing = site_state.curtailment.active
         changes, overrides = owner_settings.plan(
             remote,
@@ -96,73 +139,67 @@ class PowerwallSteps:
             settings.ensure_battery_export,
             curtailing,
         )
-        if changes and self.options.dry_run:
-            outcome.actions.extend(f"would change {change.note}" for change in changes)
+        actions: list[str] = []
+        if changes and self.dry_run:
+            actions.extend(f"would change {change.note}" for change in changes)
         elif changes:
             site_state.overrides = overrides
             self.save_state()  # the owner's values are on disk before anything changes
             for change in changes:
                 if change.setting == "mode":
-                    self.tesla.set_operation(target.energy_site_id, change.value)
+                    self.tesla.set_operation(site_id, change.value)
                     site_state.remote_mode = change.value
                 else:
-                    self.tesla.set_grid_import_export(
-                        target.energy_site_id, export_rule=change.value
-                    )
+                    self.tesla.set_grid_import_export(site_id, export_rule=change.value)
                     site_state.remote_export_rule = change.value
-                outcome.actions.append(change.note)
+                actions.append(change.note)
             remote = owner_settings.applied(remote, changes)
         else:
             site_state.overrides = overrides
         found = findings(remote, curtailing=curtailing)
         site_state.powerwall = {f.key: (f.problem, f.fix) for f in found}
-        outcome.findings, outcome.checked = found, True
         for finding in found:
-            log.warning("%s: %s", target.key, finding.line)
-            outcome.warnings.append(finding.line)
+            log.warning("%s: %s", self.target.key, finding.line)
+        return SettingsCheck(tuple(actions), tuple(found))
 
-    def _foreign(self, remote: SiteInfo | None, site_state: SyncState) -> str | None:
-        if remote is None or site_state.last_push is None:
+    def foreign(self, remote: SiteInfo | None) -> str | None:
+        """Why the Powerwall's tariff is not the one last pushed (None: it is, or unknown)."""
+        last_push = self.site_state.last_push
+        if remote is None or last_push is None:
             return None
         tariff = remote.tariff
         if not is_ours(tariff):
             code = tariff.get("code") if isinstance(tariff, Mapping) else None
             return f"code {code!r}" if code else "no tariff of this tool"
-        expected = build_request_body(site_state.last_push.rates)["tou_settings"][
-            "tariff_content_v2"
-        ]
+        expected = build_request_body(last_push.rates)["tou_settings"]["tariff_content_v2"]
         found = differences(expected, tariff, tolerance=1e-4)
         return f"ours, but changed: {found[0]}" if found else None
 
-    def _push(
-        self,
-        target: Target,
-        site_state: SyncState,
-        plan: TariffPlan,
-        decision: Decision,
-        outcome: SiteOutcome,
-    ) -> SiteInfo | None:
-        allow = self.ctx.config.tariff.allow_sell_above_buy
-        problems = validate_request_body(plan.body, allow_sell_above_buy=allow)
+    def push(self, plan: TariffPlan) -> LastPush:
+        """Send the tariff; once Tesla accepts it, it is the (unverified) last push."""
+        problems = validate_request_body(plan.body, allow_sell_above_buy=self.allow_sell_above_buy)
         if problems:  # a bug: never send an invalid tariff
             raise AppError(
                 "refusing to push an invalid tariff: " + "; ".join(problems[:3]),
                 "please report this bug",
             )
-        self.tesla.set_time_of_use(target.energy_site_id, plan.body)
-        outcome.pushed = True
-        outcome.outcome = Outcome.UNVERIFIED
-        site_state.last_push = LastPush(
+        self.tesla.set_time_of_use(self.target.energy_site_id, plan.body)
+        pushed = LastPush(
             rates=plan_rates(plan),
             pushed_at=self.now,
             fingerprint=fingerprint(plan.body),
             verified=False,
         )
+        self.site_state.last_push = pushed
+        return pushed
+
+    def read_back(self, plan: TariffPlan, pushed: LastPush) -> ReadBack:
+        """Read the pushed tariff back until it is in effect as sent (or the time is up)."""
         self.save_state()  # the accepted push is on record before the read-back
         try:
-            remote = self._verify(target, plan.body)
+            remote = self._verify(plan.body)
         except AppError as error:
-            outcome.error = (
+            failed = (
                 error
                 if isinstance(error, VerifyError)
                 else VerifyError(
@@ -172,17 +209,17 @@ class PowerwallSteps:
                     "(it is not sent again blindly)",
                 )
             )
-            outcome.reason = f"pushed, not yet read back as sent: {decision.reason}"
-            log.warning("%s: %s", target.key, outcome.error.message)
-            return None
-        site_state.last_push = site_state.last_push.model_copy(update={"verified": True})
-        outcome.outcome = Outcome.VERIFIED
-        log.info("%s: pushed tariff %s; read back and verified", target.key, outcome.fingerprint)
-        return remote
+            log.warning("%s: %s", self.target.key, failed.message)
+            return ReadBack(None, failed)
+        self.site_state.last_push = pushed.model_copy(update={"verified": True})
+        log.info(
+            "%s: pushed tariff %s; read back and verified", self.target.key, pushed.fingerprint
+        )
+        return ReadBack(remote)
 
-    def _verify(self, target: Target, body: Mapping[str, Any]) -> SiteInfo:
+    def _verify(self, body: Mapping[str, Any]) -> SiteInfo:
         sent = body["tou_settings"]["tariff_content_v2"]
-        limit = self.ctx.config.sync.verify_seconds
+        limit = self.settings.verify_seconds
         waited = 0.0
         found: list[str] = ["nothing was read back"]
         remote: SiteInfo | None = None
@@ -192,7 +229,7 @@ class PowerwallSteps:
             if delay > waited:
                 self.sleep(delay - waited)
                 waited = delay
-            remote = self._read(target)
+            remote = self.read()
             tariff = remote.tariff
             found = differences(sent, tariff) if isinstance(tariff, Mapping) else ["no tariff"]
             if not found:
@@ -205,17 +242,11 @@ class PowerwallSteps:
             "app)",
         )
 
-    def _curtail(
-        self,
-        target: Target,
-        site_state: SyncState,
-        intervals: list[Interval],
-        remote: SiteInfo | None,
-        outcome: SiteOutcome,
-    ) -> None:
-        settings = self.ctx.config.sync
+    def curtail(self, intervals: list[Interval], remote: SiteInfo | None) -> Curtailed:
+        """The export rule while exporting costs money (and the owner's back once it does not)."""
+        site_state, settings = self.site_state, self.settings
         if not settings.curtail_exports and not site_state.curtailment.active:
-            return
+            return Curtailed()
         feed_in = curtail.current_feed_in(intervals, self.now)
         needs_rule = (
             settings.curtail_exports
@@ -224,7 +255,7 @@ class PowerwallSteps:
             and not site_state.curtailment.active
         )
         if needs_rule and remote is None:
-            remote = self._read(target)
+            remote = self.read()
         current = remote.export_rule if remote is not None else None
         step = curtail.step(
             settings.curtail_exports,
@@ -235,15 +266,15 @@ class PowerwallSteps:
             self.now,
         )
         if step.note:
-            log.info("%s: %s", target.key, step.note)
-        if step.send_rule is None or self.options.dry_run:
+            log.info("%s: %s", self.target.key, step.note)
+        if step.send_rule is None or self.dry_run:
             if step.send_rule is not None:
-                outcome.actions.append(f"would set export rule {step.send_rule}")
-            return
+                return Curtailed(f"would set export rule {step.send_rule}")
+            return Curtailed()
         site_state.curtailment = step.state.model_copy(update={"confirmed": False})
         self.save_state()  # the user's rule is on disk before anything changes on the Powerwall
-        self.tesla.set_grid_import_export(target.energy_site_id, export_rule=step.send_rule)
+        self.tesla.set_grid_import_export(self.target.energy_site_id, export_rule=step.send_rule)
         if site_state.curtailment.active:
             site_state.curtailment = site_state.curtailment.model_copy(update={"confirmed": True})
         site_state.remote_export_rule = step.send_rule
-        outcome.actions.append(step.note or f"export rule → {step.send_rule}")
+        return Curtailed(step.note or f"export rule → {step.send_rule}")

@@ -14,10 +14,10 @@ from amber_tesla_sync.errors import AppError, ClockError, RefusedError, TimeZone
 from amber_tesla_sync.store.history import History, RunRecord
 from amber_tesla_sync.store.paths import state_dir
 from amber_tesla_sync.store.runlock import run_lock
-from amber_tesla_sync.store.state import State, SyncState, load_state, save_state
+from amber_tesla_sync.store.state import LastPush, State, SyncState, load_state, save_state
 from amber_tesla_sync.sync.clock import check_clock
 from amber_tesla_sync.sync.context import AppContext
-from amber_tesla_sync.sync.decide import Tolerances, decide, fingerprint, plan_rates
+from amber_tesla_sync.sync.decide import Decision, Tolerances, decide, fingerprint, plan_rates
 from amber_tesla_sync.sync.fold_settings import fold_options, known_channels
 from amber_tesla_sync.sync.outcome import (
     Outcome,
@@ -42,7 +42,7 @@ T = TypeVar("T")
 HISTORY_DAYS = 3  # the persistence estimate needs the most recent day with data
 
 
-class SiteSync(PowerwallSteps):
+class SiteSync:
     """Syncs one site; everything it learns goes into ``state`` (saved by the caller)."""
 
     def __init__(
@@ -84,9 +84,19 @@ class SiteSync(PowerwallSteps):
 
     def run(self, target: Target) -> SiteOutcome:
         site_state = self.state.sync.setdefault(target.key, SyncState())
-        self._outcome: SiteOutcome | None = None
+        powerwall = PowerwallSteps(
+            lambda: self.tesla,
+            target,
+            site_state,
+            self.ctx.config.sync,
+            allow_sell_above_buy=self.ctx.config.tariff.allow_sell_above_buy,
+            now=self.now,
+            dry_run=self.options.dry_run,
+            save_state=self.save_state,
+            sleep=self.sleep,
+        )
         try:
-            outcome = self._run(target, site_state)
+            outcome = self._run(target, site_state, powerwall)
         except ClockError as error:
             outcome = SiteOutcome(
                 target.key,
@@ -99,11 +109,7 @@ class SiteSync(PowerwallSteps):
             log.error("%s: %s", target.key, error.message)
         except AppError as error:
             log.error("%s: %s", target.key, error.message)
-            if self._outcome is not None and self._outcome.pushed:  # keep what was pushed
-                outcome = self._outcome
-                outcome.error = error
-            else:
-                outcome = SiteOutcome(target.key, Outcome.FAILED, False, error.message, error=error)
+            outcome = SiteOutcome(target.key, Outcome.FAILED, False, error.message, error=error)
         if self._tesla is not None:
             outcome.backend = self._tesla.backend
         if not outcome.checked:
@@ -145,7 +151,7 @@ class SiteSync(PowerwallSteps):
 
     # -- the steps ---------------------------------------------------------------------------
 
-    def _run(self, target: Target, site_state: SyncState) -> SiteOutcome:
+    def _run(self, target: Target, site_state: SyncState, powerwall: PowerwallSteps) -> SiteOutcome:
         site_id = target.amber_site_id
         recorded = self._remember(
             "read past prices",
@@ -160,7 +166,7 @@ class SiteSync(PowerwallSteps):
             )
             return past or []
 
-        zone, remote = self._zone(target)
+        zone, remote = self._zone(target, powerwall)
         plan = self._fold(target, intervals, zone, older)
         if isinstance(plan, Refusal):
             log.warning("%s: %s", target.key, plan.summary)
@@ -181,14 +187,17 @@ class SiteSync(PowerwallSteps):
                 "record the prices",
                 lambda: self.history.record_prices(target.amber_site_id, intervals, self.now),
             )
-        body = plan.body
         outcome = SiteOutcome(
-            target.key, Outcome.UNCHANGED, False, "", fingerprint(body), plan=plan
+            target.key, Outcome.UNCHANGED, False, "", fingerprint(plan.body), plan=plan
         )
-        self._outcome = outcome
-        remote = self._remote_check(target, site_state, remote, outcome)
-        outcome.foreign = self._foreign(remote, site_state)
-        confirmed = self._confirm_earlier_push(site_state, remote)
+        check = powerwall.remote_check(remote)
+        remote = check.remote
+        if check.settings is not None:
+            outcome.actions.extend(check.settings.actions)
+            outcome.findings, outcome.checked = list(check.settings.findings), True
+            outcome.warnings.extend(finding.line for finding in check.settings.findings)
+        outcome.foreign = powerwall.foreign(remote)
+        confirmed = powerwall.confirm_earlier_push(remote)
         decision = decide(
             plan,
             site_state.last_push.rates if site_state.last_push else None,
@@ -205,16 +214,49 @@ class SiteSync(PowerwallSteps):
             outcome.reason = (
                 f"the tariff pushed earlier is now read back as sent; {decision.reason}"
             )
-        if decision.push:
-            if self.options.dry_run:
-                outcome.outcome = Outcome.DRY_RUN
-                outcome.reason = "would push: " + decision.reason
-            else:
-                remote = self._push(target, site_state, plan, decision, outcome)
-                if outcome.outcome == Outcome.UNVERIFIED:
-                    return outcome  # the Powerwall did not answer as expected: no more now
-        self._curtail(target, site_state, intervals, remote, outcome)
+        if decision.push and self.options.dry_run:
+            outcome.outcome = Outcome.DRY_RUN
+            outcome.reason = "would push: " + decision.reason
+        elif decision.push:
+            pushed = powerwall.push(plan)  # a failure here: nothing was sent
+            outcome.pushed, outcome.outcome = True, Outcome.UNVERIFIED
+            try:
+                return self._after_push(powerwall, plan, pushed, decision, intervals, outcome)
+            except AppError as error:  # the outcome keeps what was pushed
+                log.error("%s: %s", target.key, error.message)
+                outcome.error = error
+                return outcome
+        self._curtail(powerwall, intervals, remote, outcome)
         return outcome
+
+    def _after_push(
+        self,
+        powerwall: PowerwallSteps,
+        plan: TariffPlan,
+        pushed: LastPush,
+        decision: Decision,
+        intervals: list[Interval],
+        outcome: SiteOutcome,
+    ) -> SiteOutcome:
+        back = powerwall.read_back(plan, pushed)
+        if back.error is not None:  # the Powerwall did not answer as expected: no more now
+            outcome.error = back.error
+            outcome.reason = f"pushed, not yet read back as sent: {decision.reason}"
+            return outcome
+        outcome.outcome = Outcome.VERIFIED
+        self._curtail(powerwall, intervals, back.remote, outcome)
+        return outcome
+
+    @staticmethod
+    def _curtail(
+        powerwall: PowerwallSteps,
+        intervals: list[Interval],
+        remote: SiteInfo | None,
+        outcome: SiteOutcome,
+    ) -> None:
+        curtailed = powerwall.curtail(intervals, remote)
+        if curtailed.action is not None:
+            outcome.actions.append(curtailed.action)
 
     def _fetch(self, target: Target, recorded: Sequence[Span]) -> list[Interval]:
         """Amber's prices; the past day only as far back as the recorded prices do not reach."""
@@ -232,13 +274,13 @@ class SiteSync(PowerwallSteps):
         )
         return intervals
 
-    def _zone(self, target: Target) -> tuple[ZoneInfo, SiteInfo | None]:
+    def _zone(self, target: Target, powerwall: PowerwallSteps) -> tuple[ZoneInfo, SiteInfo | None]:
         """The site's zone; reading site_info for it (the first time) also serves as the remote
         check."""
         read: list[SiteInfo] = []
 
         def info() -> Mapping[str, Any]:
-            read.append(self._read(target))
+            read.append(powerwall.read())
             return read[0].info
 
         zone = site_zone(self.state, target.timezone, target.energy_site_id, info)
