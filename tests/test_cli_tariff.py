@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,9 @@ from amber_tesla_sync.tariff import TariffPlan, validate_request_body
 from conftest import CliRunner
 from foldkit import run_fold
 from payloads import site_payload, utc, without
+from snapkit import check_text, pinned_terminal
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SNAPSHOTS = Path(__file__).parent / "snapshots"
 GLOBIRD = FIXTURES / "amber" / "globird_amber_forecast_5min_site_20250628.json"
 GLOBIRD_ARGS = (
     "--prices",
@@ -36,12 +37,11 @@ def write(tmp_path: Path, payload: object, name: str = "prices.json") -> Path:
     return path
 
 
-def check_snapshot(name: str, text: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text)
-    assert text == path.read_text(), f"output differs from {path} (UPDATE_SNAPSHOTS=1 rewrites it)"
+@pytest.fixture
+def pinned(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The terminal of the output snapshots (see snapkit)."""
+    with pinned_terminal(monkeypatch):
+        yield
 
 
 def test_json_is_exactly_the_body_sync_would_post(cli: CliRunner) -> None:
@@ -64,14 +64,16 @@ def test_naive_now_is_local_time(cli: CliRunner) -> None:
     assert local.stdout == aware.stdout
 
 
+@pytest.mark.usefixtures("pinned")
 def test_table_chart_and_summary_snapshot(cli: CliRunner) -> None:
     result = cli("tariff", *GLOBIRD_ARGS)
     assert result.code == 0, result.stderr
     assert "16:00 │ Sat 16:00" in result.stdout
     assert "Summary: cheapest buy" in result.stdout
-    check_snapshot("tariff_5min_site.txt", result.stdout)
+    check_text("tariff_5min_site", result.stdout)
 
 
+@pytest.mark.usefixtures("pinned")
 def test_estimates_gaps_and_clamps_are_explained(cli: CliRunner, tmp_path: Path) -> None:
     now = utc("2025-07-17T08:00:00+10:00")
     payload = site_payload(
@@ -88,7 +90,7 @@ def test_estimates_gaps_and_clamps_are_explained(cli: CliRunner, tmp_path: Path)
         "2025-07-17T08:00:00+10:00",
     )
     assert result.code == 0, result.stderr
-    check_snapshot("tariff_estimates_gaps.txt", result.stdout)
+    check_text("tariff_estimates_gaps", result.stdout, tmp=tmp_path)
     assert "E/E" in result.stdout
     assert "G/F" in result.stdout
     assert "buy<0→0" in result.stdout

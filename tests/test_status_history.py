@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from amber_tesla_sync.errors import ExitCode
+from snapkit import check_text, pinned_terminal
 from synckit import Synced
-from test_cli_tariff import check_snapshot
 
 
-def _stable(text: str, synced: Synced) -> str:
-    """Replace what changes between runs (ids derive from the seed; paths do not)."""
-    return re.sub(r"/tmp/\S+", "<tmp>", text)
+@pytest.fixture
+def pinned(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The terminal of the output snapshots (see snapkit)."""
+    with pinned_terminal(monkeypatch):
+        yield
 
 
+@pytest.mark.usefixtures("pinned")
 def test_status_with_tesla(synced: Synced) -> None:
     assert synced.sync().code == 0
     result = synced.run("status", "--now", synced.now.isoformat())
@@ -28,7 +33,7 @@ def test_status_with_tesla(synced: Synced) -> None:
     assert "Powerwall" in out and "% charged" in out and "mode autonomous" in out
     assert "Last sync  Thu 16:42 (0 min ago): verified — first push for this site" in out
     assert "Pushed tariff, buy c/kWh (next 24 h)" in out
-    check_snapshot("status_with_tesla.txt", _stable(out, synced))
+    check_text("status_with_tesla", out, tmp=synced.site.config.parent.parent)
     shown = json.loads(synced.run("status", "--json", "--now", synced.now.isoformat()).stdout)
     data = shown["sites"][0]
     assert data["last_sync"]["outcome"] == "verified"
@@ -48,6 +53,7 @@ def test_status_warnings(synced: Synced) -> None:
     assert "warning: the last sync failed" in out
 
 
+@pytest.mark.usefixtures("pinned")
 def test_status_without_tesla(synced: Synced) -> None:
     assert synced.run("logout", "teslemetry").code == 0
     result = synced.run("status", "--now", synced.now.isoformat())
@@ -56,7 +62,7 @@ def test_status_without_tesla(synced: Synced) -> None:
     assert "Powerwall  unavailable: not logged in to Tesla" in result.stdout
     assert "login teslemetry" in result.stdout
     assert "Plan: nothing pushed yet" in result.stdout
-    check_snapshot("status_without_tesla.txt", _stable(result.stdout, synced))
+    check_text("status_without_tesla", result.stdout, tmp=synced.site.config.parent.parent)
 
 
 def test_history_lists_runs_and_prices(synced: Synced) -> None:
