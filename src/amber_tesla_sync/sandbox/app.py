@@ -26,7 +26,8 @@ from amber_tesla_sync.sandbox.faults import Fault, FaultBook, spoil, status_resp
 from amber_tesla_sync.sandbox.fleet import FleetService, FleetSettings
 from amber_tesla_sync.sandbox.meters import Meters
 from amber_tesla_sync.sandbox.noise import ulid_like
-from amber_tesla_sync.sandbox.oauth import OAuthClient, OAuthServer, OAuthSettings
+from amber_tesla_sync.sandbox.oauth import OAuthServer
+from amber_tesla_sync.sandbox.oauth_state import OAuthClient, OAuthSettings
 from amber_tesla_sync.sandbox.partners import PartnerRegistry
 from amber_tesla_sync.sandbox.ratelimit import FixedWindowLimiter
 from amber_tesla_sync.sandbox.requestlog import LOGGED_PARAMS, RequestLog
