@@ -14,7 +14,8 @@ Everything is served on one port of 127.0.0.1 under path prefixes:
 
 from amber_tesla_sync.sandbox.clock import SandboxClock
 from amber_tesla_sync.sandbox.config import SandboxConfig, SandboxCredentials
-from amber_tesla_sync.sandbox.runner import Sandbox, banner, serve_forever
+from amber_tesla_sync.sandbox.foreground import banner, serve_forever
+from amber_tesla_sync.sandbox.runner import Sandbox
 
 __all__ = [
     "Sandbox",
