@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from amber_tesla_sync.sandbox import Sandbox
+from amber_tesla_sync.sandbox.tariff_lookup import expand_season
 from amber_tesla_sync.sandbox.tariff_readback import readback
-from amber_tesla_sync.sandbox.tariff_rules import expand_season, validate
+from amber_tesla_sync.sandbox.tariff_rules import validate
 
 from .helpers import bearer, slot_tariff
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.sandbox.noise import smooth, uniform
 from amber_tesla_sync.sandbox.site_history import SiteHistory, StepRecord, step_index, step_start
-from amber_tesla_sync.sandbox.tariff_rules import TariffLookup
+from amber_tesla_sync.sandbox.tariff_lookup import TariffLookup
 
 STEP = timedelta(minutes=5)
 MAX_STEPS = 7 * 288

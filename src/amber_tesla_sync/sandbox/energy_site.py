@@ -16,13 +16,9 @@ from amber_tesla_sync.sandbox.energy_history import (
     window,
 )
 from amber_tesla_sync.sandbox.site_history import SiteHistory
+from amber_tesla_sync.sandbox.tariff_lookup import TariffLookup
 from amber_tesla_sync.sandbox.tariff_readback import readback
-from amber_tesla_sync.sandbox.tariff_rules import (
-    TariffLookup,
-    interpret_tou_post,
-    normalise,
-    validate,
-)
+from amber_tesla_sync.sandbox.tariff_rules import interpret_tou_post, normalise, validate
 from amber_tesla_sync.sandbox.tariff_v1 import tariff_v1
 
 MODES = ("autonomous", "self_consumption", "backup")

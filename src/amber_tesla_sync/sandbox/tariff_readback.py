@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from amber_tesla_sync.sandbox.tariff_rules import PERIOD_FIELDS, SEASON_FIELDS, is_placeholder
+from amber_tesla_sync.sandbox.tariff_lookup import PERIOD_FIELDS, SEASON_FIELDS, is_placeholder
 
 TOP_LEVEL_ORDER = (
     "code", "name", "utility", "currency", "version", "daily_charges", "demand_charges",
