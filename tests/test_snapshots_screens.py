@@ -5,6 +5,7 @@ error screen (status has its own snapshots in test_status_history.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,6 +109,27 @@ def test_logout(synced: Synced) -> None:
     check_text("logout_teslemetry", ok(one) + one.stderr, tmp=tmp_of(synced.site))
     every = synced.run("logout", "all")
     check_text("logout_all", ok(every) + every.stderr, tmp=tmp_of(synced.site))
+
+
+def test_logout_without_a_terminal_asks_to_say_which(synced: Synced) -> None:
+    result = synced.run("logout")
+    assert result.code == ExitCode.USAGE
+    check_text("logout_no_terminal.stderr", result.stdout + result.stderr)
+
+
+def test_config_show_masks_notification_urls(site: SandboxSite, cli: CliRunner) -> None:
+    secret = "s3cr3tTOKENabcdef0123456789"
+    site.config.write_text(
+        site.config.read_text() + f'\n[notify]\nurls = ["json://user:{secret}@127.0.0.1:1/x"]\n'
+    )
+    result = cli("config", "show")
+    shown = check_text(
+        "config_show_sandbox",
+        ok(result) + result.stderr,
+        tmp=tmp_of(site),
+        ports=[urllib.parse.urlsplit(site.sandbox.credentials.redirect_uri).port or 0],
+    )
+    assert secret not in shown
 
 
 def test_config_commands(cli: CliRunner, tmp_path: Path) -> None:
