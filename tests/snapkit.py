@@ -177,7 +177,7 @@ def check_text(name: str, text: str, **normalising: Any) -> str:
     returns the normalised text."""
     assert_pinned()
     assert text.strip(), f"{name}: nothing to snapshot"
-    stable = normalise(text, **normalising) if normalising else text
+    stable = normalise(text, **normalising)
     _compare(SNAPSHOTS / f"{name}.txt", stable)
     return stable
 
