@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from amber_tesla_sync.sync.powerwall_checks import findings
-from amber_tesla_sync.tesla.siteinfo import SiteInfo
+from amber_tesla_sync.tesla.models import SiteInfo
 from synckit import Synced
 
 CASES = [
@@ -71,14 +71,14 @@ def test_reserve_above_the_charge_is_seen_where_the_charge_is_known(synced: Sync
 def test_strategy_where_the_site_reports_it() -> None:
     """No read-back of optimization_strategy exists (the sandbox, like Tesla, reports none);
     where a site_info carries it, it is checked."""
-    balanced = SiteInfo({"tou_settings": {"optimization_strategy": "balanced"}})
+    balanced = SiteInfo.parse({"tou_settings": {"optimization_strategy": "balanced"}})
     assert [f.key for f in findings(balanced)] == ["strategy"]
-    assert findings(SiteInfo({"tou_settings": {"optimization_strategy": "economics"}})) == []
-    assert findings(SiteInfo({})) == []
+    assert findings(SiteInfo.parse({"tou_settings": {"optimization_strategy": "economics"}})) == []
+    assert findings(SiteInfo.parse({})) == []
 
 
 def test_curtailment_owns_the_export_rule(synced: Synced) -> None:
-    ours = SiteInfo({"components": {"customer_preferred_export_rule": "never"}})
+    ours = SiteInfo.parse({"components": {"customer_preferred_export_rule": "never"}})
     assert findings(ours, curtailing=True) == []
     assert [f.key for f in findings(ours)] == ["export_rule"]
 

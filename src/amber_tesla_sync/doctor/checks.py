@@ -23,7 +23,6 @@ from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.powerwall_checks import findings
 from amber_tesla_sync.sync.targets import Target, targets
 from amber_tesla_sync.tesla.api import TeslaApi
-from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 PROBE = "doctor_probe"
 MAX_SKEW = dt.timedelta(seconds=120)
@@ -202,13 +201,11 @@ def _tesla(ctx: AppContext, target: Target) -> list[Check]:
 def _powerwall(api: TeslaApi, target: Target) -> Check:
     name = f"Powerwall ({target.key})"
     try:
-        info = api.site_info(target.energy_site_id)
+        site = api.site(target.energy_site_id)
         live = api.live_status(target.energy_site_id)
     except AppError as error:
         return _failed(name, error, api.backend)
-    soc = live.get("percentage_charged")
-    site = SiteInfo(info)
-    found = findings(site, float(soc) if isinstance(soc, int | float) else None)
+    found = findings(site, live.percentage_charged)
     if found:
         return Check(
             name,
@@ -218,7 +215,7 @@ def _powerwall(api: TeslaApi, target: Target) -> Check:
             api.backend,
         )
     detail = f"mode {site.mode}, export rule {site.export_rule}, reserve " + (
-        f"{info.get('backup_reserve_percent')} %: the tariff can work"
+        f"{site.backup_reserve} %: the tariff can work"
     )
     return Check(name, True, detail, None, api.backend)
 

@@ -14,7 +14,7 @@ from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import cents, iso
 from amber_tesla_sync.status.explain import Drift, Why, Window
 from amber_tesla_sync.status.gather import PriceNow, SiteStatus
-from amber_tesla_sync.tesla.siteinfo import SiteInfo
+from amber_tesla_sync.tesla.models import LiveStatus, SiteInfo
 
 
 def _kw(watts: Any) -> str:
@@ -40,27 +40,26 @@ def _price(price: PriceNow | None, sell: bool) -> str:
 def _powerwall(status: SiteStatus) -> list[str]:
     if status.tesla_error is not None:
         return [f"unavailable: {status.tesla_error}"]
-    live, info = status.live or {}, status.info or {}
-    site = SiteInfo(info)
-    grid, battery = live.get("grid_power"), live.get("battery_power")
+    live, site = status.live or LiveStatus(), status.info or SiteInfo()
+    grid, battery = live.grid_power, live.battery_power
     grid_note = (
         " (importing)"
-        if isinstance(grid, int | float) and grid > 50
-        else (" (exporting)" if isinstance(grid, int | float) and grid < -50 else "")
+        if grid is not None and grid > 50
+        else (" (exporting)" if grid is not None and grid < -50 else "")
     )
     battery_note = (
         " (discharging)"
-        if isinstance(battery, int | float) and battery > 50
-        else (" (charging)" if isinstance(battery, int | float) and battery < -50 else "")
+        if battery is not None and battery > 50
+        else (" (charging)" if battery is not None and battery < -50 else "")
     )
-    soc = live.get("percentage_charged")
-    charging = site.components.get("disallow_charge_from_grid_with_solar_installed")
+    soc = live.percentage_charged
+    charging = site.components.grid_charging_disallowed
     return [
-        (f"{soc:.0f}% charged" if isinstance(soc, int | float) else "charge ?")
-        + f" · solar {_kw(live.get('solar_power'))} · home {_kw(live.get('load_power'))}"
+        (f"{soc:.0f}% charged" if soc is not None else "charge ?")
+        + f" · solar {_kw(live.solar_power)} · home {_kw(live.load_power)}"
         + f" · grid {_kw(grid)}{grid_note} · battery {_kw(battery)}{battery_note}",
         f"mode {site.mode or '?'} · backup reserve "
-        f"{info.get('backup_reserve_percent', '?')}% · export rule "
+        f"{'?' if site.backup_reserve is None else site.backup_reserve}% · export rule "
         f"{site.export_rule or '?'} · grid charging "
         + ("?" if charging is None else "blocked" if charging else "allowed"),
     ]
@@ -233,8 +232,8 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
             "error": status.amber_error,
         },
         "powerwall": {
-            "live_status": status.live,
-            "site_info": _brief(status.info),
+            "live_status": status.live.raw if status.live else None,
+            "site_info": _brief(status.info.raw if status.info else None),
             "error": status.tesla_error,
         },
         "last_sync": None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import CURRENT, FEED_IN, GENERAL, Interval
@@ -23,8 +22,8 @@ from amber_tesla_sync.sync.sources import fetch_prices
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.tariff import Refusal, fold
 from amber_tesla_sync.tariff.slots import slot_spans
+from amber_tesla_sync.tesla.models import LiveStatus, SiteInfo
 from amber_tesla_sync.tesla.oauth import TokenSet
-from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 REFRESH_TOKEN_WARN_DAYS = 60
 LOOK_BACK_DAYS, LOOK_BACK_RUNS = 30, 9000  # how far to look for the last successful sync
@@ -47,8 +46,8 @@ class SiteStatus:
     buy: PriceNow | None = None
     sell: PriceNow | None = None
     amber_error: str | None = None
-    live: dict[str, Any] | None = None
-    info: dict[str, Any] | None = None
+    live: LiveStatus | None = None
+    info: SiteInfo | None = None
     tesla_error: str | None = None
     last_run: RunRecord | None = None
     sync_state: SyncState | None = None
@@ -92,7 +91,7 @@ def gather(ctx: AppContext, target: Target, now: dt.datetime) -> SiteStatus:
     intervals = _amber(ctx, state, target, now, status)
     _tesla(ctx, target, status)
     if status.zone is None and status.info is not None:
-        status.zone = SiteInfo(status.info).time_zone
+        status.zone = status.info.time_zone
     if status.zone is not None and not _usable_zone(status.zone):
         shown = "".join(c if c.isprintable() else "?" for c in status.zone)[:60]
         status.warnings.append(
@@ -101,7 +100,7 @@ def gather(ctx: AppContext, target: Target, now: dt.datetime) -> SiteStatus:
         )
         status.zone = None
     _plan(status, now)
-    status.why = explain(status.plan, status.live)
+    status.why = explain(status.plan, status.live.raw if status.live else None)
     _drift(ctx, state, history, status, intervals, now)
     _warnings(ctx, status, now)
     return status
@@ -155,7 +154,7 @@ def _drift(
 def _tesla(ctx: AppContext, target: Target, status: SiteStatus) -> None:
     try:
         api = ctx.tesla()
-        status.info = api.site_info(target.energy_site_id)
+        status.info = api.site(target.energy_site_id)
         status.live = api.live_status(target.energy_site_id)
     except AppError as error:
         status.tesla_error = f"{error.message} — {error.hint}" if error.hint else error.message
@@ -181,13 +180,9 @@ def _plan(status: SiteStatus, now: dt.datetime) -> None:
 
 def _warnings(ctx: AppContext, status: SiteStatus, now: dt.datetime) -> None:
     if status.info is not None:
-        soc = (status.live or {}).get("percentage_charged")
+        soc = status.live.percentage_charged if status.live else None
         curtailing = status.sync_state is not None and status.sync_state.curtailment.active
-        status.findings = findings(
-            SiteInfo(status.info),
-            float(soc) if isinstance(soc, int | float) else None,
-            curtailing=curtailing,
-        )
+        status.findings = findings(status.info, soc, curtailing=curtailing)
         status.warnings.extend(finding.line for finding in status.findings)
     run = status.last_run
     if run is not None and run.outcome in ("failed", "refused"):

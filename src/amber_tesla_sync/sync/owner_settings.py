@@ -11,11 +11,13 @@ active the export rule belongs to curtailment and is left alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from amber_tesla_sync.store.state import Overrides
 from amber_tesla_sync.sync.powerwall_checks import BLOCKING_EXPORT_RULES
-from amber_tesla_sync.tesla.siteinfo import SiteInfo
+
+if TYPE_CHECKING:  # the models come with the Tesla client
+    from amber_tesla_sync.tesla.models import SiteInfo
 
 AUTONOMOUS = "autonomous"
 BATTERY_OK = "battery_ok"
@@ -72,12 +74,12 @@ def plan(
 
 def applied(site: SiteInfo, changes: list[Change]) -> SiteInfo:
     """``site`` as it is once ``changes`` are in effect."""
-    info = dict(site.info)
-    components = dict(site.components)
+    info = dict(site.raw)
+    components = dict(site.components.raw)
     for change in changes:
         if change.setting == "mode":
             info["default_real_mode"] = change.value
         else:
             components["customer_preferred_export_rule"] = change.value
     info["components"] = components
-    return SiteInfo(info)
+    return type(site).parse(info)

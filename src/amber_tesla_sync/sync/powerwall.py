@@ -24,11 +24,11 @@ from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.tariff import TariffPlan, validate_request_body
 from amber_tesla_sync.tariff.body import build_request_body
 from amber_tesla_sync.tariff.compare import differences, is_ours
-from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 if TYPE_CHECKING:
     from amber_tesla_sync.settings.config import SyncSettings
     from amber_tesla_sync.tesla.api import TeslaApi
+    from amber_tesla_sync.tesla.models import SiteInfo
 
 log = logging.getLogger(__name__)
 VERIFY_DELAYS = (0.0, 1.0, 3.0, 7.0, 15.0, 25.0)
@@ -93,7 +93,7 @@ class PowerwallSteps:
         return self._tesla()
 
     def read(self) -> SiteInfo:
-        remote = SiteInfo(self.tesla.site_info(self.target.energy_site_id))
+        remote = self.tesla.site(self.target.energy_site_id)
         self.site_state.last_remote_check = self.now
         self.site_state.remote_mode = remote.mode
         self.site_state.remote_export_rule = remote.export_rule
@@ -168,8 +168,8 @@ class PowerwallSteps:
         if remote is None or last_push is None:
             return None
         tariff = remote.tariff
-        if not is_ours(tariff):
-            code = tariff.get("code") if isinstance(tariff, Mapping) else None
+        if tariff is None or not is_ours(tariff):
+            code = tariff.get("code") if tariff is not None else None
             return f"code {code!r}" if code else "no tariff of this tool"
         expected = build_request_body(last_push.rates)["tou_settings"]["tariff_content_v2"]
         found = differences(expected, tariff, tolerance=1e-4)
@@ -231,7 +231,7 @@ class PowerwallSteps:
                 waited = delay
             remote = self.read()
             tariff = remote.tariff
-            found = differences(sent, tariff) if isinstance(tariff, Mapping) else ["no tariff"]
+            found = differences(sent, tariff) if tariff is not None else ["no tariff"]
             if not found:
                 return remote
         raise VerifyError(

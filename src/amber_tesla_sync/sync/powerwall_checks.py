@@ -9,8 +9,10 @@ reserve-above-charge finding needs it and appears where ``live_status`` was read
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from amber_tesla_sync.tesla.siteinfo import SiteInfo
+if TYPE_CHECKING:  # the models come with the Tesla client
+    from amber_tesla_sync.tesla.models import SiteInfo
 
 BLOCKING_EXPORT_RULES = ("pv_only", "never")
 
@@ -68,7 +70,7 @@ def findings(site: SiteInfo, soc: float | None = None, curtailing: bool = False)
                 "sync.ensure_battery_export = true",
             )
         )
-    if site.components.get("disallow_charge_from_grid_with_solar_installed") is True:
+    if site.components.grid_charging_disallowed is True:
         found.append(
             Finding(
                 "grid_charging",
@@ -76,8 +78,8 @@ def findings(site: SiteInfo, soc: float | None = None, curtailing: bool = False)
                 "allow grid charging in the Tesla app (Grid charging: on)",
             )
         )
-    reserve = site.info.get("backup_reserve_percent")
-    if isinstance(reserve, int | float) and not isinstance(reserve, bool):
+    reserve = site.backup_reserve
+    if reserve is not None:
         if reserve >= 100:
             found.append(
                 Finding(

@@ -32,10 +32,10 @@ from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.sync.zones import site_zone
 from amber_tesla_sync.tariff import Refusal, TariffPlan, fold
 from amber_tesla_sync.tariff.slots import UnalignedZoneError
-from amber_tesla_sync.tesla.siteinfo import SiteInfo
 
 if TYPE_CHECKING:  # made by the caller's factory, only when a run needs Tesla
     from amber_tesla_sync.tesla.api import TeslaApi
+    from amber_tesla_sync.tesla.models import SiteInfo
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -281,7 +281,7 @@ class SiteSync:
 
         def info() -> Mapping[str, Any]:
             read.append(powerwall.read())
-            return read[0].info
+            return read[0].raw
 
         zone = site_zone(self.state, target.timezone, target.energy_site_id, info)
         return zone, (read[0] if read else None)

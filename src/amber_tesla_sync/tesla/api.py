@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.errors import AppError
+from amber_tesla_sync.tesla.models import LiveStatus, Product, SiteInfo
 
 
 class Connection(Protocol):
@@ -55,24 +56,34 @@ class TeslaApi:
         return _object(self.connection.call("GET", "/api/1/users/region"))
 
     def energy_sites(self) -> list[EnergySite]:
-        products = self.connection.call("GET", "/api/1/products")
-        sites = []
-        for item in products if isinstance(products, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("energy_site_id"), int):
-                sites.append(
-                    EnergySite(
-                        id=item["energy_site_id"],
-                        name=str(item.get("site_name") or "(unnamed)"),
-                        resource_type=str(item.get("resource_type") or ""),
-                    )
-                )
-        return sites
+        answer = self.connection.call("GET", "/api/1/products")
+        products = (
+            [Product.parse(item) for item in answer if isinstance(item, dict)]
+            if isinstance(answer, list)
+            else []
+        )
+        return [
+            EnergySite(
+                id=product.energy_site_id,
+                name=product.site_name or "(unnamed)",
+                resource_type=product.resource_type or "",
+            )
+            for product in products
+            if product.energy_site_id is not None
+        ]
+
+    def site(self, site_id: int) -> SiteInfo:
+        """``site_info``, typed."""
+        return SiteInfo.parse(self.site_info(site_id))
 
     def site_info(self, site_id: int) -> dict[str, Any]:
+        """``site_info`` as received (:meth:`site` is the typed one)."""
         return _object(self.connection.call("GET", f"/api/1/energy_sites/{site_id}/site_info"))
 
-    def live_status(self, site_id: int) -> dict[str, Any]:
-        return _object(self.connection.call("GET", f"/api/1/energy_sites/{site_id}/live_status"))
+    def live_status(self, site_id: int) -> LiveStatus:
+        return LiveStatus.parse(
+            self.connection.call("GET", f"/api/1/energy_sites/{site_id}/live_status")
+        )
 
     def energy_history(self, site_id: int, day: dt.date, zone: str) -> dict[str, Any]:
         """``calendar_history`` (kind ``energy``, period ``day``) of one local day: Wh per
