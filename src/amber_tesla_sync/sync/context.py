@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from amber_tesla_sync.errors import AuthError, ConfigError
 from amber_tesla_sync.settings.config import Config
-from amber_tesla_sync.settings.edit import update_config
 from amber_tesla_sync.settings.load import LoadedConfig
 from amber_tesla_sync.store.secrets import (
     AMBER_TOKEN,
@@ -57,6 +56,8 @@ class AppContext:
         )
 
     def update(self, updates: dict[str, Any]) -> None:
+        from amber_tesla_sync.settings.edit import update_config  # tomlkit: only when editing
+
         self.loaded = update_config(self.loaded, updates)
 
     def amber(self) -> AmberClient:
