@@ -15,6 +15,7 @@ from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the comma
     doctor_cmd,
     notify_cmd,
     report_cmd,
+    sandbox_cmd,
     schedule,
     status_cmd,
     sync_cmd,

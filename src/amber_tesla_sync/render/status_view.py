@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
@@ -13,7 +12,7 @@ from rich.text import Text
 from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import cents, iso
 from amber_tesla_sync.status.explain import Drift, Why, Window
-from amber_tesla_sync.status.gather import PriceNow, SiteStatus
+from amber_tesla_sync.status.model import PriceNow, SiteStatus
 from amber_tesla_sync.tesla.models import LiveStatus, SiteInfo
 
 
@@ -65,15 +64,15 @@ def _powerwall(status: SiteStatus) -> list[str]:
     ]
 
 
-def _ago(moment: dt.datetime, now: dt.datetime, zone: ZoneInfo | None) -> str:
+def _ago(moment: dt.datetime, now: dt.datetime, zone: dt.tzinfo) -> str:
     """``Thu 16:42 (5 min ago)``, in hours from 90 minutes on."""
-    when = moment.astimezone(zone) if zone else moment
+    when = moment.astimezone(zone)
     minutes = (now - moment).total_seconds() / 60
     ago = f"{minutes / 60:.1f} h" if minutes >= 90 else f"{minutes:.0f} min"
     return f"{when:%a %H:%M} ({ago} ago)"
 
 
-def _last_sync(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> str:
+def _last_sync(status: SiteStatus, now: dt.datetime, zone: dt.tzinfo) -> str:
     run = status.last_run
     if run is None:
         return "never (run `amber-tesla-sync sync`)"
@@ -84,15 +83,15 @@ def _c(dollars: float) -> str:
     return f"{dollars * 100:.1f} c"
 
 
-def _hm(moment: dt.datetime, zone: ZoneInfo | None) -> str:
-    return f"{moment.astimezone(zone) if zone else moment:%H:%M}"
+def _hm(moment: dt.datetime, zone: dt.tzinfo) -> str:
+    return f"{moment.astimezone(zone):%H:%M}"
 
 
-def _span(window: Window, zone: ZoneInfo | None) -> str:
+def _span(window: Window, zone: dt.tzinfo) -> str:
     return f"{_hm(window.start, zone)}–{_hm(window.end, zone)}"
 
 
-def why_line(why: Why, zone: ZoneInfo | None) -> str:
+def why_line(why: Why, zone: dt.tzinfo) -> str:
     """What the battery does now and why, in terms of the pushed tariff (one line)."""
     cheapest = f"{_span(why.cheapest, zone)} at {_c(why.cheapest.price)}"
     best = f"{_c(why.best_sell.price)} at {_hm(why.best_sell.start, zone)}"
@@ -135,14 +134,14 @@ def drift_line(drift: Drift) -> str:
     )
 
 
-def _last_ok(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> str:
+def _last_ok(status: SiteStatus, now: dt.datetime, zone: dt.tzinfo) -> str:
     run = status.last_ok
     if run is None:
         return "none in the last 30 days"
     return f"{_ago(run.started_at, now, zone)}: {run.outcome}"
 
 
-def _tariff_lines(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -> list[str]:
+def _tariff_lines(status: SiteStatus, now: dt.datetime, zone: dt.tzinfo) -> list[str]:
     """Since when the Powerwall runs the last good tariff, and the refusals since then."""
     state = status.sync_state
 
@@ -163,8 +162,8 @@ def _tariff_lines(status: SiteStatus, now: dt.datetime, zone: ZoneInfo | None) -
 
 
 def render_status(console: Console, status: SiteStatus, now: dt.datetime) -> None:
-    zone = ZoneInfo(status.zone) if status.zone else None
-    local = now.astimezone(zone) if zone else now
+    zone = status.shown
+    local = now.astimezone(zone)
     target = status.target
     console.print(
         Text(
@@ -219,7 +218,7 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
         fields["price"] = sign * fields.pop("per_kwh") + 0.0  # Amber gives c/kWh already
         return fields
 
-    run, ok, zone = status.last_run, status.last_ok, ZoneInfo(status.zone) if status.zone else None
+    run, ok, zone = status.last_run, status.last_ok, status.shown
     return {
         "site": status.target.key,
         "amber_site_id": status.target.amber_site_id,

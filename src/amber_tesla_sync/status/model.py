@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
+
+from amber_tesla_sync.status.explain import Drift, Why
+from amber_tesla_sync.store.history import RunRecord
+from amber_tesla_sync.store.state import SyncState
+from amber_tesla_sync.sync.powerwall_checks import Finding
+from amber_tesla_sync.sync.targets import Target
+from amber_tesla_sync.tesla.models import LiveStatus, SiteInfo
 
 
 class Run(Protocol):
@@ -38,3 +45,34 @@ class SiteHistory:
     zone: dt.tzinfo
     runs: Sequence[Run]
     prices: Sequence[PricePoint]
+
+
+@dataclass
+class PriceNow:
+    per_kwh: float
+    descriptor: str | None
+    renewables: float | None
+    spike: str
+    estimate: bool | None
+    kind: str
+
+
+@dataclass
+class SiteStatus:
+    target: Target
+    zone: str | None = None  # the site's zone, if known and usable (the plan needs it)
+    shown: dt.tzinfo = dt.UTC  # the zone times are shown in (sync/zones.py's rule)
+    buy: PriceNow | None = None
+    sell: PriceNow | None = None
+    amber_error: str | None = None
+    live: LiveStatus | None = None
+    info: SiteInfo | None = None
+    tesla_error: str | None = None
+    last_run: RunRecord | None = None
+    sync_state: SyncState | None = None
+    plan: list[tuple[str, dt.datetime, float, float]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    last_ok: RunRecord | None = None
+    why: Why | None = None
+    drift: Drift | None = None
