@@ -46,27 +46,29 @@ def test_then_this_computers_zone_for_showing(monkeypatch: pytest.MonkeyPatch) -
 def test_a_tariff_reads_the_powerwall_once_then_remembers() -> None:
     state, asked = State(), []
 
-    def site_info() -> dict[str, object]:
+    def powerwall_zone() -> str:
         asked.append(1)
-        return {"installation_time_zone": "Australia/Hobart"}
+        return "Australia/Hobart"
 
-    assert zones.site_zone(state, None, 7, site_info) == ZoneInfo("Australia/Hobart")
-    assert zones.site_zone(state, None, 7, site_info) == ZoneInfo("Australia/Hobart")
+    assert zones.site_zone(state, None, 7, powerwall_zone) == ZoneInfo("Australia/Hobart")
+    assert zones.site_zone(state, None, 7, powerwall_zone) == ZoneInfo("Australia/Hobart")
     assert len(asked) == 1
     assert zones.remembered_zone(state, 7) == "Australia/Hobart"
     # and a configured zone wins without asking
-    assert zones.site_zone(state, "Australia/Darwin", 7, site_info) == ZoneInfo("Australia/Darwin")
+    assert zones.site_zone(state, "Australia/Darwin", 7, powerwall_zone) == ZoneInfo(
+        "Australia/Darwin"
+    )
     assert len(asked) == 1
 
 
 def test_a_tariff_without_any_zone_is_an_error_that_says_how() -> None:
     with pytest.raises(ConfigError, match="time zone is unknown") as raised:
-        zones.site_zone(State(), None, None, dict)
+        zones.site_zone(State(), None, None, lambda: None)
     assert "site.timezone" in (raised.value.hint or "")
     with pytest.raises(ServiceError, match="did not report its time zone"):
-        zones.site_zone(State(), None, 7, dict)
+        zones.site_zone(State(), None, 7, lambda: None)
     with pytest.raises(TimeZoneError, match="not a time zone known here"):
-        zones.site_zone(State(), None, 7, lambda: {"installation_time_zone": "Mars/Olympus"})
+        zones.site_zone(State(), None, 7, lambda: "Mars/Olympus")
 
 
 def test_status_history_and_now_agree_on_a_remembered_zone(tmp_path, monkeypatch) -> None:

@@ -32,12 +32,9 @@ def pick_energy_site(sites: list[EnergySite], wanted: int | None, ui: Ui) -> Ene
 
 
 def remember_energy_site(ctx: AppContext, api: TeslaApi, site: EnergySite) -> str:
-    info = api.site_info(site.id)
-    zone = info.get("installation_time_zone")
+    zone = api.site(site.id).time_zone
     state = load_state()
-    state.energy_sites[str(site.id)] = EnergySiteState(
-        time_zone=zone if isinstance(zone, str) else None, name=site.name
-    )
+    state.energy_sites[str(site.id)] = EnergySiteState(time_zone=zone, name=site.name)
     save_state(state)
     ctx.update({"tesla.energy_site_id": site.id})
-    return zone if isinstance(zone, str) else "time zone unknown"
+    return zone if zone is not None else "time zone unknown"

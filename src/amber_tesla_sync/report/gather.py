@@ -136,11 +136,11 @@ class Gatherer:
         state = load_state()
         learnt: list[bool] = []
 
-        def site_info() -> Any:
+        def powerwall_zone() -> str | None:
             learnt.append(True)
-            return self.clients.tesla().site_info(target.energy_site_id)
+            return self.clients.tesla().site(target.energy_site_id).time_zone
 
-        zone = site_zone(state, target.timezone, target.energy_site_id, site_info)
+        zone = site_zone(state, target.timezone, target.energy_site_id, powerwall_zone)
         if learnt:
             save_state(state)
         return zone

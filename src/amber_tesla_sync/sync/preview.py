@@ -77,7 +77,7 @@ def live_prices(
         state,
         zone_override or configured,
         energy_site,
-        lambda: ctx.tesla().site_info(energy_site or 0),
+        lambda: ctx.tesla().site(energy_site or 0).time_zone,
     )
     save_state(state)
     return intervals, zone, known_channels(state, site_id)

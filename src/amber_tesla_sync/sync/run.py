@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.amber.models import Interval
@@ -279,11 +279,11 @@ class SiteSync:
         check."""
         read: list[SiteInfo] = []
 
-        def info() -> Mapping[str, Any]:
+        def powerwall_zone() -> str | None:
             read.append(powerwall.read())
-            return read[0].raw
+            return read[0].time_zone
 
-        zone = site_zone(self.state, target.timezone, target.energy_site_id, info)
+        zone = site_zone(self.state, target.timezone, target.energy_site_id, powerwall_zone)
         return zone, (read[0] if read else None)
 
     def _fold(

@@ -18,8 +18,7 @@ and reading times. Both take the state as an argument: they read no file themsel
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.errors import ConfigError, ServiceError, TimeZoneError
@@ -74,10 +73,10 @@ def site_zone(
     state: State,
     override: str | None,
     energy_site_id: int | None,
-    site_info: Callable[[], Mapping[str, Any]],
+    powerwall_zone: Callable[[], str | None],
 ) -> ZoneInfo:
     """The zone a tariff is built in (steps 1–4): the configured zone, else the Powerwall's
-    (remembered; read from ``site_info`` the first time), else an error."""
+    (remembered; ``powerwall_zone`` reads it from site_info the first time), else an error."""
     if override:
         return _zone(override, "the configured time zone")
     if energy_site_id is None:
@@ -88,8 +87,8 @@ def site_zone(
         )
     cached = state.energy_sites.setdefault(str(energy_site_id), EnergySiteState())
     if not cached.time_zone:
-        zone = site_info().get("installation_time_zone")
-        if not isinstance(zone, str):
+        zone = powerwall_zone()
+        if zone is None:
             raise ServiceError("the Powerwall did not report its time zone", ZONE_HINT)
         found = _zone(zone, "the Powerwall's time zone")  # only a usable zone is remembered
         cached.time_zone = zone
