@@ -4,6 +4,7 @@ hand."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ START = dt.datetime(2026, 11, 19, 14, 0, tzinfo=dt.UTC)  # 00:00 in Brisbane
 END = START + dt.timedelta(days=1)
 
 
-def run(hours: float, outcome: str, reason: str = "") -> RunRecord:
+def run(hours: float, outcome: str, reason: str = "", foreign: str | None = None) -> RunRecord:
     return RunRecord(
         started_at=START + dt.timedelta(hours=hours),
         site="home",
@@ -27,6 +28,7 @@ def run(hours: float, outcome: str, reason: str = "") -> RunRecord:
         fingerprint=None,
         error=None,
         exit_code=0,
+        foreign=foreign,
     )
 
 
@@ -38,9 +40,7 @@ def test_ours_kept_foreign_and_unknown_add_up() -> None:
         run(7, "failed"),
         run(8, "verified"),
         run(11.5, "unchanged"),
-        run(
-            12, "unverified", "the Powerwall runs a tariff that is not ours (OTHER)"
-        ),  # 11:30-12:00
+        run(12, "unverified", "another app's tariff was replaced", "OTHER"),  # 11:30-12:00
     ]
     share = tariff_share(runs, START, END, END + dt.timedelta(hours=1))
     assert share.span == 86400
@@ -87,3 +87,38 @@ def test_the_fetch_cache_keeps_what_it_was_given(tmp_path: Path) -> None:
     later = END + dt.timedelta(days=200)  # saving much later forgets what Amber no longer has
     cache.put("amber-usage", "s", later.date(), [], later, final=True)
     assert cache.get("tesla-energy", "1", day) is None
+
+
+def test_a_history_from_before_the_foreign_column_keeps_its_foreign_runs(tmp_path: Path) -> None:
+    """An older file: its runs table has no foreign_tariff column; what its reasons said is kept."""
+    path = tmp_path / "history.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL,"
+            " site TEXT NOT NULL, outcome TEXT NOT NULL, pushed INTEGER NOT NULL,"
+            " reason TEXT NOT NULL, fingerprint TEXT, error TEXT, exit_code INTEGER NOT NULL,"
+            " rates TEXT)"
+        )
+        rows = [
+            ("2026-11-20T01:00:00Z", "verified", "first push for this site"),
+            (
+                "2026-11-20T02:00:00Z",
+                "verified",
+                "the Powerwall runs a tariff that is not ours (X)",
+            ),
+            ("2026-11-20T03:00:00Z", "dry-run", "the Powerwall runs a tariff that is not ours"),
+        ]
+        db.executemany(
+            "INSERT INTO runs (started_at, site, outcome, pushed, reason, exit_code)"
+            " VALUES (?, 'home', ?, 1, ?, 0)",
+            rows,
+        )
+    db.close()
+    found = History(path).runs(START - dt.timedelta(days=1), "home")
+    assert [(r.reason, r.foreign) for r in reversed(found)] == [
+        ("first push for this site", None),
+        ("the Powerwall runs a tariff that is not ours (X)", "X"),
+        ("the Powerwall runs a tariff that is not ours", "unnamed"),
+    ]
+    History(path).record_run(run(30, "verified", "forced (--force)", "Y"))
+    assert History(path).runs(START, "home")[0].foreign == "Y"

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 from amber_tesla_sync.report.model import TariffShare
 from amber_tesla_sync.store.history import RunRecord
-from amber_tesla_sync.sync.decide import FOREIGN_REASON as FOREIGN_MARK
 
 # a push the Powerwall accepted (read back or not yet: ``pushed`` in older history rows), or none
 # needed
@@ -29,7 +28,7 @@ def _after(run: RunRecord, before: str) -> str:
         return "ours"
     if run.outcome in ("refused", "failed"):
         return "kept" if before in ("ours", "kept") else before
-    if FOREIGN_MARK in run.reason:  # a dry run that found a foreign tariff
+    if run.foreign is not None:  # a dry run that found a foreign tariff
         return "foreign"
     return before
 
@@ -46,7 +45,7 @@ def tariff_share(
         moment = run.started_at
         if moment >= stop:
             break
-        if FOREIGN_MARK in run.reason and state != "unknown":
+        if run.foreign is not None and state != "unknown":
             state = "foreign"  # the gap before this run: the tariff had been replaced
         if moment > since:
             seconds[state] += (moment - since).total_seconds()

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from amber_tesla_sync.amber.models import Interval, parse_intervals
 from amber_tesla_sync.errors import AppError, LocalFileError
+from amber_tesla_sync.store.history_schema import prepare
 from amber_tesla_sync.store.paths import state_dir
 from amber_tesla_sync.store.state import move_aside
 from amber_tesla_sync.support.files import file_error
@@ -35,43 +36,6 @@ FETCH_KEEP_DAYS = 100  # report's saved answers: Amber serves usage for 90 days
 _END = "strftime('%Y-%m-%dT%H:%M:%SZ', start, '+' || duration || ' minutes')"
 _KIND_RANK = {"ForecastInterval": 0, "CurrentInterval": 1, "ActualInterval": 2}
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    started_at TEXT NOT NULL,
-    site TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    pushed INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    fingerprint TEXT,
-    error TEXT,
-    exit_code INTEGER NOT NULL,
-    rates TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_by_time ON runs (started_at);
-CREATE TABLE IF NOT EXISTS prices (
-    site TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    start TEXT NOT NULL,
-    duration INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    per_kwh REAL NOT NULL,
-    predicted REAL,
-    spike TEXT NOT NULL,
-    seen_at TEXT NOT NULL,
-    PRIMARY KEY (site, channel, start, duration)
-);
-CREATE TABLE IF NOT EXISTS fetched (
-    source TEXT NOT NULL,
-    site TEXT NOT NULL,
-    day TEXT NOT NULL,
-    body TEXT NOT NULL,
-    fetched_at TEXT NOT NULL,
-    final INTEGER NOT NULL,
-    PRIMARY KEY (source, site, day)
-);
-"""
-
 
 @dataclass(frozen=True)
 class RunRecord:
@@ -84,6 +48,7 @@ class RunRecord:
     error: str | None
     exit_code: int
     rates: dict[str, tuple[float, float]] | None = None
+    foreign: str | None = None  # another app's tariff this run found on the Powerwall (its name)
 
 
 def history_path() -> Path:
@@ -126,7 +91,7 @@ class History:
         try:
             if not self._ready:
                 connection.execute("PRAGMA journal_mode=WAL")  # kept by the file itself
-                connection.executescript(SCHEMA)
+                prepare(connection)
                 self._ready = True
         except BaseException:
             connection.close()
@@ -198,7 +163,7 @@ class History:
         def write(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO runs (started_at, site, outcome, pushed, reason, fingerprint, error,"
-                " exit_code, rates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " exit_code, rates, foreign_tariff) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     _iso(run.started_at),
                     run.site,
@@ -209,6 +174,7 @@ class History:
                     clean(run.error) if run.error is not None else None,
                     run.exit_code,
                     json.dumps(run.rates) if run.rates is not None else None,
+                    clean(run.foreign) if run.foreign is not None else None,
                 ),
             )
             cutoff = _iso(run.started_at - dt.timedelta(days=KEEP_DAYS))
@@ -290,7 +256,7 @@ class History:
     ) -> list[RunRecord]:
         query = (
             "SELECT started_at, site, outcome, pushed, reason, fingerprint, error, exit_code,"
-            " rates FROM runs WHERE started_at >= ?"
+            " rates, foreign_tariff FROM runs WHERE started_at >= ?"
         )
         params: list[Any] = [_iso(since)]
         if site is not None:
@@ -312,6 +278,7 @@ class History:
                 error=row[6],
                 exit_code=row[7],
                 rates={k: (v[0], v[1]) for k, v in json.loads(row[8]).items()} if row[8] else None,
+                foreign=row[9],
             )
             for row in rows
         ]

@@ -133,6 +133,7 @@ class SiteSync:
                         error=outcome.error.message if outcome.error else None,
                         exit_code=int(outcome.exit_code),
                         rates=plan_rates(outcome.plan) if outcome.pushed and outcome.plan else None,
+                        foreign=outcome.foreign,
                     )
                 ),
             )
