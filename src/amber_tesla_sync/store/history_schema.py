@@ -57,7 +57,12 @@ def prepare(db: sqlite3.Connection) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
     if "foreign_tariff" not in columns:
         with db:
-            db.execute("ALTER TABLE runs ADD COLUMN foreign_tariff TEXT")
+            try:
+                db.execute("ALTER TABLE runs ADD COLUMN foreign_tariff TEXT")
+            except sqlite3.OperationalError:
+                if "foreign_tariff" in {row[1] for row in db.execute("PRAGMA table_info(runs)")}:
+                    return  # another process added it (and filled it) just now
+                raise
             found = db.execute(
                 "SELECT id, reason FROM runs WHERE instr(reason, ?) > 0", (_OLD_FOREIGN_REASON,)
             ).fetchall()
