@@ -14,7 +14,6 @@ from pydantic import BaseModel, ValidationError
 from amber_tesla_sync.errors import ConfigError
 from amber_tesla_sync.settings.config import Config
 from amber_tesla_sync.settings.config_path import APP_NAME
-from amber_tesla_sync.settings.keys import did_you_mean
 from amber_tesla_sync.support.masking import masked_value
 
 
@@ -74,6 +73,8 @@ def describe_errors(exc: ValidationError, text: str = "") -> str:
         if err["type"] == "extra_forbidden":
             section = _model_at(loc[:-1])
             known = list(section.model_fields) if section is not None else []
+            from amber_tesla_sync.settings.keys import did_you_mean  # only for a bad file
+
             guess = did_you_mean(str(loc[-1]), known)
             detail = f" — did you mean {guess!r}?" if guess else ""
             lines.append(f"  - {where}unknown key {key!r}{detail} (known here: {', '.join(known)})")
