@@ -1,1 +1,2 @@
-"""The `status` command's logic: gather what the owner sees, and explain the plan."""
+"""What ``status`` and ``history`` show: ``gather`` and ``history`` read the stores and clients,
+``summary`` and ``explain`` work out what it means (pure), ``model`` is what the views receive."""

@@ -18,7 +18,7 @@ from amber_tesla_sync.support.times import check_timezone
 from amber_tesla_sync.sync.decide import plan_rates
 from amber_tesla_sync.sync.powerwall_checks import findings
 from amber_tesla_sync.sync.targets import Target
-from amber_tesla_sync.sync.zones import local_zone
+from amber_tesla_sync.sync.zones import known_zone, local_zone
 from amber_tesla_sync.tariff import FoldOptions, Refusal, fold
 from amber_tesla_sync.tariff.slots import slot_spans
 from amber_tesla_sync.tesla.models import LiveStatus, SiteInfo
@@ -62,9 +62,8 @@ def summarise(readings: Readings, now: dt.datetime) -> SiteStatus:
             f"the Tesla Fleet API failed ({error.message}); Teslemetry answered instead"
             + (f" — {error.hint}" if error.hint else "")
         )
-    status.zone = target.timezone or readings.remembered_zone
-    if status.zone is None and status.info is not None:
-        status.zone = status.info.time_zone
+    reported = status.info.time_zone if status.info is not None else None
+    status.zone = known_zone(target.timezone, readings.remembered_zone, reported)
     if status.zone is not None and not _usable_zone(status.zone):
         shown = "".join(c if c.isprintable() else "?" for c in status.zone)[:60]
         status.warnings.append(

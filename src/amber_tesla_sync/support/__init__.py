@@ -1,1 +1,2 @@
-"""Plumbing every room may use: time and zones, redaction, HTTP, logging, files."""
+"""Plumbing every room may use: parsing times (``times``), redaction and masking, HTTP policy,
+logging and atomic files. Imports nothing of the tool but ``errors`` (and its version)."""

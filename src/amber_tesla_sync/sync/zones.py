@@ -36,6 +36,13 @@ def remembered_zone(state: State, energy_site_id: int | None) -> str | None:
     return cached.time_zone if cached is not None and cached.time_zone else None
 
 
+def known_zone(
+    configured: str | None, remembered: str | None, reported: str | None = None
+) -> str | None:
+    """Steps 1–3 on what is already at hand (no request): the first zone known."""
+    return configured or remembered or reported
+
+
 def shown_zone(
     sites: Iterable[tuple[str | None, int | None]], state: Callable[[], State]
 ) -> dt.tzinfo:
