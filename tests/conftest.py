@@ -12,7 +12,7 @@ from hypothesis import settings
 
 from amber_tesla_sync.cli import main
 
-pytest_plugins = ["sandboxkit", "synckit", "receiverkit", "e2ekit"]
+pytest_plugins = ["sandboxkit", "synckit", "receiverkit", "e2ekit", "snapkit"]
 
 # The real OS keyring test runs where .ci/run provides a Secret Service (and sets the variable);
 # it is not collected elsewhere, so it can neither pass nor be skipped by accident.

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -77,24 +78,22 @@ class SandboxSite:
             check=False,
         )
 
-    def login_amber(self) -> subprocess.CompletedProcess[str]:
+    def token_login(self, service: Literal["amber", "teslemetry"]) -> tuple[list[str], str]:
+        """``login amber`` (the sandbox's site) or ``login teslemetry`` with the sandbox's token on
+        standard input: the arguments and the input."""
         c = self.sandbox.credentials
-        return self.run(
-            "login",
-            "amber",
-            "--token-stdin",
-            "--site",
-            self.sandbox.amber_site_id,
-            input=c.amber_token + "\n",
-        )
+        if service == "amber":
+            site = self.sandbox.amber_site_id
+            return ["login", "amber", "--token-stdin", "--site", site], c.amber_token + "\n"
+        return ["login", "teslemetry", "--token-stdin"], c.teslemetry_token + "\n"
+
+    def login_amber(self) -> subprocess.CompletedProcess[str]:
+        args, token = self.token_login("amber")
+        return self.run(*args, input=token)
 
     def login_teslemetry(self) -> subprocess.CompletedProcess[str]:
-        return self.run(
-            "login",
-            "teslemetry",
-            "--token-stdin",
-            input=self.sandbox.credentials.teslemetry_token + "\n",
-        )
+        args, token = self.token_login("teslemetry")
+        return self.run(*args, input=token)
 
 
 @pytest.fixture

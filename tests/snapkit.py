@@ -2,8 +2,10 @@
 in ``tests/snapshots/``.
 
 * :func:`pinned_terminal` fixes everything the terminal libraries look at (width, colour, terminal
-  detection, the local time zone), so a screen is the same on every machine. Use it in an autouse
-  fixture of the test module; :func:`check_text` refuses to compare output made without it.
+  detection, the local time zone), so a screen is the same on every machine. The ``pinned``
+  fixture applies it to a test (a whole module: ``pytestmark = pytest.mark.usefixtures("pinned")``);
+  :func:`check_text` refuses to compare output made without it.
+* :func:`ok` is a command's standard output once it has exited as expected, without a traceback.
 * :func:`check_text` compares a screen to ``tests/snapshots/<name>.txt`` after
   :func:`normalise` has replaced what truly changes from run to run (temporary paths, loopback
   ports, durations) with named placeholders.
@@ -29,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from conftest import CliResult
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 WIDTH = 100
@@ -89,6 +93,20 @@ def assert_pinned() -> None:
     if os.environ.get("TZ") != TIME_ZONE:
         unpinned["TZ"] = os.environ.get("TZ")
     assert not unpinned, f"snapshot taken outside pinned_terminal(): {unpinned}"
+
+
+@pytest.fixture
+def pinned(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The terminal of the output snapshots: :func:`pinned_terminal` for one test."""
+    with pinned_terminal(monkeypatch):
+        yield
+
+
+def ok(result: CliResult, code: int = 0) -> str:
+    """The standard output of a command that exited with ``code`` and printed no traceback."""
+    assert result.code == code, (result.code, result.stdout, result.stderr)
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
 
 
 # -- normalising what changes from run to run ---------------------------------------------------
@@ -261,71 +279,3 @@ def check_shape(name: str, stdout: str) -> Any:
         pytest.fail(f"{name}: not one JSON document ({error}): {stdout[:300]!r}")
     _compare(SNAPSHOTS / f"{name}.json-shape", json_shape(document))
     return document
-
-
-# -- a host whose scheduler is fake -------------------------------------------------------------
-
-FAKE_SYSTEMCTL = """
-import json, os, sys
-args = sys.argv[1:]
-with open(os.environ["FAKE_LOG"], "a") as log:
-    log.write(json.dumps(["systemctl", *args]) + "\\n")
-if "is-active" in args:
-    print("inactive")
-    sys.exit(3)
-if "enable" in args:
-    sys.stderr.write("Created symlink (fake).\\n")
-"""
-
-FAKE_CRONTAB = """
-import json, os, sys
-args = sys.argv[1:]
-with open(os.environ["FAKE_LOG"], "a") as log:
-    log.write(json.dumps(["crontab", *args]) + "\\n")
-path = os.environ["FAKE_CRONTAB"]
-if args == ["-l"]:
-    if not os.path.exists(path):
-        sys.stderr.write("no crontab for tester\\n")
-        sys.exit(1)
-    sys.stdout.write(open(path).read())
-elif args == ["-"]:
-    open(path, "w").write(sys.stdin.read())
-else:
-    sys.exit(2)
-"""
-
-INSTALLED_PROGRAM = "/usr/local/bin/amber-tesla-sync"  # what the fake host says `sync` runs
-
-
-def fake_scheduler(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Nothing reaches the real scheduler: `systemctl`, `crontab` and `logger` are fake programs
-    alone on PATH (recording their calls in the returned file), the unit directories are under
-    ``tmp_path`` and the program that `sync` runs is :data:`INSTALLED_PROGRAM`."""
-    import sys
-
-    from amber_tesla_sync import schedule
-    from amber_tesla_sync.schedule import host as schedule_host
-    from amber_tesla_sync.schedule import timer_paths
-
-    bin_dir = tmp_path / "fakebin"
-    bin_dir.mkdir()
-    for name, source in (("systemctl", FAKE_SYSTEMCTL), ("crontab", FAKE_CRONTAB), ("logger", "")):
-        script = bin_dir / name
-        script.write_text(f"#!{sys.executable}\n{source}")
-        script.chmod(0o755)
-    system_dir = tmp_path / "etc" / "systemd" / "system"
-    system_dir.mkdir(parents=True)
-    (tmp_path / "linger").mkdir()
-    log = tmp_path / "calls.jsonl"
-    monkeypatch.setenv("PATH", str(bin_dir))
-    monkeypatch.setenv("FAKE_LOG", str(log))
-    monkeypatch.setenv("FAKE_CRONTAB", str(tmp_path / "crontab.txt"))
-    monkeypatch.setenv("LOGNAME", "tester")
-    monkeypatch.setenv("USER", "tester")
-    monkeypatch.setattr(schedule_host, "SYSTEM_UNIT_DIR", system_dir)
-    monkeypatch.setattr(schedule_host, "LINGER_DIR", tmp_path / "linger")
-    monkeypatch.setattr(schedule_host, "_account_exists", lambda name: name == "amber-tesla-sync")
-    monkeypatch.setattr(timer_paths, "python_paths", lambda: [("Python", Path("/usr/bin/python3"))])
-    monkeypatch.setattr(schedule, "running_program", lambda: [INSTALLED_PROGRAM])
-    assert home.is_dir()
-    return log

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -41,6 +41,11 @@ class Synced:
     def run(self, *args: str, stdin: str = "") -> CliResult:
         self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         return self.cli(*args)
+
+    def login(self, service: Literal["amber", "teslemetry"]) -> CliResult:
+        """`login amber|teslemetry` with the sandbox's token (see SandboxSite.token_login)."""
+        args, token = self.site.token_login(service)
+        return self.run(*args, stdin=token)
 
     def sync(self, *args: str) -> CliResult:
         return self.run("sync", "--now", self.now.isoformat(), *args)
@@ -141,17 +146,9 @@ def synced(site: SandboxSite, cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -
     harness.at(T0)
     site.sandbox.set_amber_rate_limit(None)
     site.sandbox.set_teslemetry_rate_limit(None)
-    c = site.sandbox.credentials
-    amber = harness.run(
-        "login",
-        "amber",
-        "--token-stdin",
-        "--site",
-        site.sandbox.amber_site_id,
-        stdin=c.amber_token + "\n",
-    )
+    amber = harness.login("amber")
     assert amber.code == 0, amber.stderr
-    tesla = harness.run("login", "teslemetry", "--token-stdin", stdin=c.teslemetry_token + "\n")
+    tesla = harness.login("teslemetry")
     assert tesla.code == 0, tesla.stderr
     site.sandbox.clear_requests()
     return harness

@@ -2,21 +2,20 @@
 `schedule_status`.
 
 Nothing here touches the real system: unit directories are temporary, and `systemctl` and
-`crontab` are fake programs first (and alone) on PATH that record their arguments. The units are
+`crontab` are fake programs first (and alone) on PATH that record their arguments (the fake host
+of schedulekit). The units are
 checked with the real `systemd-analyze verify`, which must be installed (CI installs Debian's
 `systemd` package); without it these tests fail rather than skip.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ from amber_tesla_sync.schedule import (
     CRON_MARKER,
     SERVICE,
     TIMER,
-    Host,
     Variant,
     cron_line,
     hidden_from_system_service,
@@ -42,6 +40,7 @@ from amber_tesla_sync.schedule import (
 from amber_tesla_sync.schedule import host as schedule_host
 from amber_tesla_sync.schedule import timer as schedule_timer
 from conftest import CliRunner
+from schedulekit import Fakes, fake_host, fake_program
 
 ROOT = Path(__file__).resolve().parent.parent
 ANALYZE = shutil.which("systemd-analyze")  # looked up before any test replaces PATH
@@ -78,13 +77,6 @@ def verify(variant: str, directory: Path, home: Path | None = None) -> str:
     shutil.rmtree(runtime, ignore_errors=True)
     output = (result.stdout + result.stderr).strip()
     return output if result.returncode == 0 else f"exit {result.returncode}: {output}"
-
-
-def fake_program(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("#!/bin/sh\nexit 0\n")
-    path.chmod(0o755)
-    return path
 
 
 def copy_units(variant: str, destination: Path) -> Path:
@@ -308,89 +300,12 @@ def test_a_symlink_into_a_home_is_hidden_too(
 
 
 # ---------------------------------------------------------------------------------------------
-# install / remove, with fake systemctl and crontab
-
-FAKE_SYSTEMCTL = """
-import json, os, sys
-args = sys.argv[1:]
-with open(os.environ["FAKE_LOG"], "a") as log:
-    log.write(json.dumps(["systemctl", *args]) + "\\n")
-fail = os.environ.get("FAKE_SYSTEMCTL_FAIL")
-if fail and fail in args:
-    sys.stderr.write(os.environ.get("FAKE_SYSTEMCTL_ERROR", "Failed.") + "\\n")
-    sys.exit(1)
-if "is-active" in args:
-    state = os.environ.get("FAKE_TIMER_STATE", "active")
-    print(state)
-    sys.exit(0 if state == "active" else 3)
-if "enable" in args:
-    sys.stderr.write("Created symlink (fake).\\n")
-"""
-
-FAKE_CRONTAB = """
-import json, os, sys
-args = sys.argv[1:]
-with open(os.environ["FAKE_LOG"], "a") as log:
-    log.write(json.dumps(["crontab", *args]) + "\\n")
-path = os.environ["FAKE_CRONTAB"]
-if args == ["-l"]:
-    if not os.path.exists(path):
-        sys.stderr.write("no crontab for tester\\n")
-        sys.exit(1)
-    sys.stdout.write(open(path).read())
-elif args == ["-"]:
-    open(path, "w").write(sys.stdin.read())
-else:
-    sys.exit(2)
-"""
-
-
-@dataclass
-class Fakes:
-    bin: Path
-    log: Path
-    crontab: Path
-    system_dir: Path
-    user_dir: Path
-    linger_dir: Path
-
-    def calls(self) -> list[list[str]]:
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
-
-    def host(self) -> Host:
-        return Host(self.system_dir, self.user_dir, self.linger_dir, "tester", lambda _: True)
+# install / remove, with fake systemctl and crontab (schedulekit)
 
 
 @pytest.fixture
 def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated: Path) -> Fakes:
-    bin_dir = tmp_path / "fakebin"
-    bin_dir.mkdir()
-    for name, source in (("systemctl", FAKE_SYSTEMCTL), ("crontab", FAKE_CRONTAB), ("logger", "")):
-        script = bin_dir / name
-        script.write_text(f"#!{sys.executable}\n{source}")
-        script.chmod(0o755)
-    found = Fakes(
-        bin=bin_dir,
-        log=tmp_path / "calls.jsonl",
-        crontab=tmp_path / "crontab.txt",
-        system_dir=tmp_path / "etc" / "systemd" / "system",
-        user_dir=isolated / ".config" / "systemd" / "user",
-        linger_dir=tmp_path / "linger",
-    )
-    found.system_dir.mkdir(parents=True)
-    found.linger_dir.mkdir()
-    monkeypatch.setenv("PATH", str(bin_dir))
-    monkeypatch.setenv("FAKE_LOG", str(found.log))
-    monkeypatch.setenv("FAKE_CRONTAB", str(found.crontab))
-    monkeypatch.setenv("LOGNAME", "tester")
-    monkeypatch.setattr(schedule_host, "SYSTEM_UNIT_DIR", found.system_dir)
-    monkeypatch.setattr(schedule_host, "LINGER_DIR", found.linger_dir)
-    monkeypatch.setattr(schedule_host, "_account_exists", lambda name: name == "amber-tesla-sync")
-    # this test run's Python may live in a home directory (pyenv) or /tmp (CI's copy)
-    monkeypatch.setattr(timer_paths, "python_paths", lambda: [("Python", Path("/usr/bin/python3"))])
-    return found
+    return fake_host(tmp_path, isolated, monkeypatch)
 
 
 def mode(path: Path) -> int:

@@ -3,7 +3,6 @@ command without a help snapshot fails here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import typer
 
 from amber_tesla_sync.cli import app
 from conftest import CliRunner
-from snapkit import check_text, pinned_terminal
+from snapkit import check_text
 
 HELP_SCREENS = (
     (),
@@ -47,10 +46,7 @@ HELP_SCREENS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with pinned_terminal(monkeypatch):
-        yield
+pytestmark = pytest.mark.usefixtures("pinned")  # the terminal of the snapshots
 
 
 def command_paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -5,7 +5,6 @@ retyped key fails here; test_json_shapes.py checks the documented meaning of the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +14,11 @@ from amber_tesla_sync.errors import ExitCode
 from conftest import CliResult, CliRunner
 from receiverkit import Receiver
 from sandboxkit import SandboxSite
-from snapkit import check_shape, fake_scheduler, pinned_terminal
+from schedulekit import fake_scheduler
+from snapkit import check_shape
 from synckit import Synced
 
-
-@pytest.fixture(autouse=True)
-def _terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with pinned_terminal(monkeypatch):
-        yield
+pytestmark = pytest.mark.usefixtures("pinned")  # the terminal of the snapshots
 
 
 def shape(name: str, result: CliResult, code: int = 0, envelope: bool = True) -> dict[str, Any]:

@@ -6,29 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from amber_tesla_sync.errors import ExitCode
-from conftest import CliResult, CliRunner
+from conftest import CliRunner
 from receiverkit import Receiver
 from sandboxkit import SandboxSite
-from snapkit import check_text, fake_scheduler, pinned_terminal
+from schedulekit import fake_scheduler
+from snapkit import check_text, ok
 from synckit import Synced
 
-
-@pytest.fixture(autouse=True)
-def _terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with pinned_terminal(monkeypatch):
-        yield
-
-
-def ok(result: CliResult, code: int = 0) -> str:
-    assert result.code == code, (result.code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result.stdout
+pytestmark = pytest.mark.usefixtures("pinned")  # the terminal of the snapshots
 
 
 def test_sync_first_dry_run_and_unchanged(synced: Synced) -> None:
@@ -86,17 +76,9 @@ def test_login_amber_and_teslemetry(
 ) -> None:
     harness = Synced(site, cli, monkeypatch)
     harness.at(harness.now)
-    c = site.sandbox.credentials
-    amber = harness.run(
-        "login",
-        "amber",
-        "--token-stdin",
-        "--site",
-        site.sandbox.amber_site_id,
-        stdin=c.amber_token + "\n",
-    )
+    amber = harness.login("amber")
     check_text("login_amber", ok(amber) + amber.stderr, tmp=tmp_of(site))
-    tesla = harness.run("login", "teslemetry", "--token-stdin", stdin=c.teslemetry_token + "\n")
+    tesla = harness.login("teslemetry")
     check_text("login_teslemetry", ok(tesla) + tesla.stderr, tmp=tmp_of(site))
 
 

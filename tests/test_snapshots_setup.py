@@ -10,7 +10,6 @@ import tempfile
 import threading
 import types
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,23 +20,15 @@ from amber_tesla_sync.accounts import fleet as fleet_flow
 from amber_tesla_sync.sandbox import clock as sandbox_clock
 from conftest import CliResult, CliRunner
 from e2ekit import E2E
-from snapkit import check_text, fake_scheduler, pinned_terminal
+from schedulekit import fake_scheduler
+from snapkit import check_text, ok
 from synckit import T0
 
 DOMAIN = "amber-tesla-sync.example"
 RANDOM_OAUTH = {r"\b(state|code_challenge)=[A-Za-z0-9_\-]+": r"\1=<random>"}
 
 
-@pytest.fixture(autouse=True)
-def _terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with pinned_terminal(monkeypatch):
-        yield
-
-
-def ok(result: CliResult, code: int = 0) -> str:
-    assert result.code == code, (result.code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result.stdout
+pytestmark = pytest.mark.usefixtures("pinned")  # the terminal of the snapshots
 
 
 def screen(e2e: E2E, result: CliResult) -> str:

@@ -6,21 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from amber_tesla_sync.errors import ExitCode
-from snapkit import check_text, pinned_terminal
+from snapkit import check_text
 from synckit import Synced
-
-
-@pytest.fixture
-def pinned(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The terminal of the output snapshots (see snapkit)."""
-    with pinned_terminal(monkeypatch):
-        yield
 
 
 @pytest.mark.usefixtures("pinned")
