@@ -9,6 +9,7 @@ import pytest
 
 from amber_tesla_sync.render.status_view import drift_line, why_line
 from amber_tesla_sync.status.explain import PlanSlot, drift, explain
+from amber_tesla_sync.tesla.models import LiveStatus
 
 ZONE = ZoneInfo("Australia/Brisbane")  # no daylight saving: labels are stable
 START = dt.datetime(2026, 1, 15, 6, 0, tzinfo=dt.UTC)  # 16:00 local
@@ -80,14 +81,14 @@ CHEAP = {24: 0.081, 25: 0.081, 26: 0.083, 27: 0.081}
 def test_why_line(
     buys: dict[int, float], sells: dict[int, float] | None, live: dict[str, float], expected: str
 ) -> None:
-    why = explain(plan(buys, sells), live)
+    why = explain(plan(buys, sells), LiveStatus.parse(live))
     assert why is not None
     assert why_line(why, ZONE) == expected
 
 
 def test_nothing_to_explain_without_live_data_or_a_plan() -> None:
     assert explain(plan({}), None) is None
-    assert explain([], {"battery_power": 0}) is None
+    assert explain([], LiveStatus.parse({"battery_power": 0})) is None
 
 
 def test_drift() -> None:

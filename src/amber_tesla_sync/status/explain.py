@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
+
+from amber_tesla_sync.tesla.models import LiveStatus
 
 # (label, start, buy $/kWh, sell $/kWh) of each slot from now, as pushed
 PlanSlot = tuple[str, dt.datetime, float, float]
@@ -37,11 +39,6 @@ class Why:
     cheaper: Window | None  # the next slot with a lower buy price than now
 
 
-def _watts(live: Mapping[str, Any], key: str) -> float | None:
-    value = live.get(key)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def _window(plan: Sequence[PlanSlot], prices: Sequence[float], index: int) -> Window:
     """The run of slots around ``index`` whose price is within half a cent of its price."""
     price = prices[index]
@@ -54,8 +51,8 @@ def _window(plan: Sequence[PlanSlot], prices: Sequence[float], index: int) -> Wi
     return Window(plan[first][1], plan[last][1] + SLOT, price)
 
 
-def _doing(live: Mapping[str, Any]) -> Doing | None:
-    battery, grid = _watts(live, "battery_power"), _watts(live, "grid_power")
+def _doing(live: LiveStatus) -> Doing | None:
+    battery, grid = live.battery_power, live.grid_power
     if battery is None:
         return None
     grid = grid or 0.0
@@ -66,9 +63,9 @@ def _doing(live: Mapping[str, Any]) -> Doing | None:
     return "holding"
 
 
-def explain(plan: Sequence[PlanSlot], live: Mapping[str, Any] | None) -> Why | None:
+def explain(plan: Sequence[PlanSlot], live: LiveStatus | None) -> Why | None:
     """What the battery does now and the tariff's reasons, or None when either is unknown."""
-    doing = _doing(live or {})
+    doing = _doing(live) if live is not None else None
     if doing is None or not plan:
         return None
     _, _, buy, sell = plan[0]

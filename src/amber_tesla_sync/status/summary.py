@@ -73,7 +73,7 @@ def summarise(readings: Readings, now: dt.datetime) -> SiteStatus:
         status.zone = None
     status.shown = ZoneInfo(status.zone) if status.zone else local_zone()
     _plan(status, now)
-    status.why = explain(status.plan, status.live.raw if status.live else None)
+    status.why = explain(status.plan, status.live)
     _drift(readings, status, now)
     _warnings(readings, status, now)
     return status
