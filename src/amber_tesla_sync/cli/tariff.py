@@ -84,7 +84,7 @@ def tariff(
             min=0,
             max=24,
             metavar="HOURS",
-            help="Hours ahead each channel's own data must reach (default from config: 12).",
+            help="Hours ahead each channel's data must reach (default: tariff.min_horizon_hours).",
         ),
     ] = None,
 ) -> None:
