@@ -40,6 +40,10 @@ def test_login_amber_with_several_active_sites_needs_site_and_says_so(e2e: E2E) 
     token = e2e.credentials.amber_token + "\n"
     result = e2e.run("login", "amber", "--token-stdin", input=token)
     assert_failed(result, 2, "Several active Amber sites", "no terminal", "--site")
+    # it reads as a sentence and lists the sites to pick from
+    assert "which one?," not in result.stderr
+    assert e2e.sandbox.amber_site_id in result.stderr
+    assert e2e.sandbox.amber_site_id_30min in result.stderr
     assert AMBER_TOKEN not in e2e.stored()
     assert "site_id" not in e2e.config_text()
 

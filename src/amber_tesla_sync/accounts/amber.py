@@ -55,7 +55,7 @@ def _pick_amber_site(sites: list[Site], wanted: str | None, ui: Ui) -> Site:
     if len(active) == 1:
         return active[0]
     index = ui.choose(
-        "Several active Amber sites; which one?",
+        "Several active Amber sites",
         [f"NMI {s.nmi} · {s.network} · {s.interval_length}-minute · {s.id}" for s in active],
     )
     return active[index]

@@ -26,9 +26,7 @@ def pick_energy_site(sites: list[EnergySite], wanted: int | None, ui: Ui) -> Ene
         )
     if len(sites) == 1:
         return sites[0]
-    return sites[
-        ui.choose("Several energy sites; which one?", [f"{s.name} · {s.id}" for s in sites])
-    ]
+    return sites[ui.choose("Several energy sites", [f"{s.name} · {s.id}" for s in sites])]
 
 
 def remember_energy_site(ctx: AppContext, api: TeslaApi, site: EnergySite) -> str:

@@ -37,18 +37,18 @@ class TerminalUi:
 
     def confirm(self, question: str, instead: str) -> bool:
         """A yes/no question on the terminal (default no); without one, a usage error."""
-        self._interactive(question, instead)
+        self._interactive(f"there is no terminal to ask: {question}", instead)
         return self.text(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
-    def _interactive(self, what: str, instead: str) -> None:
+    def _interactive(self, problem: str, instead: str) -> None:
         if not sys.stdin.isatty():
-            raise UsageError(f"{what}, but there is no terminal to ask", instead)
+            raise UsageError(problem, instead)
 
     def secret(
         self, prompt: str, instead: str = "pipe it in with the command's --*-stdin option"
     ) -> str:
         """A hidden prompt; without a terminal, an error saying what to do ``instead``."""
-        self._interactive("a secret is needed", instead)
+        self._interactive("a secret is needed, but there is no terminal to ask for it", instead)
         return getpass.getpass(prompt, stream=sys.stderr)
 
     def text(self, prompt: str) -> str:
@@ -70,8 +70,13 @@ class TerminalUi:
         return line.rstrip("\r\n")
 
     def choose(self, title: str, options: Sequence[str]) -> int:
-        self._interactive(title, "pick one with --site")
-        self.say(title)
+        """One of ``options`` (``title`` names them: "Several energy sites"); without a terminal,
+        a usage error that lists them."""
+        listed = "; ".join(options)
+        self._interactive(
+            f"{title}, and there is no terminal to ask which one", f"pick one with --site: {listed}"
+        )
+        self.say(f"{title}; which one?")
         for number, option in enumerate(options, start=1):
             self.say(f"  {number}. {option}")
         while True:
