@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -231,3 +233,31 @@ def test_tariff_sample_works_from_anywhere(cli: CliRunner, tmp_path: Path) -> No
     result = cli("tariff", "--sample")
     assert result.code == 0, result.stderr
     assert "Tariff for the next 24 h (Australia/Sydney, from Thu 16:42)" in result.stdout
+
+
+def test_an_interrupt_ends_with_130_and_no_traceback(tmp_path: Path) -> None:
+    """Ctrl-C while the tool waits (here for a token on standard input): exit 130, as the README's
+    table says."""
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "amber_tesla_sync", "login", "amber", "--token-stdin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    wchan = Path(f"/proc/{waiting.pid}/wchan")
+    deadline = time.monotonic() + 30
+    while "pipe" not in wchan.read_text() and time.monotonic() < deadline:
+        time.sleep(0.02)  # until it blocks reading the token
+    waiting.send_signal(signal.SIGINT)
+    out, err = waiting.communicate(timeout=30)
+    assert waiting.returncode == 130, (out, err)
+    assert "Traceback" not in err
