@@ -119,6 +119,26 @@ def test_completion_completes_commands_and_subcommands() -> None:
     assert set(result.stdout.split()) == {"tariff.max_gap_slots", "tariff.min_horizon_hours"}
 
 
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("amber-tesla-sync logout ", {"amber", "teslemetry", "fleet", "all"}),
+        ("amber-tesla-sync logout t", {"teslemetry"}),
+        ("amber-tesla-sync completion ", {"bash", "zsh", "fish"}),
+        ("amber-tesla-sync tariff --forecast-price p", {"predicted", "per_kwh"}),
+    ],
+)
+def test_completion_offers_the_values_an_argument_takes(words: str, expected: set[str]) -> None:
+    env = {
+        "_AMBER_TESLA_SYNC_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split(" ")) - 1),
+    }
+    result = run_process(env=env)
+    assert result.returncode == 0, result.stderr
+    assert set(result.stdout.split()) == expected
+
+
 def test_every_command_is_registered_without_importing_its_work() -> None:
     code = (
         "import sys; import amber_tesla_sync.cli; "

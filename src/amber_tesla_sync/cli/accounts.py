@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from amber_tesla_sync.cli.app import app, examples, state
+from amber_tesla_sync.cli.app import app, completes, examples, state
 from amber_tesla_sync.errors import UsageError
 
 if TYPE_CHECKING:
@@ -133,6 +133,7 @@ def logout(
             help="amber, teslemetry, fleet, or all (without one: asks first, on a terminal).",
             metavar="[amber|teslemetry|fleet|all]",
             show_default=False,
+            autocompletion=completes(*SERVICES),
         ),
     ] = None,
 ) -> None:

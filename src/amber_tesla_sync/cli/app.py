@@ -6,6 +6,7 @@ Cheap to import: the commands' own modules import what they need when they run, 
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -62,6 +63,15 @@ NowOption = Annotated[
     str | None,
     typer.Option("--now", help="Pretend it is this ISO 8601 time (for the sandbox).", hidden=True),
 ]
+
+
+def completes(*values: str) -> Callable[[str], list[str]]:
+    """Shell completion for an argument or option that takes one of ``values``."""
+
+    def complete(incomplete: str) -> list[str]:
+        return [value for value in values if value.startswith(incomplete)]
+
+    return complete
 
 
 def examples(*lines: str) -> str:

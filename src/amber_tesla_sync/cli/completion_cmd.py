@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from amber_tesla_sync.cli.app import PROG, app, examples
+from amber_tesla_sync.cli.app import PROG, app, completes, examples
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_AMBER_TESLA_SYNC_COMPLETE"
@@ -19,7 +19,12 @@ COMPLETE_VAR = "_AMBER_TESLA_SYNC_COMPLETE"
     )
 )
 def completion(
-    shell: Annotated[str, typer.Argument(help="bash, zsh or fish.", metavar="SHELL")],
+    shell: Annotated[
+        str,
+        typer.Argument(
+            help="bash, zsh or fish.", metavar="SHELL", autocompletion=completes(*SHELLS)
+        ),
+    ],
 ) -> None:
     """Print the shell completion script for bash, zsh or fish (commands, options, keys)."""
     from amber_tesla_sync.errors import UsageError

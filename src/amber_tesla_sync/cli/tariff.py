@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from amber_tesla_sync.cli.app import SiteOption, app, examples, state
+from amber_tesla_sync.cli.app import SiteOption, app, completes, examples, state
 
 if TYPE_CHECKING:
     from amber_tesla_sync.tariff.model import ForecastPrice
@@ -63,6 +63,7 @@ def tariff(
             "--forecast-price",
             metavar="KIND",
             help="Forecast price to use: predicted, low, high or per_kwh (default from config).",
+            autocompletion=completes(*FORECAST_PRICES),
         ),
     ] = None,
     max_gap_slots: Annotated[
