@@ -216,7 +216,9 @@ def test_config_get_keys_and_did_you_mean(cli: CliRunner, tmp_path: Path) -> Non
     keys = cli("config", "keys").stdout.splitlines()
     line = next(line for line in keys if line.startswith("tariff.max_gap_slots "))
     assert " 4 " in line and "missing slots per channel" in line
-    assert all(len(line.split()) >= 3 for line in keys)
+    # every key with its default and description (a long default puts them on two lines)
+    rows = [line for line in keys if not line.startswith(" ")]
+    assert all(len(line.split()) >= 3 or "://" in line for line in rows)
 
 
 def test_file_errors_name_the_line(cli: CliRunner, tmp_path: Path) -> None:
@@ -281,3 +283,14 @@ def test_an_interrupt_ends_with_130_and_no_traceback(tmp_path: Path) -> None:
     out, err = waiting.communicate(timeout=30)
     assert waiting.returncode == 130, (out, err)
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("columns", [40, 80, 100, 160])
+def test_config_keys_fits_the_terminal(cli: CliRunner, columns: int, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    result = cli("config", "keys")
+    assert result.code == 0
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("tariff.max_gap_slots") for line in lines)
+    # only a default that cannot be broken (a URL) may run past the edge
+    assert [line for line in lines if len(line) > columns and "://" not in line] == []

@@ -1,10 +1,11 @@
 """The shape of every ``--json`` output (each key path and its value types): sync, sync --dry-run,
-status, history, report, tariff, doctor, config show and notify test. A renamed, removed or
+status, history, report, tariff, doctor, config show/get/keys and notify test. A renamed, removed or
 retyped key fails here; test_json_shapes.py checks the documented meaning of the fields."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,14 @@ def test_config_show_json(site: SandboxSite, cli: CliRunner) -> None:
     )
     shown = shape("config_show", cli("config", "show", "--json"))
     assert shown["masked"] == ["notify.urls"]
+    url = json.loads(cli("config", "get", "notify.urls", "--json").stdout)
+    assert url["masked"] is True and "127.0.0.1:1" in url["value"][0]
+    gap = shape("config_get", cli("config", "get", "tariff.max_gap_slots", "--json"))
+    assert (gap["key"], gap["value"], gap["masked"]) == ("tariff.max_gap_slots", 4, False)
+    keys = shape("config_keys", cli("config", "keys", "--json"))["keys"]
+    assert {"key": "tariff.max_gap_slots", "default": "4"}.items() <= next(
+        k for k in keys if k["key"] == "tariff.max_gap_slots"
+    ).items()
 
 
 def test_notify_test_json(synced: Synced, receiver: Receiver) -> None:
@@ -83,9 +92,8 @@ def test_notify_test_json(synced: Synced, receiver: Receiver) -> None:
         synced.site.config.read_text()
         + f'\n[notify]\nurls = ["{receiver.notify_url()}", "json://127.0.0.1:1/x"]\n'
     )
-    # (without the envelope the other commands' JSON has: schema, command, generated_at)
     result = synced.run("notify", "test", "--json")
-    sent = shape("notify_test", result, ExitCode.NOTIFY, envelope=False)
+    sent = shape("notify_test", result, ExitCode.NOTIFY)
     assert [r["ok"] for r in sent["results"]] == [True, False]
     assert sent["failed"] == 1
     assert len(receiver.messages()) == 1

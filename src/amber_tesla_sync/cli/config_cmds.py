@@ -78,14 +78,21 @@ def config_show(
 
 
 @config_app.command("get", epilog=examples("amber-tesla-sync config get tariff.max_gap_slots"))
-def config_get(ctx: typer.Context, key: KeyArgument) -> None:
+def config_get(ctx: typer.Context, key: KeyArgument, as_json: JsonOption = False) -> None:
     """Print one setting's effective value (its default when the file does not set it);
     notification URLs are shown masked."""
     from amber_tesla_sync.settings.keys import get_value
-    from amber_tesla_sync.support.masking import masked_value
+    from amber_tesla_sync.support.masking import is_secret_key, masked_value
 
     loaded = state(ctx).config()
     value = get_value(loaded.config, key)
+    if as_json:
+        from amber_tesla_sync.render.envelope import emit
+
+        masked = value is not None and is_secret_key(key)  # notification URLs: shown masked
+        shown_value = masked_value(key, value) if masked else value
+        emit("config get", {"key": key, "value": shown_value, "masked": masked})
+        return
     if value is None:
         typer.echo(f"({key} is not set and has no default)", err=True)
         return
@@ -133,17 +140,40 @@ def config_unset(ctx: typer.Context, key: KeyArgument) -> None:
 
 
 @config_app.command("keys")
-def config_keys() -> None:
+def config_keys(as_json: JsonOption = False) -> None:
     """List every setting: its key, its default and what it does."""
     from amber_tesla_sync.settings.keys import key_infos
 
     infos = key_infos()
-    width = max(len(info.key) for info in infos)
     defaults = {info.key: "-" if info.default is None else _plain(info.default) for info in infos}
-    default_width = min(max(len(text) for text in defaults.values()), 30)
+    if as_json:
+        from amber_tesla_sync.render.envelope import emit
+
+        rows = [
+            {"key": i.key, "default": defaults[i.key], "description": i.description} for i in infos
+        ]
+        emit("config keys", {"keys": rows})
+        return
+    import shutil
+    import textwrap
+
+    columns = shutil.get_terminal_size().columns
+    width = max(len(info.key) for info in infos)
+    default_width = max(len(text) for text in defaults.values() if len(text) <= 16)
+    indent = width + default_width + 4
+    room = columns - indent
     for info in infos:
         default = defaults[info.key]
-        typer.echo(f"{info.key:<{width}}  {default:<{default_width}}  {info.description}")
+        if room >= 30:  # three columns, the description wrapped under itself
+            lines = textwrap.wrap(info.description, room) or [""]
+            if len(default) > default_width:  # a long default (a URL) has the line to itself
+                lines.insert(0, "")
+            first = f"{info.key:<{width}}  {default:<{default_width}}  {lines[0]}".rstrip()
+            typer.echo(first)
+            typer.echo("".join(f"{' ' * indent}{line}\n" for line in lines[1:]), nl=False)
+        else:  # a narrow terminal: the key, its default, then what it does, each on its lines
+            lines = [f"default: {default}", *textwrap.wrap(info.description, max(columns - 4, 20))]
+            typer.echo(info.key + "".join(f"\n    {line}" for line in lines))
 
 
 @config_app.command("init", epilog=examples("amber-tesla-sync --config ./config.toml config init"))

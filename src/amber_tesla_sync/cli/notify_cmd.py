@@ -1,8 +1,5 @@
 """``notify test``: send a test message to every configured notification URL."""
 
-import json
-import sys
-
 import typer
 
 from amber_tesla_sync.cli.app import JsonOption, app, state
@@ -32,8 +29,10 @@ def test(
     results = send(config.notify.urls, TITLE, BODY, "info")
     failed = sum(not result.ok for result in results)
     if as_json:
+        from amber_tesla_sync.render.envelope import emit
+
         rows = [{"url": r.url, "ok": r.ok, "detail": r.detail} for r in results]
-        sys.stdout.write(json.dumps({"results": rows, "failed": failed}, indent=2) + "\n")
+        emit("notify test", {"results": rows, "failed": failed})
     else:
         for result in results:
             typer.echo(f"{'✓' if result.ok else '✗'} {result.url}: {result.detail}")
