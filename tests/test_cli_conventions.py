@@ -294,3 +294,15 @@ def test_config_keys_fits_the_terminal(cli: CliRunner, columns: int, monkeypatch
     assert any(line.startswith("tariff.max_gap_slots") for line in lines)
     # only a default that cannot be broken (a URL) may run past the edge
     assert [line for line in lines if len(line) > columns and "://" not in line] == []
+
+
+@pytest.mark.parametrize("columns", [40, 60, 100])
+def test_the_tariff_table_cuts_no_price_on_a_narrow_terminal(columns: int) -> None:
+    result = run_process("tariff", "--sample", env={"COLUMNS": str(columns)})
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line[:5].count(":") == 1 and "│" in line]
+    assert len(rows) == 48
+    for row in rows:
+        cells = [cell.strip() for cell in row.split("│")]
+        assert "…" not in "".join(cells[:4]), row  # slot, (start,) buy and sell whole
+        assert all(len(line) <= columns for line in result.stdout.splitlines()[:60] if "│" in line)

@@ -56,34 +56,45 @@ def _notes(slot: Slot) -> str:
     return ", ".join(notes)
 
 
-def plan_table(plan: TariffPlan) -> Table:
+NARROW = 72  # below this many columns the table keeps only what each slot costs
+
+
+def plan_table(plan: TariffPlan, width: int = 100) -> Table:
+    """The 48 slots; on a narrow terminal without the start time and the notes, so that no
+    price is cut (``tariff --json`` has everything)."""
     from rich.table import Table
     from rich.text import Text
 
     zone = ZoneInfo(plan.timezone)
+    narrow = width < NARROW
     table = Table(
-        title=f"Tariff for the next 24 h ({plan.timezone}, from {local_name(plan.now, zone)})",
+        title=f"Tariff for the next 24 h ({plan.timezone}, from {local_name(plan.now, zone)})"
+        + (", c/kWh" if narrow else ""),
         title_justify="left",
         show_edge=False,
         pad_edge=False,
     )
-    table.add_column("Slot")
-    table.add_column("Starts")
-    table.add_column("Buy c/kWh", justify="right")
-    table.add_column("Sell c/kWh", justify="right")
-    table.add_column("Src")
-    table.add_column("Spike")
-    table.add_column("Notes")
+    table.add_column("Slot", no_wrap=True)
+    if not narrow:
+        table.add_column("Starts")
+    table.add_column("Buy" if narrow else "Buy c/kWh", justify="right", no_wrap=True)
+    table.add_column("Sell" if narrow else "Sell c/kWh", justify="right", no_wrap=True)
+    table.add_column("Src", no_wrap=True)
+    table.add_column("Spike", no_wrap=True)
+    if not narrow:
+        table.add_column("Notes")
     for slot in plan.slots:
         spike = {"spike": "SPIKE", "potential": "maybe"}.get(slot.spike, "")
+        starts = [] if narrow else [local_name(slot.span.start, zone)]
+        notes = [] if narrow else [_notes(slot)]
         table.add_row(
             slot.label,
-            local_name(slot.span.start, zone),
+            *starts,
             _cents(slot.buy),
             _cents(slot.sell),
             f"{_mark(slot.general)}/{_mark(slot.feed_in)}",
             Text(spike, style="bold red" if spike == "SPIKE" else "yellow"),
-            _notes(slot),
+            *notes,
         )
     return table
 
@@ -129,7 +140,7 @@ def plan_summary(plan: TariffPlan) -> str:
 def render_plan(console: Console, plan: TariffPlan) -> None:
     from rich.text import Text
 
-    console.print(plan_table(plan))
+    console.print(plan_table(plan, console.width))
     console.print(Text(LEGEND, style="dim"))
     console.print()
     for line in plan_chart(plan):
