@@ -86,12 +86,18 @@ SHARED = [
     *(Case(name, 2, True, 3, fault) for name, fault in SPOILED.items()),
     *(Case(name, 3, False, 3, fault, "malformed") for name, fault in SPOILED.items()),
 ]
+AMBER_SPOILED = {
+    "truncated": "Amber's price response is not JSON",
+    "not-json": "Amber's price response is not JSON: an HTML page",
+    "wrong-shape": "not an Amber price list",
+}
 # Amber: a 429 without a reset header is retried with backoff (bounded by the attempts)
 AMBER_CASES = [
-    # JSON in the wrong shape, every time, is bad data (exit 4), not an unavailable service
+    # a spoiled body (not JSON, or JSON in the wrong shape), every time, is bad data (exit 4),
+    # not an unavailable service
     *(
-        Case(c.name, c.count, c.ok, c.requests, c.fault, "not an Amber price list", code=4)
-        if c.name == "wrong-shape" and not c.ok
+        Case(c.name, c.count, c.ok, c.requests, c.fault, AMBER_SPOILED[c.name], code=4)
+        if c.name in AMBER_SPOILED and not c.ok
         else c
         for c in SHARED
     ),

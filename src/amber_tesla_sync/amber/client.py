@@ -120,7 +120,7 @@ class AmberClient:
                 response = self._http.get(path, params=params)
             except httpx.HTTPError as error:
                 raise transport_failure(error) from error
-            body = self._decode(response, path)
+            body = self._decode(response, path, ANSWERS.get(what, "Amber's answer"))
             try:
                 return parse(body)
             except DataError as error:
@@ -143,7 +143,7 @@ class AmberClient:
                 "again (nothing was changed)",
             ) from None
 
-    def _decode(self, response: httpx.Response, path: str) -> Any:
+    def _decode(self, response: httpx.Response, path: str, what: str) -> Any:
         status = response.status_code
         log.debug("Amber GET %s → %d", path, status)
         if status in (401, 403):
@@ -173,8 +173,19 @@ class AmberClient:
         self.server_time = _server_time(response) or self.server_time
         try:
             return response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise Transient("Amber sent a malformed response (not JSON)") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+            # garbled content, not an unavailable service: asked for again, then bad data
+            raise MalformedAnswer(
+                DataError(f"{what} is not JSON: {_not_json(response, error)}")
+            ) from None
+
+
+ANSWERS = {
+    "listing Amber sites": "Amber's site list",
+    "fetching Amber prices": "Amber's price response",
+    "fetching Amber usage": "Amber's usage response",
+}
+"""How each request's answer is named in a message (as the parsers name it)."""
 
 
 class MalformedAnswer(Transient):
@@ -183,6 +194,21 @@ class MalformedAnswer(Transient):
     def __init__(self, error: DataError) -> None:
         super().__init__(f"Amber sent a malformed response ({error.first_line})")
         self.error = error
+
+
+def _not_json(response: httpx.Response, error: Exception) -> str:
+    """What a body that does not decode looks like, for the message."""
+    content = response.content
+    kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+    if not content.strip():
+        return f"the body is empty ({kind})"
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply to be a price list"
+    if b"<html" in content[:512].lower() or kind == "text/html":
+        return f"an HTML page ({kind}, {len(content)} bytes)"
+    if isinstance(error, UnicodeDecodeError):
+        return f"it is not text ({kind}, {len(content)} bytes)"
+    return f"cut short or garbled ({kind}, {len(content)} bytes; {error})"
 
 
 def _server_time(response: httpx.Response) -> dt.datetime | None:
