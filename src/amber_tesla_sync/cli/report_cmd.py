@@ -44,6 +44,7 @@ def report(
 ) -> None:
     """What the battery earned, day by day: Amber's bill, the same day without the battery, and
     how much of the day the Powerwall ran this tool's tariff."""
+    from amber_tesla_sync.cli.progress import progress
     from amber_tesla_sync.report.days import choose_days, parse_date
     from amber_tesla_sync.report.gather import Clients, Gatherer
     from amber_tesla_sync.store.history import History
@@ -58,10 +59,11 @@ def report(
     clients = Clients(app_ctx.amber, app_ctx.tesla)
     gatherer = Gatherer(clients, History(), moment)
     try:
-        found = [
-            gatherer.site(target, lambda today: choose_days(days, start, today))
-            for target in targets(app_ctx.config, site)
-        ]
+        with progress("report"):  # up to a Tesla read a day: the terminal shows which
+            found = [
+                gatherer.site(target, lambda today: choose_days(days, start, today))
+                for target in targets(app_ctx.config, site)
+            ]
     finally:
         clients.close()
     for path in (png, svg):

@@ -114,7 +114,8 @@ class Gatherer:
         days = choose(self.now.astimezone(zone).date())
         usage = self._usage(target, [d for day in days for d in _nem_dates(day, zone)])
         report = SiteReport(target.key, zone.key)
-        for day in days:
+        for number, day in enumerate(days, start=1):
+            log.info("%s: day %d of %d (%s)", target.key, number, len(days), day.isoformat())
             start, end = day_bounds(day, zone)
             energy = self._energy_or_none(target, day, zone)
             rows = [row for row in usage if start <= row.start < end]
