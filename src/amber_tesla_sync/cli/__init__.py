@@ -27,6 +27,7 @@ from amber_tesla_sync.cli.output import (
     is_broken_pipe,
     loud,
     quiet_broken_pipe,
+    usable_streams,
     usage_error,
 )
 from amber_tesla_sync.errors import AppError, ExitCode
@@ -58,9 +59,11 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every failure into a message and an exit code.
 
     Usage errors and the tool's own errors look alike (``amber-tesla-sync: error: …``, then what
-    to do); a closed output pipe ends the run quietly with 0.
+    to do); a closed output pipe ends the run quietly with 0, a closed standard output or an
+    encoding without some of the tool's characters does not end it (see :func:`usable_streams`).
     """
     arguments = hoist_verbose(sys.argv[1:] if argv is None else argv)
+    usable_streams()
     stdout = sys.stdout
     try:
         code = _run(arguments)

@@ -5,11 +5,25 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import sys
 from typing import Any
 
 from amber_tesla_sync.errors import UsageError
+
+
+def usable_streams() -> None:
+    """Output that cannot be written as it is degrades instead of failing the run: a closed
+    standard output or error (``>&-``) writes nowhere, and characters the terminal's encoding
+    lacks (``PYTHONIOENCODING=latin-1``: "—", "…", box lines) are written as "?"."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115, PTH123
+        elif isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            with contextlib.suppress(ValueError, OSError):  # a stream closed by its owner
+                stream.reconfigure(errors="replace")
 
 
 def silence() -> None:

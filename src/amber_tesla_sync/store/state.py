@@ -93,8 +93,9 @@ def state_path() -> Path:
 
 
 def load_state(path: Path | None = None) -> State:
-    """The state; a damaged file (garbage, truncated, wrong shape) is moved aside with a warning
-    and the cache starts afresh. An unreadable file or directory is an error that says so."""
+    """The state; a damaged file (garbage, truncated, nested too deep, wrong shape) is moved aside
+    with a warning and the cache starts afresh. An unreadable file or directory is an error that
+    says so."""
     path = path or state_path()
     try:
         data = path.read_bytes()
@@ -104,7 +105,9 @@ def load_state(path: Path | None = None) -> State:
         raise file_error(path, exc, "read the state file") from exc
     try:
         return State.model_validate(json.loads(data.decode("utf-8")))
-    except (ValueError, ValidationError) as exc:  # UnicodeDecodeError is a ValueError
+    # UnicodeDecodeError is a ValueError; JSON nested deeper than the parser follows is a
+    # RecursionError
+    except (ValueError, ValidationError, RecursionError) as exc:
         problem = "not in the expected shape" if isinstance(exc, ValidationError) else "not JSON"
         aside = move_aside(path)
         log.warning(

@@ -36,6 +36,8 @@ _REGION_URL = re.compile(r"use base URL:\s*([^\s,;]+)", re.IGNORECASE)
 
 LOGIN = {"fleet": "amber-tesla-sync login fleet", "teslemetry": "amber-tesla-sync login teslemetry"}
 NAMES = {"fleet": "the Tesla Fleet API", "teslemetry": "Teslemetry"}
+# a body that is not JSON, not UTF-8, or nested deeper than the parser follows
+UNREADABLE = (json.JSONDecodeError, UnicodeDecodeError, RecursionError)
 
 
 class TeslaConnection:
@@ -144,7 +146,7 @@ class TeslaConnection:
                 raise Transient(f"rate limited by {self.name}; it asks to wait {wait:.0f} s", wait)
         try:
             payload = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except UNREADABLE:
             if status == 200:
                 raise Transient("a malformed response (not JSON)") from None
             payload = None
@@ -235,7 +237,7 @@ def _error_text(response: httpx.Response, payload: Any = None) -> str:
     if payload is None:
         try:
             payload = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except UNREADABLE:
             return f"HTTP {response.status_code}"
     if isinstance(payload, dict):
         parts = [str(payload[key]) for key in ("error", "error_description") if payload.get(key)]
