@@ -4,7 +4,8 @@ A site starts failing (told with the error and what to do; told again only if th
 changes) and recovers; a refusal lasts longer than ``refusal_after``; someone else's tariff
 replaced ours (at most once a day per site); the Fleet login needs the browser again, or the Fleet
 path is down while Teslemetry carries the run, and Fleet works again; a Powerwall setting stops
-the tariff working (each setting once, while it lasts).
+the tariff working (each setting once, while it lasts); a value of the owner's that this tool
+changed could not be restored (each setting once, while it is owed) and when it is settled.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class SiteFacts:
     hint: str | None = None
     foreign: str | None = None
     findings: dict[str, str] | None = None  # key → line; None: not checked in this run
+    owed: dict[str, str] | None = None  # setting → line: the owner's values not yet restored
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,35 @@ def _site(
                 )
             )
         memory.powerwall = list(facts.findings)
+    if facts.owed is not None:
+        said += _owed(facts.owed, memory, name)
+    return said
+
+
+def _owed(owed: dict[str, str], memory: SiteMemory, name: str) -> list[Message]:
+    """A value owed back to the owner: told once while owed, and once when it is settled."""
+    said: list[Message] = []
+    new = [key for key in owed if key not in memory.owed]
+    if new:
+        lines = "\n".join(f"- {owed[key]}" for key in new)
+        said.append(
+            Message(
+                f"{PROG}: a setting of yours on {name} is not restored yet",
+                f"{lines}\nTold once; `amber-tesla-sync status` shows it while it lasts, and you "
+                "will hear when it is settled.",
+                "warning",
+            )
+        )
+    settled = [key.replace("_", " ") for key in memory.owed if key not in owed]
+    if settled:
+        said.append(
+            Message(
+                f"{PROG}: your {' and '.join(settled)} on {name} settled",
+                "Restored, or set by you meanwhile: this tool owes nothing back any more.",
+                "success",
+            )
+        )
+    memory.owed = list(owed)
     return said
 
 

@@ -16,6 +16,7 @@ from amber_tesla_sync.store.history import RunRecord
 from amber_tesla_sync.store.state import SyncState
 from amber_tesla_sync.support.times import check_timezone
 from amber_tesla_sync.sync.decide import plan_rates
+from amber_tesla_sync.sync.owner_settings import owed_line
 from amber_tesla_sync.sync.powerwall_checks import findings
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.sync.zones import known_zone, local_zone
@@ -132,8 +133,12 @@ def _drift(readings: Readings, status: SiteStatus, now: dt.datetime) -> None:
 def _warnings(readings: Readings, status: SiteStatus, now: dt.datetime) -> None:
     if status.info is not None:
         soc = status.live.percentage_charged if status.live else None
-        curtailing = status.sync_state is not None and status.sync_state.curtailment.active
-        status.findings = findings(status.info, soc, curtailing=curtailing)
+        state = status.sync_state
+        # a rule owed back has its own warning (below), not a finding
+        owns_rule = state is not None and (
+            state.curtailment.active or "export_rule" in state.restores
+        )
+        status.findings = findings(status.info, soc, curtailing=owns_rule)
         status.warnings.extend(finding.line for finding in status.findings)
     run = status.last_run
     if run is not None and run.outcome in ("failed", "refused"):
@@ -149,6 +154,10 @@ def _warnings(readings: Readings, status: SiteStatus, now: dt.datetime) -> None:
             f"export curtailment is active (export rule {curtailment.our_rule}; your rule "
             f"{curtailment.user_rule} is restored when feed-in prices recover)"
         )
+    for setting, record in (status.sync_state.restores if status.sync_state else {}).items():
+        since = f" for {_ago(record.due_since, now)}" if record.due_since else ""
+        since = "" if since == " for 0 min" else since
+        status.warnings.append(owed_line(setting, record).replace(" yet (", f" yet{since} (", 1))
     if readings.fleet_tokens is not None:
         try:
             tokens = TokenSet.from_json(readings.fleet_tokens)
@@ -160,3 +169,8 @@ def _warnings(readings: Readings, status: SiteStatus, now: dt.datetime) -> None:
                 f"the Fleet tokens were last refreshed {age / 86400:.0f} days ago; refresh "
                 "tokens expire after 3 months (run sync regularly, or `login fleet` again)"
             )
+
+
+def _ago(since: dt.datetime, now: dt.datetime) -> str:
+    minutes = max(0, round((now - since).total_seconds() / 60))
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"

@@ -15,6 +15,7 @@ class SiteMemory(BaseModel):
     refusal_told: bool = False
     foreign_told_at: dt.datetime | None = None
     powerwall: list[str] = Field(default_factory=list)  # finding keys told, while they last
+    owed: list[str] = Field(default_factory=list)  # settings told as not restored, while owed
 
 
 class NotifyMemory(BaseModel):

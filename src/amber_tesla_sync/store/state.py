@@ -1,4 +1,14 @@
-"""Small cached facts about the sites (time zone, billing interval), in the state directory.
+"""What is kept between runs, in the state directory: small cached facts about the sites (time
+zone, billing interval), the last push, and the Powerwall settings changed on the owner's behalf.
+
+A value the owner had is never lost (design rule 12). Before this tool changes a Powerwall
+setting it saves the owner's value here (``Curtailment.user_rule`` for the export rule while
+curtailing, ``Overrides`` for the ``sync.ensure_*`` options). When the value is due back it moves
+into a :class:`Restore` record in ``SyncState.restores`` (saved before the command is sent), and
+that record is cleared ONLY once Tesla accepted the restore, or once the Powerwall shows that the
+owner set a value of their own by hand meanwhile (the owner's value wins: nothing is
+overwritten). Until then every run sends it again. A state file written before ``restores``
+existed loads as it is: its saved values are kept.
 
 A damaged state file is moved aside (never silently overwritten) and the cache starts afresh.
 """
@@ -45,7 +55,7 @@ class LastPush(BaseModel):
 
 class Curtailment(BaseModel):
     """Export curtailment in progress. ``user_rule`` is the user's own export rule, saved before
-    the first change and restored when feed-in prices recover."""
+    the first change; when feed-in prices recover it moves into a :class:`Restore` record."""
 
     active: bool = False
     user_rule: str | None = None
@@ -56,10 +66,25 @@ class Curtailment(BaseModel):
 
 class Overrides(BaseModel):
     """Powerwall settings changed on the owner's behalf (opt-in), with the owner's own values,
-    saved before the change and restored when the option is switched off."""
+    saved before the change; when the option is switched off a value moves into a
+    :class:`Restore` record."""
 
     owner_mode: str | None = None
     owner_export_rule: str | None = None
+
+
+class Restore(BaseModel):
+    """An owner's value this tool changed and owes back to the Powerwall (design rule 12): kept
+    until Tesla accepts the restore, or until the Powerwall shows a value that is neither ``ours``
+    nor ``value`` (the owner set it by hand: their value wins)."""
+
+    model_config = ConfigDict(extra="allow")
+    value: str  # the owner's value, to send back
+    ours: str | None = None  # the value this tool set (what the Powerwall shows until restored)
+    why: str = ""  # what ended the change ("feed-in no longer costs money", …)
+    due_since: dt.datetime | None = None
+    attempts: int = 0  # attempts that failed
+    error: str | None = None  # why the last attempt failed
 
 
 class SyncState(BaseModel):
@@ -76,6 +101,8 @@ class SyncState(BaseModel):
     last_refusal_at: dt.datetime | None = None
     refusing_since: dt.datetime | None = None  # first refusal of the current run of refusals
     overrides: Overrides = Field(default_factory=Overrides)
+    # setting ("mode", "export_rule") → the owner's value still owed (see Restore)
+    restores: dict[str, Restore] = Field(default_factory=dict)
     # what stops the tariff working, from the last site_info read: key → [problem, fix]
     powerwall: dict[str, tuple[str, str]] = Field(default_factory=dict)
 

@@ -3,8 +3,13 @@
 While Amber's current feed-in price is positive (the customer pays to export), the export rule is
 set to ``never`` (or ``pv_only``); the user's own rule is remembered first and restored when
 prices recover. The tool never takes its own setting for the user's: the baseline is recorded
-only when curtailment starts from a rule that is not the curtailment rule, and it is saved before
-the change is sent.
+only when curtailment starts from a rule that is not the curtailment rule (or from the user's rule
+still owed back from an earlier change), and it is saved before the change is sent.
+
+When prices recover the user's rule is not forgotten before Tesla has it back: it moves into a
+:class:`~amber_tesla_sync.store.state.Restore` record (saved before the command is sent), which
+is cleared only once Tesla accepted the restore; a failed restore is sent again on every run (see
+:mod:`amber_tesla_sync.store.state`, design rule 12).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from amber_tesla_sync.amber.models import CURRENT, FEED_IN, Interval
-from amber_tesla_sync.store.state import Curtailment
+from amber_tesla_sync.store.state import Curtailment, Restore
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,8 @@ class CurtailStep:
     send_rule: str | None  # the export rule to send now, if any
     state: Curtailment  # the state to save BEFORE sending
     note: str | None = None
+    restore: Restore | None = None  # the user's rule now owed back (saved BEFORE sending)
+    adopted: bool = False  # the owed rule became the curtailment's baseline (its record ends)
 
 
 def current_feed_in(intervals: Sequence[Interval], now: dt.datetime) -> float | None:
@@ -40,7 +47,10 @@ def step(
     current_rule: str | None,
     curtail_rule: str,
     now: dt.datetime,
+    owed: str | None = None,
 ) -> CurtailStep:
+    """The next step; ``owed`` is the user's export rule still owed back (a restore not yet
+    accepted): the baseline if curtailment starts again before Tesla took it back."""
     costly = enabled and feed_in_c is not None and feed_in_c > 0
     if state.active:
         if costly:
@@ -55,19 +65,26 @@ def step(
                     f"export rule is {current_rule}, not {state.our_rule}: curtailing again",
                 )
             return CurtailStep(None, state)
-        restored = Curtailment()
         rule = state.user_rule
+        if rule is None:  # never saved: nothing to give back
+            return CurtailStep(None, Curtailment())
         why = "feed-in no longer costs money" if enabled else "curtailment was switched off"
-        return CurtailStep(rule, restored, f"{why}: restoring the export rule {rule}")
+        owe = Restore(value=rule, ours=state.our_rule, why=why, due_since=now)
+        return CurtailStep(
+            rule, Curtailment(), f"{why}: restoring the export rule {rule}", restore=owe
+        )
     if not costly:
         return CurtailStep(None, state)
     if current_rule is None:
         return CurtailStep(None, state, "exporting costs money, but the export rule is unknown")
-    if current_rule == curtail_rule:
+    if current_rule == curtail_rule and owed is None:
         return CurtailStep(None, state)  # already not exporting: nothing to curtail or restore
-    active = Curtailment(active=True, user_rule=current_rule, our_rule=curtail_rule, since=now)
+    user_rule = owed if owed is not None else current_rule
+    active = Curtailment(active=True, user_rule=user_rule, our_rule=curtail_rule, since=now)
     return CurtailStep(
         curtail_rule,
         active,
-        f"feed-in costs {feed_in_c:.2f} c/kWh: export rule {current_rule} → {curtail_rule}",
+        f"feed-in costs {feed_in_c:.2f} c/kWh: export rule {current_rule} → {curtail_rule}"
+        + (f" (your rule {owed} is restored when prices recover)" if owed is not None else ""),
+        adopted=owed is not None,
     )

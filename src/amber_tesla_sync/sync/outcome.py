@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from amber_tesla_sync.errors import AppError, ExitCode
 from amber_tesla_sync.store.state import SyncState
+from amber_tesla_sync.sync.owner_settings import owed_line
 from amber_tesla_sync.sync.powerwall_checks import Finding
 from amber_tesla_sync.tariff import TariffPlan
 
@@ -68,6 +69,7 @@ class SiteOutcome:
     foreign: str | None = None  # someone else's tariff was found (and replaced)
     findings: list[Finding] = field(default_factory=list)  # what stops the tariff working
     checked: bool = False  # site_info was read in this run (findings are fresh)
+    owed: dict[str, str] = field(default_factory=dict)  # setting → warning: a value owed back
 
     @property
     def exit_code(self) -> ExitCode:
@@ -101,3 +103,18 @@ def note_refusal(site_state: SyncState, outcome: SiteOutcome, now: dt.datetime) 
         site_state.refusing_since = site_state.refusing_since or now
     elif outcome.plan is not None:
         site_state.refusing_since = None
+
+
+def note_owed(
+    outcome: SiteOutcome,
+    site_state: SyncState,
+    actions: list[str],
+    error: AppError | None,
+) -> None:
+    """The owner's values restored or still owed (design rule 12): what the restores at the start
+    of the run did, a failed restore as the run's error (unless it has one), a warning each."""
+    outcome.actions[:0] = actions
+    if error is not None and outcome.error is None:
+        outcome.error = error
+    outcome.owed = {key: owed_line(key, record) for key, record in site_state.restores.items()}
+    outcome.warnings.extend(outcome.owed.values())

@@ -3,17 +3,22 @@
 With ``sync.ensure_autonomous`` the mode is set to Time-Based Control (autonomous); with
 ``sync.ensure_battery_export`` a blocking export rule (``pv_only``, ``never``) becomes
 ``battery_ok``. As with curtailment, the owner's value is saved before the first change (and is
-never replaced by this tool's own), and restored when the option is switched off, unless the owner
-has changed the setting since. The backup reserve is never touched. While export curtailment is
-active the export rule belongs to curtailment and is left alone.
+never replaced by this tool's own). When the option is switched off the value is owed back: it
+becomes a :class:`~amber_tesla_sync.store.state.Restore` record, cleared only once Tesla accepted
+the restore (:func:`due` decides each run what to do with a record; a failed restore is sent again
+on the next run). If the owner has changed the setting by hand meanwhile, their value wins. The
+backup reserve is never touched. While export curtailment is active, or a value of a setting is
+still owed, that setting belongs to them and is left alone here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from amber_tesla_sync.store.state import Overrides
+from amber_tesla_sync.store.state import Overrides, Restore
 from amber_tesla_sync.sync.powerwall_checks import BLOCKING_EXPORT_RULES
 
 if TYPE_CHECKING:  # the models come with the Tesla client
@@ -21,13 +26,70 @@ if TYPE_CHECKING:  # the models come with the Tesla client
 
 AUTONOMOUS = "autonomous"
 BATTERY_OK = "battery_ok"
+Setting = Literal["mode", "export_rule"]
+LABELS: dict[str, str] = {"mode": "mode", "export_rule": "export rule"}
 
 
 @dataclass(frozen=True)
 class Change:
-    setting: Literal["mode", "export_rule"]
+    setting: Setting
     value: str
     note: str
+
+
+@dataclass(frozen=True)
+class Due:
+    """What to do now with an owed value: send it back (``send``), or drop the record."""
+
+    setting: Setting
+    record: Restore
+    send: bool
+    note: str
+
+
+def value_of(site: SiteInfo, setting: str) -> str | None:
+    return site.mode if setting == "mode" else site.export_rule
+
+
+def owed_line(setting: str, record: Restore) -> str:
+    """The warning while ``record`` is owed (``sync``, ``status``, the notification)."""
+    label = LABELS.get(setting, setting)
+    failed = f"; the last attempt failed: {record.error}" if record.error else ""
+    return (
+        f"your {label} {record.value} is not restored yet ({record.why}{failed}); every sync "
+        f"sends it again until Tesla accepts it, or set the {label} in the Tesla app yourself"
+    )
+
+
+def due(site: SiteInfo | None, restores: Mapping[str, Restore]) -> list[Due]:
+    """The owed values and what to do with each, given the Powerwall's settings (None: unread,
+    send them). A setting the Powerwall does not report stays owed, for the next run."""
+    found: list[Due] = []
+    for setting, record in restores.items():
+        if setting not in LABELS:
+            continue  # a setting of another version: kept as it is
+        key: Setting = "mode" if setting == "mode" else "export_rule"
+        label = LABELS[setting]
+        current = value_of(site, setting) if site is not None else record.ours
+        if current is None:
+            continue
+        if current == record.value:
+            found.append(Due(key, record, False, f"your {label} {record.value} is back"))
+        elif record.ours is not None and current != record.ours:
+            found.append(
+                Due(
+                    key,
+                    record,
+                    False,
+                    f"your {label} is {current} now (set by hand): kept as it is, "
+                    f"{record.value} is not restored",
+                )
+            )
+        else:
+            again = " again" if record.attempts else ""
+            note = f"{record.why}: restoring your {label} {record.value}{again}"
+            found.append(Due(key, record, True, note))
+    return found
 
 
 def plan(
@@ -36,40 +98,37 @@ def plan(
     ensure_mode: bool,
     ensure_export: bool,
     curtailing: bool,
-) -> tuple[list[Change], Overrides]:
-    """The changes to send now and the overrides to save BEFORE sending them."""
+    now: dt.datetime,
+    owed: Collection[str] = (),
+) -> tuple[list[Change], Overrides, dict[str, Restore]]:
+    """The changes to send now, the overrides and the values now owed back: both to save BEFORE
+    sending anything. A setting in ``owed`` is left alone (its record owns it)."""
     changes: list[Change] = []
+    restores: dict[str, Restore] = {}
     mode, owner_mode = site.mode, saved.owner_mode
-    if ensure_mode and mode is not None and mode != AUTONOMOUS:
+    if "mode" in owed:
+        pass
+    elif ensure_mode and mode is not None and mode != AUTONOMOUS:
         owner_mode = owner_mode or mode
         changes.append(Change("mode", AUTONOMOUS, f"mode {mode} → {AUTONOMOUS}"))
     elif not ensure_mode and owner_mode is not None and mode is not None:
         if mode == AUTONOMOUS:
-            changes.append(
-                Change(
-                    "mode",
-                    owner_mode,
-                    f"sync.ensure_autonomous is off: restoring your mode {owner_mode}",
-                )
-            )
+            why = "sync.ensure_autonomous is off"
+            restores["mode"] = Restore(value=owner_mode, ours=AUTONOMOUS, why=why, due_since=now)
         owner_mode = None
     rule, owner_rule = site.export_rule, saved.owner_export_rule
-    if not curtailing and rule is not None:
+    if not curtailing and rule is not None and "export_rule" not in owed:
         if ensure_export and rule in BLOCKING_EXPORT_RULES:
             owner_rule = owner_rule or rule
             changes.append(Change("export_rule", BATTERY_OK, f"export rule {rule} → {BATTERY_OK}"))
         elif not ensure_export and owner_rule is not None:
             if rule == BATTERY_OK:
-                changes.append(
-                    Change(
-                        "export_rule",
-                        owner_rule,
-                        f"sync.ensure_battery_export is off: restoring your export rule "
-                        f"{owner_rule}",
-                    )
+                why = "sync.ensure_battery_export is off"
+                restores["export_rule"] = Restore(
+                    value=owner_rule, ours=BATTERY_OK, why=why, due_since=now
                 )
             owner_rule = None
-    return changes, Overrides(owner_mode=owner_mode, owner_export_rule=owner_rule)
+    return changes, Overrides(owner_mode=owner_mode, owner_export_rule=owner_rule), restores
 
 
 def applied(site: SiteInfo, changes: list[Change]) -> SiteInfo:

@@ -4,18 +4,24 @@ push, read back until the push is in effect, curtail exports.
 :class:`PowerwallSteps` is made for one site in one run; each step returns what it found or did
 (the small frozen results below) and :class:`amber_tesla_sync.sync.run.SiteSync` builds the
 site's outcome from them. The steps keep the site's state (``SyncState``) up to date and save it
-before each change on the Powerwall."""
+before each change on the Powerwall.
+
+A value of the owner's that is owed back (a ``Restore`` record: design rule 12, see
+:mod:`amber_tesla_sync.store.state`) is sent by :meth:`PowerwallSteps.restore_owed` at the start
+of every run, before anything else, and its record is cleared only once Tesla accepted it (or the
+owner set a value by hand meanwhile). A failed restore never stops the run: it becomes the run's
+error (with what to do) and is sent again on the next run."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from amber_tesla_sync.amber.models import Interval
-from amber_tesla_sync.errors import AppError, ServiceError, VerifyError
+from amber_tesla_sync.errors import AppError, AuthError, ServiceError, VerifyError
 from amber_tesla_sync.store.state import LastPush, SyncState
 from amber_tesla_sync.sync import curtail, owner_settings
 from amber_tesla_sync.sync.decide import fingerprint, plan_rates
@@ -87,6 +93,8 @@ class PowerwallSteps:
         self.dry_run = dry_run
         self.save_state = save_state
         self.sleep = sleep
+        self.restore_actions: list[str] = []  # what restore_owed did (before the other steps)
+        self.restore_error: AppError | None = None  # the first restore that failed in this run
 
     @property
     def tesla(self) -> TeslaApi:
@@ -130,37 +138,111 @@ class PowerwallSteps:
 
     def _settings(self, remote: SiteInfo) -> SettingsCheck:
         """Opt-in fixes of the mode and export rule; what still stops the tariff working."""
-        site_state, settings, site_id = self.site_state, self.settings, self.target.energy_site_id
+        site_state, settings = self.site_state, self.settings
         curtailing = site_state.curtailment.active
-        changes, overrides = owner_settings.plan(
+        changes, overrides, owed = owner_settings.plan(
             remote,
             site_state.overrides,
             settings.ensure_autonomous,
             settings.ensure_battery_export,
             curtailing,
+            self.now,
+            owed=site_state.restores.keys(),
         )
         actions: list[str] = []
-        if changes and self.dry_run:
+        if self.dry_run:
             actions.extend(f"would change {change.note}" for change in changes)
-        elif changes:
-            site_state.overrides = overrides
-            self.save_state()  # the owner's values are on disk before anything changes
-            for change in changes:
-                if change.setting == "mode":
-                    self.tesla.set_operation(site_id, change.value)
-                    site_state.remote_mode = change.value
-                else:
-                    self.tesla.set_grid_import_export(site_id, export_rule=change.value)
-                    site_state.remote_export_rule = change.value
-                actions.append(change.note)
-            remote = owner_settings.applied(remote, changes)
+            due = owner_settings.due(remote, owed)
+            actions.extend(f"would change {item.note}" for item in due if item.send)
         else:
             site_state.overrides = overrides
-        found = findings(remote, curtailing=curtailing)
+            site_state.restores.update(owed)
+            if changes or owed:
+                self.save_state()  # the owner's values are on disk before anything changes
+            for change in changes:
+                self._send(change.setting, change.value)
+                actions.append(change.note)
+            remote = owner_settings.applied(remote, changes)
+            restored, done = self._restore(remote, owed.keys())
+            remote = restored or remote
+            actions.extend(done)
+        # a rule owed back is the subject of its own warning (owed_line), not a finding
+        owns_rule = curtailing or "export_rule" in site_state.restores
+        found = findings(remote, curtailing=owns_rule)
         site_state.powerwall = {f.key: (f.problem, f.fix) for f in found}
         for finding in found:
             log.warning("%s: %s", self.target.key, finding.line)
         return SettingsCheck(tuple(actions), tuple(found))
+
+    def _send(self, setting: str, value: str) -> None:
+        """Set the mode or the export rule (an error is raised as it comes)."""
+        site_id = self.target.energy_site_id
+        if setting == "mode":
+            self.tesla.set_operation(site_id, value)
+            self.site_state.remote_mode = value
+        else:
+            self.tesla.set_grid_import_export(site_id, export_rule=value)
+            self.site_state.remote_export_rule = value
+
+    def restore_owed(self) -> SiteInfo | None:
+        """The owner's values still owed from earlier runs: site_info is read (None: nothing is
+        owed, or the read failed) and each is sent again, or its record dropped."""
+        if not self.site_state.restores:
+            return None
+        try:
+            remote = self.read()
+        except AppError as error:
+            self._failed("reading the Powerwall's settings to restore yours", error)
+            return None
+        if self.dry_run:
+            due = owner_settings.due(remote, self.site_state.restores)
+            self.restore_actions.extend(f"would change {item.note}" for item in due if item.send)
+            return remote
+        restored, done = self._restore(remote, list(self.site_state.restores))
+        self.restore_actions.extend(done)
+        return restored
+
+    def _restore(
+        self, remote: SiteInfo | None, settings: Collection[str], note: str | None = None
+    ) -> tuple[SiteInfo | None, list[str]]:
+        """Send back the owed values of ``settings`` (``remote``: the Powerwall's settings, None
+        when not read); a record is cleared only once Tesla accepted it, or when the owner set a
+        value of their own meanwhile. A failure is kept for the run's outcome, never raised."""
+        state = self.site_state
+        owed = {key: state.restores[key] for key in settings if key in state.restores}
+        done: list[str] = []
+        for item in owner_settings.due(remote, owed):
+            if item.send:
+                try:
+                    self._send(item.setting, item.record.value)
+                except AppError as error:
+                    failed = {"attempts": item.record.attempts + 1, "error": error.first_line}
+                    state.restores[item.setting] = item.record.model_copy(update=failed)
+                    self.save_state()
+                    label = owner_settings.LABELS[item.setting]
+                    self._failed(f"restoring your {label} {item.record.value}", error)
+                    continue
+                if remote is not None:
+                    change = owner_settings.Change(item.setting, item.record.value, item.note)
+                    remote = owner_settings.applied(remote, [change])
+            del state.restores[item.setting]
+            self.save_state()  # cleared only now: Tesla has it (or the owner set their own)
+            said = note if note is not None and item.send else item.note
+            log.info("%s: %s", self.target.key, said)
+            done.append(said)
+        return remote, done
+
+    def _failed(self, what: str, error: AppError) -> None:
+        """A restore that failed: logged, and the run's error (the first one) says what to do."""
+        login = isinstance(error, AuthError)  # its hint says how to log in again
+        kind = AuthError if login else ServiceError
+        hint = (f"{error.hint}; then " if login and error.hint else "") + (
+            "every sync sends it again until Tesla accepts it (`amber-tesla-sync status` shows "
+            "it meanwhile); or set it in the Tesla app yourself, and this tool leaves it alone"
+        )
+        failed = kind(f"{what} failed: {error.first_line}", hint)
+        log.warning("%s: %s", self.target.key, failed.message)
+        self.restore_error = self.restore_error or failed
 
     def foreign(self, remote: SiteInfo | None) -> str | None:
         """Why the Powerwall's tariff is not the one last pushed (None: it is, or unknown)."""
@@ -257,6 +339,7 @@ class PowerwallSteps:
         if needs_rule and remote is None:
             remote = self.read()
         current = remote.export_rule if remote is not None else None
+        owed = site_state.restores.get("export_rule")
         step = curtail.step(
             settings.curtail_exports,
             feed_in,
@@ -264,14 +347,25 @@ class PowerwallSteps:
             current,
             settings.curtail_rule,
             self.now,
+            owed=owed.value if owed is not None else None,
         )
         if step.note:
             log.info("%s: %s", self.target.key, step.note)
         if step.send_rule is None or self.dry_run:
             if step.send_rule is not None:
                 return Curtailed(f"would set export rule {step.send_rule}")
+            if not self.dry_run:
+                site_state.curtailment = step.state
             return Curtailed()
+        if step.restore is not None:  # the user's rule is owed until Tesla accepts it
+            site_state.curtailment = step.state
+            site_state.restores["export_rule"] = step.restore
+            self.save_state()
+            _, done = self._restore(remote, ["export_rule"], note=step.note)
+            return Curtailed(done[0] if done else None)
         site_state.curtailment = step.state.model_copy(update={"confirmed": False})
+        if step.adopted:  # the owed rule is the curtailment's baseline now
+            site_state.restores.pop("export_rule", None)
         self.save_state()  # the user's rule is on disk before anything changes on the Powerwall
         self.tesla.set_grid_import_export(self.target.energy_site_id, export_rule=step.send_rule)
         if site_state.curtailment.active:

@@ -23,6 +23,7 @@ from amber_tesla_sync.sync.outcome import (
     Outcome,
     SiteOutcome,
     SyncOptions,
+    note_owed,
     note_refusal,
 )
 from amber_tesla_sync.sync.powerwall import PowerwallSteps
@@ -110,6 +111,7 @@ class SiteSync:
         except AppError as error:
             log.error("%s: %s", target.key, error.message)
             outcome = SiteOutcome(target.key, Outcome.FAILED, False, error.message, error=error)
+        note_owed(outcome, site_state, powerwall.restore_actions, powerwall.restore_error)
         if self._tesla is not None:
             outcome.backend = self._tesla.backend
         if not outcome.checked:
@@ -153,6 +155,7 @@ class SiteSync:
     # -- the steps ---------------------------------------------------------------------------
 
     def _run(self, target: Target, site_state: SyncState, powerwall: PowerwallSteps) -> SiteOutcome:
+        owed_remote = powerwall.restore_owed()  # the owner's values first, whatever else happens
         site_id = target.amber_site_id
         recorded = self._remember(
             "read past prices",
@@ -168,6 +171,7 @@ class SiteSync:
             return past or []
 
         zone, remote = self._zone(target, powerwall)
+        remote = remote or owed_remote
         plan = self._fold(target, intervals, zone, older)
         if isinstance(plan, Refusal):
             log.warning("%s: %s", target.key, plan.summary)

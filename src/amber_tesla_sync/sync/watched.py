@@ -43,6 +43,7 @@ def site_facts(outcome: SiteOutcome) -> SiteFacts:
         hint=error.hint if error else None,
         foreign=outcome.foreign,
         findings={f.key: f.line for f in outcome.findings} if outcome.checked else None,
+        owed=outcome.owed,
     )
 
 
