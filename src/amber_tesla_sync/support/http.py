@@ -1,4 +1,9 @@
-"""Shared HTTP plumbing: one httpx client per service, bounded retries with tenacity."""
+"""Shared HTTP plumbing: one httpx client per service, bounded retries with tenacity.
+
+Every request has a total deadline (``NetworkPolicy.timeout``: connecting, sending and the whole
+answer, not each read of it), a ``sync`` run has one for all its requests and retries, and an
+answer's body is capped, compressed and decompressed (:mod:`amber_tesla_sync.support.bounds`).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 import httpx
 
 from amber_tesla_sync import __version__
+from amber_tesla_sync.support.bounds import BodyTooLarge, Bounded, DeadlinePassed, run_left
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -26,8 +32,9 @@ USER_AGENT = f"amber-tesla-sync/{__version__}"
 
 @dataclass(frozen=True)
 class NetworkPolicy:
-    """Timeouts and retries. ``backoff`` is the first wait (doubling); a server asking to wait
-    longer than ``max_wait`` seconds is not waited for."""
+    """Timeouts and retries. ``timeout`` bounds each request in all (connecting, sending, the
+    whole answer); ``backoff`` is the first wait (doubling); a server asking to wait longer than
+    ``max_wait`` seconds is not waited for."""
 
     timeout: float = 20.0
     attempts: int = 3
@@ -90,13 +97,27 @@ def tls_context() -> ssl.SSLContext:
 def make_client(
     base_url: str, timeout: float, headers: dict[str, str] | None = None
 ) -> httpx.Client:
-    return httpx.Client(
+    """A client whose every request ends within ``timeout`` seconds in all (and by the end of
+    the run's deadline, if one is set), with its answer's body capped at :data:`MAX_BODY_BYTES`.
+    Only gzip and deflate are asked for: those are what the cap can measure as they inflate."""
+    client = httpx.Client(
         base_url=base_url,
-        verify=tls_context(),
         timeout=httpx.Timeout(timeout),
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+            **(headers or {}),
+        },
         follow_redirects=False,
+        transport=Bounded(httpx.HTTPTransport(verify=tls_context()), timeout),
     )
+    mounts = getattr(client, "_mounts", None)  # proxies from the environment, if any
+    if isinstance(mounts, dict):
+        for pattern, transport in mounts.items():
+            if isinstance(transport, httpx.BaseTransport):
+                mounts[pattern] = Bounded(transport, timeout)
+    return client
 
 
 def call_with_retries(
@@ -115,6 +136,8 @@ def call_with_retries(
     try:
         return attempt()
     except Transient as error:
+        if _out_of_time():
+            raise
         failed.append(error)
 
     def again() -> T:
@@ -136,8 +159,11 @@ def _with_tenacity(
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, Transient) and error.retry_after is not None:
-            return error.retry_after
-        return float(policy.backoff * 2 ** (state.attempt_number - 1))
+            wanted = error.retry_after
+        else:
+            wanted = float(policy.backoff * 2 ** (state.attempt_number - 1))
+        left = run_left()
+        return wanted if left is None else max(0.0, min(wanted, left))
 
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -155,6 +181,8 @@ def _with_tenacity(
             return attempt()
         except Transient as error:
             if error.retry_after is not None and error.retry_after > policy.max_wait:
+                raise GiveUp(error) from error
+            if _out_of_time():
                 raise GiveUp(error) from error
             raise
 
@@ -180,8 +208,19 @@ class GiveUp(Exception):
         self.error = error
 
 
+def _out_of_time() -> bool:
+    """The run's deadline has passed: no more attempts."""
+    left = run_left()
+    return left is not None and left <= 0
+
+
 def transport_failure(error: httpx.HTTPError) -> Transient:
     """Timeouts and connection errors, described without URLs' query strings or headers."""
+    if isinstance(error, DeadlinePassed):
+        # the run's deadline: not retried (0: no "tried N times", it was not)
+        return Transient(error.description, 0.0 if error.run else None)
+    if isinstance(error, BodyTooLarge):
+        return Transient(error.description)
     if isinstance(error, httpx.TimeoutException):
         return Transient("timed out")
     return Transient(f"connection failed: {type(error).__name__}")

@@ -1,0 +1,184 @@
+"""Deadlines: an answer that drips in a byte at a time (each read well within the timeout) ends
+its request at the request's deadline, and a sync run ends at the run's, with a service error
+(exit 8), its lock released. Everything goes through a proxy on 127.0.0.1 in front of the
+sandbox that drips the chosen answers; each drip stops by itself after a few seconds."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from amber_tesla_sync.errors import ExitCode
+from synckit import Synced
+
+HOP = ("host", "content-length", "content-encoding", "transfer-encoding", "connection")
+
+
+@dataclass
+class Drip:
+    method: str
+    path: str  # a path prefix
+    part: str = "headers"  # "headers": the status line and headers drip; "body": the body does
+    count: int = 3  # answers dripped, then the proxy passes requests through
+    every: float = 0.1  # seconds between bytes: well within the per-read timeout
+    for_at_most: float = 6.0  # then the drip stops and the connection closes
+
+
+@contextmanager
+def drip_proxy(upstream: str, drip: Drip) -> Iterator[str]:
+    stop = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if self.command == drip.method and self.path.startswith(drip.path) and drip.count:
+                drip.count -= 1
+                self._drip()
+                return
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+            answer = httpx.request(
+                self.command, upstream + self.path, content=body, headers=headers
+            )
+            self.send_response_only(answer.status_code)  # the sandbox's Date, not this clock's
+            for key, value in answer.headers.items():
+                if key.lower() not in HOP:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        def _drip(self) -> None:
+            self.close_connection = True
+            if drip.part == "headers":
+                data = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Pad: " + b"a" * 999
+            else:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                data = b" " * 1000
+            ends = time.monotonic() + drip.for_at_most
+            for byte in data:
+                if stop.is_set() or time.monotonic() > ends:
+                    return
+                try:
+                    self.wfile.write(bytes([byte]))
+                except OSError:
+                    return
+                stop.wait(drip.every)
+
+        do_GET = do_POST = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def through(synced: Synced, drip: Drip, timeout: float = 0.5) -> Iterator[None]:
+    """Every request of the CLI goes through a dripping proxy; requests time out after
+    ``timeout`` seconds (each read, and now each request in all)."""
+    parts = urllib.parse.urlsplit(synced.sandbox.amber_base_url)
+    upstream = f"{parts.scheme}://{parts.netloc}"
+    config = synced.site.config
+    original = config.read_text()
+    with drip_proxy(upstream, drip) as proxy:
+        config.write_text(
+            original.replace(upstream, proxy).replace(
+                "timeout_seconds = 2.0", f"timeout_seconds = {timeout}"
+            )
+        )
+        try:
+            yield
+        finally:
+            config.write_text(original)
+
+
+def timed_sync(synced: Synced) -> tuple[float, Any]:
+    started = time.monotonic()
+    result = synced.sync()
+    return time.monotonic() - started, result
+
+
+def prices_path(synced: Synced) -> str:
+    return f"/amber/v1/sites/{synced.sandbox.amber_site_id}/prices/current"
+
+
+def tesla_path(synced: Synced, endpoint: str) -> str:
+    return f"/teslemetry/api/1/energy_sites/{synced.sandbox.energy_site_id}/{endpoint}"
+
+
+def test_amber_prices_dripping_in_end_at_the_request_deadline(synced: Synced) -> None:
+    with through(synced, Drip("GET", prices_path(synced))):
+        took, result = timed_sync(synced)
+        assert result.code == ExitCode.SERVICE, result.stderr
+        assert "fetching Amber prices failed: timed out" in result.stdout
+        assert "within 0.5 s" in result.stdout
+        assert took < 4  # three attempts of 0.5 s, not three drips of 6 s
+        again = synced.sync()  # the lock was released; the proxy passes requests through now
+        assert again.code == ExitCode.OK, again.stderr
+
+
+def test_site_info_dripping_in_ends_at_the_request_deadline(synced: Synced) -> None:
+    with through(synced, Drip("GET", tesla_path(synced, "site_info"), part="body")):
+        took, result = timed_sync(synced)
+        assert result.code == ExitCode.SERVICE, result.stderr
+        assert "site_info on Teslemetry failed: timed out" in result.stdout
+        assert took < 4
+    assert synced.sandbox.tariff_posts() == []
+
+
+def test_the_tariff_post_answer_dripping_in_ends_at_the_request_deadline(
+    synced: Synced,
+) -> None:
+    drip = Drip("POST", tesla_path(synced, "time_of_use_settings"))
+    with through(synced, drip):
+        took, result = timed_sync(synced)
+        assert result.code == ExitCode.SERVICE, result.stderr
+        assert "time_of_use_settings on Teslemetry failed: timed out" in result.stdout
+        assert "internal error" not in result.stderr
+        assert took < 4
+
+
+def test_a_sync_ends_at_the_runs_deadline(synced: Synced, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each attempt stays within its own deadline (1 s), but the run's (1.2 s) comes first: no
+    more attempts, no waiting, a service error that says why."""
+    monkeypatch.setattr("amber_tesla_sync.support.bounds.RUN_SECONDS", 1.2)
+    with through(synced, Drip("GET", prices_path(synced), count=10), timeout=1.0):
+        took, result = timed_sync(synced)
+        assert result.code == ExitCode.SERVICE, result.stderr
+        assert "a sync may take 1.2 s in all, and that time is up" in result.stdout
+        assert "tried 3 times" not in result.stdout
+        assert took < 2.5
+    again = synced.sync()  # the lock was released, and the next run has its own deadline
+    assert again.code == ExitCode.OK, again.stderr
+
+
+def test_other_commands_have_no_run_deadline(
+    synced: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("amber_tesla_sync.support.bounds.RUN_SECONDS", 0.0)
+    result = synced.run("status", "--now", synced.now.isoformat())
+    assert result.code == ExitCode.OK, result.stderr
