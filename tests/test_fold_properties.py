@@ -58,10 +58,21 @@ def untrusted(case: Case) -> bool:
             return True
         if item["type"] == "CurrentInterval" and not start - slack <= now < end + slack:
             return True
+        if item["type"] == "ForecastInterval" and start < now - slack:
+            return True  # a forecast already in the past: a stale answer
+        if item["duration"] not in (5, 15, 30):
+            return True  # not one of Amber's durations
         key = (item["channelType"], item["endTime"], item["duration"])
         prices.setdefault(key, set()).add(repr((item["perKwh"], item.get("advancedPrice"))))
     if any(len(found) > 1 for found in prices.values()):
         return True
+    for channel in ("general", "feedIn"):  # overlapping intervals (exact repeats aside)
+        ends = {(_time(i["endTime"]), i["duration"]) for i in live if i["channelType"] == channel}
+        reach = None
+        for start, end in sorted((end - dt.timedelta(minutes=m), end) for end, m in ends):
+            if reach is not None and start < reach:
+                return True
+            reach = end if reach is None else max(reach, end)
     for channel in ("general", "feedIn"):
         ends = [_time(i["endTime"]) for i in live if i["channelType"] == channel]
         if ends and max(ends) - now < horizon:

@@ -161,6 +161,17 @@ def _build_slots(zone: ZoneInfo, now: datetime) -> list[_Slot]:
 # --------------------------------------------------------------------------- intervals
 
 
+def _broken_band(advanced: dict[str, Any], per_kwh: float) -> bool:
+    """Rule 11: a band of zeros while perKwh is >= 1 c/kWh from 0; a predicted price outside
+    [low, high] (either order); or one within 0.5 c/kWh of 0 while perKwh is >= 10 c/kWh away."""
+    low, predicted, high = (float(advanced[band]) for band in ("low", "predicted", "high"))
+    if low == predicted == high == 0:
+        return abs(per_kwh) >= 1.0
+    if predicted < min(low, high) or predicted > max(low, high):
+        return True
+    return abs(predicted) < 0.5 and abs(per_kwh - predicted) >= 10.0
+
+
 def _rule2_price(raw: dict[str, Any], forecast_price: str) -> float | None:
     """Rule 2; None for an interval type the fold does not use."""
     kind = raw.get("type")
@@ -170,11 +181,8 @@ def _rule2_price(raw: dict[str, Any], forecast_price: str) -> float | None:
         if forecast_price == "per_kwh":
             return float(raw["perKwh"])
         advanced = raw.get("advancedPrice")
-        broken = isinstance(advanced, dict) and all(
-            advanced.get(band) == 0 for band in ("low", "predicted", "high")
-        )
-        if broken and abs(float(raw["perKwh"])) >= 1.0:
-            return float(raw["perKwh"])  # a band of zeros while perKwh says otherwise
+        if isinstance(advanced, dict) and _broken_band(advanced, float(raw["perKwh"])):
+            return float(raw["perKwh"])  # a band not trusted over perKwh (rule 11)
         if isinstance(advanced, dict) and advanced.get(forecast_price) is not None:
             return float(advanced[forecast_price])
         return float(raw["perKwh"])
@@ -195,7 +203,7 @@ def _channel_intervals(
         end = _parse_instant(raw["endTime"])  # rule 1: never startTime
         start = end - timedelta(minutes=int(raw["duration"]))
         # an estimate is a typical day: potential spikes are treated like spikes there
-        spike = raw.get("spikeStatus") in ("spike", "potential")
+        spike = raw.get("spikeStatus") in ("spike", "potential") or raw.get("descriptor") == "spike"
         by_channel[channel].append(_Interval(start, end, price, spike))
     return by_channel
 

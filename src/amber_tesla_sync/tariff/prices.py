@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from amber_tesla_sync.amber.models import ACTUAL, CURRENT, FORECAST, Interval
+from amber_tesla_sync.amber.models import ACTUAL, CURRENT, FORECAST, AdvancedPrice, Interval
 from amber_tesla_sync.tariff.model import LIVE, ChannelValue, ForecastPrice, SlotSpan, Source
 from amber_tesla_sync.tariff.slots import HALF_HOUR, floor_to, label_instants
 
@@ -21,6 +21,11 @@ EXTREME = frozenset({"spike", "potential"})
 """Spike statuses an estimate never takes a price from: an estimate is a typical day."""
 SUSPECT_BAND_CENTS = 1.0
 """A forecast band of all zeros while ``perKwh`` is at least this far from 0 is a broken band."""
+NEAR_ZERO_CENTS = 0.5
+"""A predicted price closer to 0 than this (c/kWh) ..."""
+FAR_FROM_PER_KWH_CENTS = 10.0
+"""... while ``perKwh`` is at least this far from it is a broken band: the "$0 night" of a band
+left at zero, not a forecast of free energy."""
 
 
 @dataclass(frozen=True)
@@ -37,14 +42,36 @@ class PricedInterval:
 
 def interval_price(item: Interval, forecast_price: ForecastPrice) -> tuple[float, bool]:
     """Rule 2. Returns the price and whether a forecast fell back to ``perKwh``: it has no
-    ``advancedPrice``, or a band of all zeros while ``perKwh`` says otherwise (a broken band is
-    taken as a missing one, never as a free hour)."""
+    ``advancedPrice``, or a broken one (:func:`broken_band`; taken as a missing band, never as a
+    free hour)."""
     if item.type != FORECAST or forecast_price == "per_kwh":
         return item.per_kwh, False
     band = item.advanced_price
-    if band is None or (band.all_zero and abs(item.per_kwh) >= SUSPECT_BAND_CENTS):
+    if band is None or broken_band(band, item.per_kwh):
         return item.per_kwh, True
     return getattr(band, forecast_price), False
+
+
+def broken_band(band: AdvancedPrice, per_kwh: float) -> bool:
+    """Rule 11: a band not trusted over ``perKwh``. All zeros while ``perKwh`` is at least
+    :data:`SUSPECT_BAND_CENTS` from 0; a predicted price outside its own band (between ``low``
+    and ``high``, in either order: the feed-in band is reversed); or a predicted price within
+    :data:`NEAR_ZERO_CENTS` of 0 while ``perKwh`` is :data:`FAR_FROM_PER_KWH_CENTS` or more
+    away from it."""
+    if band.all_zero:
+        return abs(per_kwh) >= SUSPECT_BAND_CENTS
+    predicted = band.predicted
+    if not min(band.low, band.high) <= predicted <= max(band.low, band.high):
+        return True
+    return abs(predicted) < NEAR_ZERO_CENTS and abs(per_kwh - predicted) >= FAR_FROM_PER_KWH_CENTS
+
+
+def spike_of(item: Interval) -> str:
+    """The interval's spike status, where a ``spike`` descriptor counts as a spike whatever
+    ``spikeStatus`` says (an estimate never copies a price Amber describes as a spike)."""
+    if item.descriptor == "spike" and item.spike_status not in EXTREME:
+        return "spike"
+    return item.spike_status
 
 
 def priced(items: Sequence[Interval], forecast_price: ForecastPrice) -> list[PricedInterval]:
@@ -55,7 +82,7 @@ def priced(items: Sequence[Interval], forecast_price: ForecastPrice) -> list[Pri
             continue
         price, fallback = interval_price(item, forecast_price)
         result.append(
-            PricedInterval(item.start, item.end, price, item.type, item.spike_status, fallback)
+            PricedInterval(item.start, item.end, price, item.type, spike_of(item), fallback)
         )
     result.sort(key=lambda p: (p.start, p.end))
     return result

@@ -6,9 +6,13 @@ The fold refuses, and nothing is pushed, when:
 - a channel's own live data (actual, current and forecast intervals) reaches less than
   ``min_horizon_hours`` ahead of ``now`` (a stale, truncated or cut-short answer);
 - a channel the site is known to have (``expected_channels``) is absent;
-- the same channel and interval come twice with different prices (exact repeats are dropped);
-- an ``ActualInterval`` ends after ``now``, or a ``CurrentInterval`` does not contain ``now``
-  (with ``clock_slack_minutes`` either way): the data is stale or the system clock is wrong.
+- the same channel and interval come twice with different prices (exact repeats are dropped),
+  or two intervals of a channel overlap (by as little as a minute);
+- an interval's duration is not one of Amber's (:data:`AMBER_DURATIONS`: 5, 15 or 30 minutes),
+  e.g. one day-long forecast that would become a flat day from one price;
+- an ``ActualInterval`` ends after ``now``, a ``CurrentInterval`` does not contain ``now``, or a
+  ``ForecastInterval`` starts before ``now`` (with ``clock_slack_minutes`` either way): the data
+  is stale or the system clock is wrong.
 
 Implausible values (non-finite, mistyped, outside the NEM's price cap and floor) never get this
 far: :mod:`amber_tesla_sync.amber.models` rejects them where the data enters.
@@ -25,6 +29,8 @@ from amber_tesla_sync.tariff.model import FoldOptions
 
 CHANNEL_NAMES = {GENERAL: "general (buy)", FEED_IN: "feed-in (sell)"}
 LIVE_TYPES = frozenset({ACTUAL, CURRENT, FORECAST})
+AMBER_DURATIONS = frozenset({5, 15, 30})
+"""Interval lengths (minutes) in Amber's API 2.0.0 (15 is in the spec's enum, never seen)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class Checked:
 def check(intervals: Sequence[Interval], now: dt.datetime, options: FoldOptions) -> Checked:
     unique, problems = _deduplicated(intervals)
     slack = dt.timedelta(minutes=options.clock_slack_minutes)
+    problems += _shapes(unique)
     problems += _timing(unique, now, slack)
     problems += _coverage(unique, now, options)
     return Checked(tuple(unique), tuple(problems))
@@ -74,6 +81,37 @@ def _deduplicated(intervals: Iterable[Interval]) -> tuple[list[Interval], list[s
     ]
 
 
+def _shapes(intervals: Sequence[Interval]) -> list[str]:
+    """Amber's durations only, and no two intervals of a channel overlapping."""
+    problems = []
+    odd = [item for item in intervals if item.duration not in AMBER_DURATIONS]
+    if odd:
+        item = odd[0]
+        problems.append(
+            f"{len(odd)} interval{'s' if len(odd) != 1 else ''} of a duration Amber does not use "
+            f"(the first, {item.channel_type} {item.type} {_span(item)}, is {item.duration}-minute;"
+            " Amber's are 5, 15 or 30 minutes)"
+        )
+    overlaps = []
+    for channel in CHANNEL_NAMES:
+        ordered = sorted(
+            (item for item in intervals if item.channel_type == channel),
+            key=lambda item: (item.start, item.end),
+        )
+        reach: Interval | None = None
+        for item in ordered:
+            if reach is not None and item.start < reach.end:
+                overlaps.append(f"{channel} {_span(reach)} and {_span(item)}")
+            if reach is None or item.end > reach.end:
+                reach = item
+    if overlaps:
+        more = f" and {len(overlaps) - 3} more" if len(overlaps) > 3 else ""
+        problems.append(
+            "Amber's answer holds overlapping intervals (" + "; ".join(overlaps[:3]) + more + ")"
+        )
+    return problems
+
+
 def _timing(intervals: Sequence[Interval], now: dt.datetime, slack: dt.timedelta) -> list[str]:
     problems = []
     future = [item for item in intervals if item.type == ACTUAL and item.end > now + slack]
@@ -95,6 +133,15 @@ def _timing(intervals: Sequence[Interval], now: dt.datetime, slack: dt.timedelta
         problems.append(
             f"Amber's current interval ({item.channel_type} {_span(item)}) does not contain now "
             f"({now:%Y-%m-%d %H:%M} UTC): the data is stale or the system clock is wrong"
+        )
+    early = [item for item in intervals if item.type == FORECAST and item.start < now - slack]
+    if early:
+        first = min(early, key=lambda item: item.start)
+        minutes = (now - first.start).total_seconds() / 60
+        problems.append(
+            f"{len(early)} forecast interval{'s' if len(early) != 1 else ''} already lie in the "
+            f"past (the earliest, {first.channel_type} {_span(first)}, started {minutes:.0f} min "
+            f"before now, {now:%Y-%m-%d %H:%M} UTC): the data is stale or the system clock is wrong"
         )
     return problems
 
