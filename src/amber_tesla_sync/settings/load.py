@@ -11,7 +11,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from amber_tesla_sync.errors import ConfigError
+from amber_tesla_sync.errors import ConfigError, TimeZoneError
 from amber_tesla_sync.settings.config import Config
 from amber_tesla_sync.settings.config_path import APP_NAME
 from amber_tesla_sync.support.masking import masked_value
@@ -51,14 +51,30 @@ def load_config(path: Path) -> LoadedConfig:
 
 
 def validate_config(raw: dict[str, Any], path: Path, text: str = "") -> Config:
+    """The settings in ``raw``; a file whose only fault is a time zone this computer does not
+    know (e.g. a zone newer than its tzdata) is the time-zone error (exit 16), any other fault a
+    configuration error (exit 3)."""
     try:
         return Config.model_validate(raw, strict=True)
     except ValidationError as exc:
+        if all(_is_zone_error(err) for err in exc.errors()):
+            raise TimeZoneError(
+                f"the configuration file {path} names a time zone not known here:\n"
+                + describe_errors(exc, text),
+                "nothing was pushed; set the site's IANA zone (`amber-tesla-sync config set "
+                "site.timezone Australia/Sydney`), or update the tzdata package if the zone is "
+                "new",
+            ) from exc
         raise ConfigError(
             f"the configuration file {path} is invalid:\n" + describe_errors(exc, text),
             "fix the key(s) named above (`amber-tesla-sync config keys` lists every key), "
             "or set them with `amber-tesla-sync config set KEY VALUE`",
         ) from exc
+
+
+def _is_zone_error(err: Any) -> bool:
+    loc = tuple(err["loc"])
+    return bool(loc) and loc[-1] == "timezone" and err["type"] == "value_error"
 
 
 def describe_errors(exc: ValidationError, text: str = "") -> str:
