@@ -4,6 +4,7 @@ others can read and --fix tightens it, and `config set` takes a list key as an a
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -256,8 +257,11 @@ def test_a_bad_array_is_a_clear_error_and_changes_nothing(
 
 
 def test_config_keys_says_how_to_set_a_list(cli: CliRunner) -> None:
-    (line,) = [line for line in cli("config", "keys").stdout.splitlines() if "notify.urls" in line]
-    assert "array" in line and '["' in line
+    lines = cli("config", "keys").stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("notify.urls "))
+    wrapped = itertools.takewhile(lambda line: line.startswith(" "), lines[first + 1 :])
+    entry = " ".join([lines[first], *wrapped])  # the description may wrap under itself
+    assert "array" in entry and '["' in entry
 
 
 def test_a_healthcheck_ping_is_logged_masked(synced: Synced, receiver: Receiver) -> None:

@@ -30,6 +30,7 @@ class ExitCode(IntEnum):
     DISK_FULL = 15  # no space left on the device holding the tool's files
     TIME_ZONE = 16  # the site's time zone is unknown here or cannot be used for a tariff
     NOTIFY = 17  # notify test: a notification could not be delivered
+    INTERRUPTED = 130  # Ctrl-C or SIGINT (128 + the signal's number, as shells report it)
 
 
 class AppError(Exception):

@@ -123,7 +123,7 @@ def _run(arguments: list[str]) -> int:
         raise
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except Exception as error:
         if isinstance(error, OSError) and error.errno in ENVIRONMENT:  # a full disk, no access
             _report(file_error(Path(error.filename or "a file"), error, "use"))
@@ -132,7 +132,7 @@ def _run(arguments: list[str]) -> int:
             raise BrokenPipeError from None
         if type(error).__name__ == "Abort":
             sys.stderr.write("\ninterrupted\n")
-            return 130
+            return int(ExitCode.INTERRUPTED)
         # a bug: say so plainly, details with -v
         if any(arg in VERBOSE for arg in arguments):
             traceback.print_exc()
