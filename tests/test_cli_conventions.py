@@ -306,3 +306,14 @@ def test_the_tariff_table_cuts_no_price_on_a_narrow_terminal(columns: int) -> No
         cells = [cell.strip() for cell in row.split("│")]
         assert "…" not in "".join(cells[:4]), row  # slot, (start,) buy and sell whole
         assert all(len(line) <= columns for line in result.stdout.splitlines()[:60] if "│" in line)
+
+
+def test_a_global_flag_in_the_place_of_an_options_value_is_that_value() -> None:
+    from amber_tesla_sync.cli import hoist_verbose
+
+    assert hoist_verbose(["history", "--since", "-v"]) == ["history", "--since", "-v"]
+    assert hoist_verbose(["history", "--since", "7d", "-v"]) == ["-v", "history", "--since", "7d"]
+    assert hoist_verbose(["status", "--json", "-q"]) == ["-q", "status", "--json"]
+    result = run_process("history", "--since", "-v")
+    assert result.returncode == ExitCode.USAGE
+    assert "--since '-v'" in result.stderr  # the value the user gave is the one judged

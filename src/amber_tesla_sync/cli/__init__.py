@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the commands
     accounts,
@@ -43,11 +45,43 @@ GLOBAL_FLAGS = (*VERBOSE, "-q", "--quiet")
 
 
 def hoist_verbose(arguments: list[str]) -> list[str]:
-    """``-v`` and ``-q`` are global options; accept them after the command too (``sync -q``)."""
-    flags = [arg for arg in arguments if arg in GLOBAL_FLAGS]
+    """``-v`` and ``-q`` are global options; accept them after the command too (``sync -q``).
+    One that stands where an option expects its value (``history --since -v``) is that value,
+    and stays where it is."""
     if "--" in arguments:
         return arguments
-    return flags + [arg for arg in arguments if arg not in GLOBAL_FLAGS]
+    hoisted = [
+        index
+        for index, arg in enumerate(arguments)
+        if arg in GLOBAL_FLAGS and not (index and _takes_value(arguments[index - 1]))
+    ]
+    flags = [arguments[index] for index in hoisted]
+    return flags + [arg for index, arg in enumerate(arguments) if index not in hoisted]
+
+
+def _takes_value(argument: str) -> bool:
+    """Whether ``argument`` is an option of some command that takes a value (``--since``)."""
+    if not argument.startswith("-") or "=" in argument or argument in GLOBAL_FLAGS:
+        return False
+    return argument in _value_options()
+
+
+@functools.cache
+def _value_options() -> frozenset[str]:
+    """The names of every option of every command that takes a value (built only when a global
+    flag follows an option, which is rare)."""
+    import typer.main
+
+    names: set[str] = set()
+    commands: list[Any] = [typer.main.get_command(app)]
+    while commands:  # (read by duck type: some Typer versions carry their own click)
+        command = commands.pop()
+        commands.extend(getattr(command, "commands", {}).values())
+        for param in command.params:
+            option = getattr(param, "param_type_name", "") == "option"
+            if option and not getattr(param, "is_flag", False) and not getattr(param, "count", 0):
+                names.update(param.opts)
+    return frozenset(names)
 
 
 def _report(error: AppError) -> None:
