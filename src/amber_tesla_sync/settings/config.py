@@ -118,6 +118,11 @@ class SiteSettings(_Section):
     timezone: TimeZoneName | None = Field(
         default=None, description="IANA time zone override (default: the Powerwall's)"
     )
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the site's name in messages (default: Amber's NMI, else its site id)",
+    )
 
 
 class TariffSettings(_Section):
@@ -208,12 +213,17 @@ class NotifySettings(_Section):
     refusal_after_minutes: int = Field(
         default=120, ge=0, le=7 * 24 * 60, description="tell of a refusal that lasts this long"
     )
+    failure_after_minutes: int = Field(
+        default=10, ge=0, le=7 * 24 * 60, description="tell of a failure that lasts this long"
+    )
 
 
 class SiteLink(_Section):
     """One Amber site and the Powerwall it drives (for more than one site)."""
 
-    name: str | None = Field(default=None, min_length=1)
+    name: str | None = Field(
+        default=None, min_length=1, description="the site's name in messages (default: its NMI)"
+    )
     amber_site_id: str = Field(min_length=1)
     energy_site_id: int = Field(gt=0)
     timezone: TimeZoneName | None = None
