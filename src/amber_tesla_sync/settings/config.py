@@ -196,6 +196,18 @@ class SyncSettings(_Section):
     curtail_rule: Literal["never", "pv_only"] = Field(
         default="never", description="export rule while curtailing: never or pv_only"
     )
+    curtail_above_cents: float = Field(
+        default=1.0, ge=0, le=100, description="curtail when exporting costs more (c/kWh)"
+    )
+    restore_below_cents: float = Field(
+        default=1.0, ge=0, le=100, description="restore when exporting pays more (c/kWh)"
+    )
+    curtail_dwell_minutes: int = Field(
+        default=30, ge=0, le=24 * 60, description="keep a curtailment change at least this long"
+    )
+    curtail_override_cents: float = Field(
+        default=10.0, ge=0, le=1000, description="this far past a threshold, ignore the dwell"
+    )
 
 
 class NotifySettings(_Section):
