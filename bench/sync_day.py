@@ -8,8 +8,9 @@ Two policies run over the same simulated day (same seed, same prices):
   * "on material change": what `sync` does by default.
 For each it reports Tesla requests by kind, the Fleet API cost per day (data $0.002, commands
 $0.001 per request), how far the Powerwall's tariff was from a fresh fold of Amber's latest
-prices after each run (worst and typical, near term = slots starting within 2 h, and far), and
-the wall time per run as a ratio to the baseline's, measured in the same process.
+prices after each run (worst and typical, near term = slots starting within 2 h, and far), the
+wall time per run as a ratio to the baseline's, measured in the same process, and how often the
+export rule was changed (with ``--sync-option curtail_exports=true``: export curtailment).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Result:
     far_worst: float
     far_typical: float
     seconds_per_run: float
+    export_rule_changes: int  # grid_import_export commands (curtailment, ensure_battery_export)
 
 
 def _config(sandbox: Sandbox) -> str:
@@ -166,6 +168,9 @@ def replay(
             n, f = _staleness(sandbox, now)
             near.append(n)
             far.append(f)
+        rule_changes = sum(
+            1 for r in sandbox.requests() if r["path"].endswith("/grid_import_export")
+        )
         billing = counts["fleet_billing"]
         data, commands = billing["data_requests"], billing["command_requests"]
         usd = (data * DATA_USD + commands * COMMAND_USD) * 24 / hours
@@ -181,6 +186,7 @@ def replay(
             far_worst=round(max(far), 2),
             far_typical=round(statistics.median(far), 2),
             seconds_per_run=elapsed / steps,
+            export_rule_changes=rule_changes,
         )
 
 
@@ -231,6 +237,7 @@ def main() -> int:
         "far worst",
         "far typical",
         "time vs baseline",
+        "export rule changes",
     )
     print(" | ".join(header))
     for row in rows:
@@ -249,6 +256,7 @@ def main() -> int:
                     "far_worst",
                     "far_typical",
                     "wall_time_vs_baseline",
+                    "export_rule_changes",
                 )
             )
         )

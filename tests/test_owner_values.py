@@ -20,6 +20,8 @@ from synckit import Synced, shifted
 
 NOW_SLOT = dt.datetime(2026, 1, 15, 5, 30, tzinfo=dt.UTC)
 COMMANDS = {"export_rule": "grid_import_export", "mode": "operation"}
+# curtailment on, changing as soon as the price crosses zero (the hysteresis has its own tests)
+CURTAIL_NOW = ("curtail_exports = true", "curtail_dwell_minutes = 0", "restore_below_cents = 0")
 FIELDS = {"export_rule": "customer_preferred_export_rule", "mode": "default_real_mode"}
 
 
@@ -71,7 +73,7 @@ def status(synced: Synced) -> str:
 
 
 def curtailment_over(synced: Synced) -> None:
-    add_sync_options(synced, "curtail_exports = true")
+    add_sync_options(synced, *CURTAIL_NOW)
     synced.sandbox.set_energy_site(customer_preferred_export_rule="pv_only")
     synced.serve_prices(costly(synced))
     assert synced.sync().code == 0
@@ -202,7 +204,7 @@ def test_a_state_file_of_the_previous_version_keeps_the_owners_values(synced: Sy
     synced.sandbox.set_energy_site(
         customer_preferred_export_rule="never", default_real_mode="autonomous"
     )
-    add_sync_options(synced, "curtail_exports = true", "ensure_autonomous = false")
+    add_sync_options(synced, *CURTAIL_NOW, "ensure_autonomous = false")
 
     synced.advance(5)
     break_command(synced, "export_rule")

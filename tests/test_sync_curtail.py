@@ -17,6 +17,8 @@ def enable(synced: Synced, rule: str = "never") -> None:
     text = (
         synced.site.config.read_text()
         + f'\n[sync]\ncurtail_exports = true\ncurtail_rule = "{rule}"\n'
+        # changing as soon as the price crosses zero (the hysteresis has its own tests)
+        + "curtail_dwell_minutes = 0\nrestore_below_cents = 0\n"
     )
     synced.site.config.write_text(text)
 

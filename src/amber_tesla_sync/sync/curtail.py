@@ -2,7 +2,13 @@
 
 While Amber's current feed-in price is positive (the customer pays to export), the export rule is
 set to ``never`` (or ``pv_only``); the user's own rule is remembered first and restored when
-prices recover. The tool never takes its own setting for the user's: the baseline is recorded
+prices recover. A :class:`Hysteresis` keeps a price jittering around zero from flapping the rule:
+curtailment starts only once exporting costs more than ``above`` c/kWh, ends only once it pays
+more than ``below`` c/kWh, and within ``dwell`` of the last change (``Curtailment.since``: when
+curtailment started, or when it ended) the rule changes again only for a price ``override`` c/kWh
+past the threshold. Switching curtailment off restores at once.
+
+The tool never takes its own setting for the user's: the baseline is recorded
 only when curtailment starts from a rule that is not the curtailment rule (or from the user's rule
 still owed back from an earlier change), and it is saved before the change is sent.
 
@@ -20,6 +26,29 @@ from dataclasses import dataclass
 
 from amber_tesla_sync.amber.models import CURRENT, FEED_IN, Interval
 from amber_tesla_sync.store.state import Curtailment, Restore
+
+
+@dataclass(frozen=True)
+class Hysteresis:
+    """When curtailment starts and ends (c/kWh of Amber's feed-in price; positive = exporting
+    costs money); the defaults are those of ``[sync]``."""
+
+    above: float = 1.0  # curtail when feed-in > above
+    below: float = 1.0  # restore when feed-in < -below
+    dwell: dt.timedelta = dt.timedelta(minutes=30)  # no change sooner after the last …
+    override: float = 10.0  # … unless the price is this far past the threshold
+
+    def wanted(self, feed_in_c: float | None, state: Curtailment, now: dt.datetime) -> bool:
+        """Whether curtailment should be on now (an unknown price ends it, as a low one does)."""
+        recent = state.since is not None and now - state.since < self.dwell
+        if state.active:
+            if feed_in_c is not None and feed_in_c >= -self.below:
+                return True
+            far = feed_in_c is not None and feed_in_c < -(self.below + self.override)
+            return recent and not far
+        if feed_in_c is None or feed_in_c <= self.above:
+            return False
+        return not recent or feed_in_c > self.above + self.override
 
 
 @dataclass(frozen=True)
@@ -48,10 +77,11 @@ def step(
     curtail_rule: str,
     now: dt.datetime,
     owed: str | None = None,
+    hysteresis: Hysteresis = Hysteresis(),
 ) -> CurtailStep:
     """The next step; ``owed`` is the user's export rule still owed back (a restore not yet
     accepted): the baseline if curtailment starts again before Tesla took it back."""
-    costly = enabled and feed_in_c is not None and feed_in_c > 0
+    costly = enabled and hysteresis.wanted(feed_in_c, state, now)
     if state.active:
         if costly:
             if not state.confirmed:
@@ -66,13 +96,12 @@ def step(
                 )
             return CurtailStep(None, state)
         rule = state.user_rule
+        ended = Curtailment(since=now)  # when the last change was, for the dwell
         if rule is None:  # never saved: nothing to give back
-            return CurtailStep(None, Curtailment())
+            return CurtailStep(None, ended)
         why = "feed-in no longer costs money" if enabled else "curtailment was switched off"
         owe = Restore(value=rule, ours=state.our_rule, why=why, due_since=now)
-        return CurtailStep(
-            rule, Curtailment(), f"{why}: restoring the export rule {rule}", restore=owe
-        )
+        return CurtailStep(rule, ended, f"{why}: restoring the export rule {rule}", restore=owe)
     if not costly:
         return CurtailStep(None, state)
     if current_rule is None:

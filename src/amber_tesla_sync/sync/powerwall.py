@@ -330,11 +330,16 @@ class PowerwallSteps:
         if not settings.curtail_exports and not site_state.curtailment.active:
             return Curtailed()
         feed_in = curtail.current_feed_in(intervals, self.now)
+        hysteresis = curtail.Hysteresis(
+            above=settings.curtail_above_cents,
+            below=settings.restore_below_cents,
+            dwell=dt.timedelta(minutes=settings.curtail_dwell_minutes),
+            override=settings.curtail_override_cents,
+        )
         needs_rule = (
             settings.curtail_exports
-            and feed_in is not None
-            and feed_in > 0
             and not site_state.curtailment.active
+            and hysteresis.wanted(feed_in, site_state.curtailment, self.now)
         )
         if needs_rule and remote is None:
             remote = self.read()
@@ -348,6 +353,7 @@ class PowerwallSteps:
             settings.curtail_rule,
             self.now,
             owed=owed.value if owed is not None else None,
+            hysteresis=hysteresis,
         )
         if step.note:
             log.info("%s: %s", self.target.key, step.note)
