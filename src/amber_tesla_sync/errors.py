@@ -6,7 +6,21 @@ and the exit code the CLI ends with. The CLI prints it without a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
+
+_scrub: list[Callable[[str], str]] = []  # set by support.redact: every secret the tool holds
+
+
+def scrub_with(scrub: Callable[[str], str]) -> None:
+    """Every AppError's message and hint pass through ``scrub`` from now on (support.redact
+    registers its known-secrets redaction here, so a server's text that echoes a secret is
+    redacted wherever the error goes: output, logs, history, state, notifications)."""
+    _scrub[:] = [scrub]
+
+
+def _scrubbed(text: str) -> str:
+    return _scrub[0](text) if _scrub and text else text
 
 
 class ExitCode(IntEnum):
@@ -39,9 +53,10 @@ class AppError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL
 
     def __init__(self, message: str, hint: str | None = None) -> None:
+        message = _scrubbed(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = None if hint is None else _scrubbed(hint)
 
     @property
     def first_line(self) -> str:

@@ -13,6 +13,7 @@ from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import cents, iso
 from amber_tesla_sync.status.explain import Drift, Why, Window
 from amber_tesla_sync.status.model import PriceNow, SiteStatus
+from amber_tesla_sync.support import redact
 from amber_tesla_sync.tesla.models import LiveStatus, SiteInfo
 
 
@@ -231,7 +232,7 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
             "error": status.amber_error,
         },
         "powerwall": {
-            "live_status": status.live.raw if status.live else None,
+            "live_status": _redacted(status.live.raw) if status.live else None,
             "site_info": _brief(status.info.raw if status.info else None),
             "error": status.tesla_error,
         },
@@ -293,4 +294,18 @@ def _brief(info: dict[str, Any] | None) -> dict[str, Any] | None:
     """site_info without the (long) tariff."""
     if info is None:
         return None
-    return {key: value for key, value in info.items() if not key.startswith("tariff_content")}
+    return {
+        key: _redacted(value) for key, value in info.items() if not key.startswith("tariff_content")
+    }
+
+
+def _redacted(value: Any) -> Any:
+    """Tesla's words as the tool shows them: every secret it holds redacted, control characters
+    removed (a site name that holds a token shows ``[redacted]``)."""
+    if isinstance(value, str):
+        return redact.clean(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value

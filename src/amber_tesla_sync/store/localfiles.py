@@ -161,9 +161,20 @@ def _history(path: Path, fix: bool) -> FileCheck:
             "nothing to do: the next sync moves it aside and starts a new one (the run history "
             "and the prices seen so far stay in the moved file)",
         )
-    return _tighten(name, path, 0o600, fix, "it should be private") or FileCheck(
-        name, True, f"{path} is sound"
-    )
+    # SQLite gives the -wal and -shm files the database's mode when it makes them: a database
+    # that was too open leaves them too open as well, and they hold the same rows
+    files = [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))]
+    loose = [
+        check
+        for check in (_tighten(name, file, 0o600, fix, "it should be private") for file in files)
+        if check is not None
+    ]
+    failed = [check for check in loose if not check.ok]
+    if failed:
+        return failed[0]
+    if loose:
+        return FileCheck(name, True, "; ".join(check.detail for check in loose))
+    return FileCheck(name, True, f"{path} is sound")
 
 
 def _run_lock(path: Path) -> FileCheck:

@@ -3,7 +3,9 @@ every secret value this process has seen is replaced by ``[redacted]``, and cont
 (terminal escape sequences included) are removed.
 
 Secrets are remembered as they are read from or written to the secret store and as tokens
-arrive from Tesla, so an error body that echoes a token cannot carry it any further.
+arrive from Tesla, so an error body that echoes a token cannot carry it any further: every
+:class:`~amber_tesla_sync.errors.AppError` passes its message and hint through
+:func:`secrets_only` (registered below), wherever it goes next.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+
+from amber_tesla_sync import errors
 
 REDACTED = "[redacted]"
 MIN_LENGTH = 8  # shorter values would redact ordinary words
@@ -66,6 +70,9 @@ def secrets_only(text: str) -> str:
     if not patterns:
         return text
     return patterns[0].sub(lambda match: _shown.get(match[0], REDACTED), text)
+
+
+errors.scrub_with(secrets_only)  # every AppError: the one place server text becomes an error
 
 
 def clean(text: str) -> str:

@@ -156,7 +156,7 @@ class TeslaConnection:
                 raise Transient("a malformed response (no 'response')")
             result = payload["response"]
             if isinstance(result, dict) and result.get("result") is False:
-                reason = result.get("reason") or "no reason given"
+                reason = redact.server_text(str(result.get("reason") or "")) or "no reason given"
                 raise ServiceError(
                     f"{what}: Tesla refused the command: {reason}",
                     "check the Powerwall's settings in the Tesla app (installer- or VPP-locked "
