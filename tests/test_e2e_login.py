@@ -59,8 +59,13 @@ def test_login_amber_with_several_active_sites_needs_site_and_says_so(e2e: E2E) 
     assert e2e.stored()[AMBER_TOKEN] == e2e.credentials.amber_token
     assert f'site_id = "{e2e.sandbox.amber_site_id_30min}"' in e2e.config_text()
     sites = state_file(e2e)["amber_sites"]
+    nmi = e2e.sandbox.app.amber_sites[1].nmi  # recorded: notifications name the site by it
     assert sites == {
-        e2e.sandbox.amber_site_id_30min: {"interval_length": 30, "channels": ["feedIn", "general"]}
+        e2e.sandbox.amber_site_id_30min: {
+            "interval_length": 30,
+            "channels": ["feedIn", "general"],
+            "nmi": nmi,
+        }
     }
     assert e2e.credentials.amber_token not in result.stdout + result.stderr
 

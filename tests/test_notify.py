@@ -19,6 +19,7 @@ def configure(synced: Synced, receiver: Receiver, extra: str = "") -> None:
         synced.site.config.read_text()
         + f'\n[notify]\nurls = ["{receiver.notify_url()}"]\n'
         + f'healthcheck_url = "{receiver.url("/hc/abc")}"\n'
+        + "failure_after_minutes = 0\n"  # told at the first failed run (the grace: its own file)
         + extra
     )
 

@@ -26,6 +26,7 @@ def login_amber(ctx: AppContext, token: str, site_id: str | None, ui: Ui) -> Log
     state.amber_sites[site.id] = AmberSiteState(
         interval_length=site.interval_length,
         channels=sorted(site.channel_types & {GENERAL, FEED_IN}),
+        nmi=site.nmi,
     )
     save_state(state)
     return LoginResult(

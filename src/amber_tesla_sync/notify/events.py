@@ -1,11 +1,12 @@
 """What is worth telling the owner after a run: changes of state, each told once (pure).
 
-A site starts failing (told with the error and what to do; told again only if the kind of failure
-changes) and recovers; a refusal lasts longer than ``refusal_after``; someone else's tariff
-replaced ours (at most once a day per site); the Fleet login needs the browser again, or the Fleet
-path is down while Teslemetry carries the run, and Fleet works again; a Powerwall setting stops
-the tariff working (each setting once, while it lasts); a value of the owner's that this tool
-changed could not be restored (each setting once, while it is owed) and when it is settled.
+A site fails for longer than ``failure_after`` (told with the error and what to do; told again
+only if the kind of failure changes) and recovers (told only if its failure was); a refusal lasts
+longer than ``refusal_after``; someone else's tariff replaced ours (at most once a day per site);
+the Fleet login needs the browser again, or the Fleet path is down while Teslemetry carries the
+run, and Fleet works again; a Powerwall setting stops the tariff working (each setting once,
+while it lasts); a value of the owner's that this tool changed could not be restored (each
+setting once, while it is owed) and when it is settled.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Message:
 
 @dataclass(frozen=True)
 class SiteFacts:
-    site: str
+    site: str  # the key in the memory (the target's key)
     outcome: str  # verified | unverified | unchanged | refused | failed | dry-run
     reason: str
     exit_code: int = 0
@@ -39,6 +40,7 @@ class SiteFacts:
     foreign: str | None = None
     findings: dict[str, str] | None = None  # key → line; None: not checked in this run
     owed: dict[str, str] | None = None  # setting → line: the owner's values not yet restored
+    name: str | None = None  # how messages name the site (default: ``site``)
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,20 @@ def _ago(since: dt.datetime | None, now: dt.datetime) -> str:
 
 
 def _site(
-    facts: SiteFacts, memory: SiteMemory, now: dt.datetime, refusal_after: dt.timedelta
+    facts: SiteFacts,
+    memory: SiteMemory,
+    now: dt.datetime,
+    refusal_after: dt.timedelta,
+    failure_after: dt.timedelta,
 ) -> list[Message]:
     said: list[Message] = []
-    name = "all sites" if facts.site == RUN else facts.site
+    name = "all sites" if facts.site == RUN else facts.name or facts.site
     if facts.outcome == "failed":
-        if memory.failing != facts.exit_code:
-            again = memory.failing is not None
+        # failing_since: the first failed run; failing: the exit code told (None: not told yet)
+        memory.failing_since = memory.failing_since or now
+        again = memory.failing is not None
+        lasted = now - memory.failing_since >= failure_after
+        if memory.failing != facts.exit_code and (again or lasted):
             title = f"{PROG}: {name} {'still fails, differently' if again else 'is failing'}"
             if "login fleet" in (facts.hint or ""):
                 title += ": the Tesla Fleet login needs the browser again"
@@ -77,15 +86,15 @@ def _site(
                 )
             )
             memory.failing = facts.exit_code
-            memory.failing_since = memory.failing_since or now
-    elif memory.failing is not None:
-        said.append(
-            Message(
-                f"{PROG}: {name} works again",
-                f"After {_ago(memory.failing_since, now)} of failures: {facts.reason}",
-                "success",
+    else:
+        if memory.failing is not None:  # a failure never told ends in silence
+            said.append(
+                Message(
+                    f"{PROG}: {name} works again",
+                    f"After {_ago(memory.failing_since, now)} of failures: {facts.reason}",
+                    "success",
+                )
             )
-        )
         memory.failing = memory.failing_since = None
     if facts.outcome == "refused":
         memory.refusing_since = memory.refusing_since or now
@@ -197,16 +206,22 @@ def _fleet(facts: RunFacts, memory: NotifyMemory) -> list[Message]:
 
 
 def changes(
-    memory: NotifyMemory, facts: RunFacts, now: dt.datetime, refusal_after: dt.timedelta
+    memory: NotifyMemory,
+    facts: RunFacts,
+    now: dt.datetime,
+    refusal_after: dt.timedelta,
+    failure_after: dt.timedelta = dt.timedelta(0),
 ) -> tuple[list[Message], NotifyMemory]:
-    """The messages this run calls for, and the memory to keep (``memory`` is not changed)."""
+    """The messages this run calls for, and the memory to keep (``memory`` is not changed).
+    A failure is told once it has lasted ``failure_after`` since its first failed run."""
     new = memory.model_copy(deep=True)
     said: list[Message] = []
     reached = [site for site in facts.sites if site.site != RUN]
     if reached and RUN in new.sites:  # the run got as far as the sites again
         back = SiteFacts(RUN, "unchanged", "runs reach the sites again")
-        said += _site(back, new.sites.pop(RUN), now, refusal_after)
+        said += _site(back, new.sites.pop(RUN), now, refusal_after, failure_after)
     for site in facts.sites:
-        said += _site(site, new.sites.setdefault(site.site, SiteMemory()), now, refusal_after)
+        memory_of = new.sites.setdefault(site.site, SiteMemory())
+        said += _site(site, memory_of, now, refusal_after, failure_after)
     said += _fleet(facts, new)
     return said, new

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class SiteMemory(BaseModel):
     model_config = ConfigDict(extra="allow")
     failing: int | None = None  # the exit code of the failure told, while it lasts
-    failing_since: dt.datetime | None = None
+    failing_since: dt.datetime | None = None  # the first failed run, told or not yet
     refusing_since: dt.datetime | None = None
     refusal_told: bool = False
     foreign_told_at: dt.datetime | None = None

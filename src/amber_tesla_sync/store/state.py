@@ -34,6 +34,7 @@ class AmberSiteState(BaseModel):
     model_config = ConfigDict(extra="allow")
     interval_length: int | None = None
     channels: list[str] = Field(default_factory=list)  # general/feedIn, once seen: must stay
+    nmi: str | None = None  # the meter's NMI (recorded at `login amber`; older files lack it)
 
 
 class EnergySiteState(BaseModel):

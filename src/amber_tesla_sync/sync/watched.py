@@ -16,7 +16,7 @@ from amber_tesla_sync.errors import AppError, AuthError, BusyError, ExitCode, Us
 from amber_tesla_sync.notify import healthcheck
 from amber_tesla_sync.notify.events import RUN, Message, RunFacts, SiteFacts, changes
 from amber_tesla_sync.notify.send import send
-from amber_tesla_sync.settings.config import NotifySettings
+from amber_tesla_sync.settings.config import Config, NotifySettings
 from amber_tesla_sync.store.notify_memory import NotifyMemory
 from amber_tesla_sync.store.state import State, load_state, save_state
 from amber_tesla_sync.sync.context import AppContext
@@ -32,10 +32,25 @@ log = logging.getLogger(__name__)
 PASSING = (ExitCode.OK, ExitCode.REFUSED)
 
 
-def site_facts(outcome: SiteOutcome) -> SiteFacts:
+def site_name(config: Config, target: Target, state: State) -> str:
+    """How messages name a site: the owner's name for it (the ``[[sites]]`` entry's ``name``, or
+    ``site.name``), else Amber's NMI as recorded at login, else Amber's site id."""
+    if config.sites:
+        if any(link.name == target.key for link in config.sites):
+            return target.key
+    elif config.site.name:
+        return config.site.name
+    cached = state.amber_sites.get(target.amber_site_id)
+    if cached is not None and cached.nmi:
+        return f"NMI {cached.nmi}"
+    return target.amber_site_id
+
+
+def site_facts(outcome: SiteOutcome, name: str | None = None) -> SiteFacts:
     error = outcome.error
     return SiteFacts(
         site=outcome.site,
+        name=name,
         outcome=outcome.outcome,
         reason=outcome.reason,
         exit_code=int(outcome.exit_code),
@@ -47,14 +62,16 @@ def site_facts(outcome: SiteOutcome) -> SiteFacts:
     )
 
 
-def run_facts(outcomes: list[SiteOutcome], tesla: TeslaApi | None) -> RunFacts:
+def run_facts(
+    outcomes: list[SiteOutcome], tesla: TeslaApi | None, names: dict[str, str] | None = None
+) -> RunFacts:
     connection = tesla.connection if tesla is not None else None
     fleet_error = connection.fleet_error if connection is not None else None
     worked = (connection is not None and connection.primary_worked) or any(
         outcome.backend == "fleet" and outcome.outcome != "failed" for outcome in outcomes
     )
     return RunFacts(
-        sites=[site_facts(outcome) for outcome in outcomes],
+        sites=[site_facts(outcome, (names or {}).get(outcome.site)) for outcome in outcomes],
         fleet_error=fleet_error.message if fleet_error is not None else None,
         fleet_login=isinstance(fleet_error, AuthError),
         fleet_worked=bool(worked),
@@ -66,7 +83,8 @@ def tell(
 ) -> NotifyMemory:
     """Send what ``facts`` call for; the memory to keep."""
     refusal_after = dt.timedelta(minutes=settings.refusal_after_minutes)
-    messages, remembered = changes(memory, facts, now, refusal_after)
+    failure_after = dt.timedelta(minutes=settings.failure_after_minutes)
+    messages, remembered = changes(memory, facts, now, refusal_after, failure_after)
     if not settings.urls:
         return remembered  # nobody to tell: the memory still follows the state
     delivered = [deliver(settings.urls, message) for message in messages]
@@ -92,17 +110,19 @@ def watched_sync(
     """One ``sync`` of the configured sites (or ``site``), pinging and notifying."""
     settings = ctx.config.notify
     quiet = options.dry_run  # a dry run is someone trying things out: no pings, no messages
+    chosen: list[Target] = []
 
     def after(state: State, outcomes: list[SiteOutcome], tesla: TeslaApi | None) -> None:
         if quiet:
             return
         try:
-            state.notify = tell(settings, state.notify, run_facts(outcomes, tesla), now)
+            names = {target.key: site_name(ctx.config, target, state) for target in chosen}
+            state.notify = tell(settings, state.notify, run_facts(outcomes, tesla, names), now)
         except Exception as error:  # telling must never fail the sync
             log.warning("notifying failed: %s: %s", type(error).__name__, error)
 
     try:
-        chosen: list[Target] = targets(ctx.config, site)
+        chosen = targets(ctx.config, site)
         if not quiet:
             healthcheck.ping(settings.healthcheck_url, "start")
         outcomes, tesla = sync(ctx, chosen, now, options, after=after)
