@@ -107,8 +107,9 @@ class PowerwallSteps:
         self.site_state.remote_export_rule = remote.export_rule
         return remote
 
-    def remote_check(self, remote: SiteInfo | None) -> RemoteCheck:
-        """site_info (read now if due and not read yet in this run), and its settings checked."""
+    def remote_check(self, remote: SiteInfo | None, force: bool = False) -> RemoteCheck:
+        """site_info (read now if due, or forced, and not read yet in this run), and its settings
+        checked."""
         site_state, settings = self.site_state, self.settings
         every = dt.timedelta(minutes=settings.check_remote_every_minutes)
         last = site_state.last_remote_check
@@ -116,7 +117,8 @@ class PowerwallSteps:
         restore = (site_state.overrides.owner_mode and not settings.ensure_autonomous) or (
             site_state.overrides.owner_export_rule and not settings.ensure_battery_export
         )
-        if remote is None and (last is None or self.now - last >= every or restore or unverified):
+        due = last is None or self.now - last >= every or force
+        if remote is None and (due or restore or unverified):
             remote = self.read()
         if remote is None:
             return RemoteCheck(None, None)
@@ -126,6 +128,11 @@ class PowerwallSteps:
                 "check the site in the Tesla app; nothing was pushed",
             )
         return RemoteCheck(remote, self._settings(remote))
+
+    def check_read_back(self, remote: SiteInfo) -> SettingsCheck:
+        """The settings of the site_info a push was read back with (the check of this run when
+        it had not checked yet: every read of site_info is a check)."""
+        return self._settings(remote)
 
     def confirm_earlier_push(self, remote: SiteInfo | None) -> bool:
         """An earlier push that was accepted but not read back: is it in effect now?"""

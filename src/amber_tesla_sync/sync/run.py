@@ -26,7 +26,7 @@ from amber_tesla_sync.sync.outcome import (
     note_owed,
     note_refusal,
 )
-from amber_tesla_sync.sync.powerwall import PowerwallSteps
+from amber_tesla_sync.sync.powerwall import PowerwallSteps, SettingsCheck
 from amber_tesla_sync.sync.powerwall_checks import Finding
 from amber_tesla_sync.sync.sources import PAST_HOURS, Span, fetch_prices
 from amber_tesla_sync.sync.targets import Target
@@ -195,12 +195,10 @@ class SiteSync:
         outcome = SiteOutcome(
             target.key, Outcome.UNCHANGED, False, "", fingerprint(plan.body), plan=plan
         )
-        check = powerwall.remote_check(remote)
+        check = powerwall.remote_check(remote, force=self.options.force)
         remote = check.remote
         if check.settings is not None:
-            outcome.actions.extend(check.settings.actions)
-            outcome.findings, outcome.checked = list(check.settings.findings), True
-            outcome.warnings.extend(finding.line for finding in check.settings.findings)
+            self._checked(outcome, check.settings)
         outcome.foreign = powerwall.foreign(remote)
         confirmed = powerwall.confirm_earlier_push(remote)
         decision = decide(
@@ -249,8 +247,17 @@ class SiteSync:
             outcome.reason = f"pushed, not yet read back as sent: {decision.reason}"
             return outcome
         outcome.outcome = Outcome.VERIFIED
+        if not outcome.checked and back.remote is not None:  # every read of site_info checks
+            self._checked(outcome, powerwall.check_read_back(back.remote))
         self._curtail(powerwall, intervals, back.remote, outcome)
         return outcome
+
+    @staticmethod
+    def _checked(outcome: SiteOutcome, check: SettingsCheck) -> None:
+        """The Powerwall's settings were checked in this run: the fixes made, fresh findings."""
+        outcome.actions.extend(check.actions)
+        outcome.findings, outcome.checked = list(check.findings), True
+        outcome.warnings.extend(finding.line for finding in check.findings)
 
     @staticmethod
     def _curtail(
