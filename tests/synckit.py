@@ -152,3 +152,13 @@ def synced(site: SandboxSite, cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -
     assert tesla.code == 0, tesla.stderr
     site.sandbox.clear_requests()
     return harness
+
+
+@pytest.fixture
+def pushed(synced: Synced) -> Synced:
+    """A first good tariff is on the Powerwall; the request log starts empty."""
+    assert synced.sync().code == 0
+    assert len(synced.sandbox.tariff_posts()) == 1
+    synced.sandbox.clear_requests()
+    synced.advance(5)
+    return synced

@@ -8,17 +8,17 @@ import contextlib
 import gzip
 import json
 import struct
-import threading
 import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
+import stubserver
 from amber_tesla_sync.amber.client import AmberClient
 from amber_tesla_sync.errors import AppError, ExitCode
 from amber_tesla_sync.support.http import NetworkPolicy
@@ -62,15 +62,8 @@ def serving(body: bytes, encoding: str | None = None) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with stubserver.serving(Handler) as url:
+        yield url
 
 
 @pytest.fixture

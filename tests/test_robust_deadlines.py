@@ -11,12 +11,13 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 import pytest
 
+import stubserver
 from amber_tesla_sync.errors import ExitCode
 from synckit import Synced
 
@@ -84,16 +85,11 @@ def drip_proxy(upstream: str, drip: Drip) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        with stubserver.serving(Handler) as url:
+            yield url
     finally:
         stop.set()
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager

@@ -8,20 +8,8 @@ import datetime as dt
 import json
 from typing import Any
 
-import pytest
-
 from amber_tesla_sync.errors import ExitCode
 from synckit import Synced
-
-
-@pytest.fixture
-def pushed(synced: Synced) -> Synced:
-    """A first good tariff is on the Powerwall; the request log starts empty."""
-    assert synced.sync().code == 0
-    assert len(synced.sandbox.tariff_posts()) == 1
-    synced.sandbox.clear_requests()
-    synced.advance(5)
-    return synced
 
 
 def untouched(synced: Synced, before: Any) -> None:

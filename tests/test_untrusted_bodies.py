@@ -34,16 +34,6 @@ WRONG_TYPE: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def pushed(synced: Synced) -> Synced:
-    """A first good tariff is on the Powerwall; the request log starts empty."""
-    assert synced.sync().code == 0
-    assert len(synced.sandbox.tariff_posts()) == 1
-    synced.sandbox.clear_requests()
-    synced.advance(5)
-    return synced
-
-
 def serve_raw(synced: Synced, body: Any, content_type: str | None = None) -> None:
     """Every price request of the run (three attempts) gets ``body`` with status 200: a string
     is sent as it is, anything else as JSON."""
