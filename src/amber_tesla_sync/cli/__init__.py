@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import sys
@@ -114,34 +113,10 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
-def command_of(arguments: list[str]) -> str | None:
-    """The command named on the line (after the global options), if any."""
-    value = False
-    for arg in arguments:
-        if value or arg == "--config":
-            value = not value
-        elif arg == "--":
-            return None
-        elif not arg.startswith("-"):
-            return arg
-    return None
-
-
-def _deadline(arguments: list[str]) -> contextlib.AbstractContextManager[None]:
-    """``sync`` (what the timer runs) has a deadline for all its requests: it never runs into
-    the next run (support/bounds.py)."""
-    if command_of(arguments) != "sync":
-        return contextlib.nullcontext()
-    from amber_tesla_sync.support.bounds import run_deadline
-
-    return run_deadline()
-
-
 def _run(arguments: list[str]) -> int:
     parser_error = click_exception_class()
     try:
-        with _deadline(arguments):
-            result = app(args=arguments, prog_name=PROG, standalone_mode=False)
+        result = app(args=arguments, prog_name=PROG, standalone_mode=False)
     except AppError as error:
         _report(error)
         return int(error.exit_code)

@@ -34,13 +34,14 @@ def sync(
     from amber_tesla_sync.cli.progress import progress
     from amber_tesla_sync.errors import ExitCode
     from amber_tesla_sync.render.sync_view import sync_lines, sync_summary
+    from amber_tesla_sync.support.bounds import run_deadline
     from amber_tesla_sync.sync.outcome import SyncOptions, fleet_fallback, worst
     from amber_tesla_sync.sync.watched import watched_sync
 
     run = state(ctx)
     app_ctx = run.app()
     moment = run.now(now, site)
-    with progress("sync"):
+    with progress("sync"), run_deadline():  # the timer's next run never finds this one
         outcomes, tesla = watched_sync(
             app_ctx, site, moment, SyncOptions(force=force, dry_run=dry_run)
         )
