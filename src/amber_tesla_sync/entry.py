@@ -16,17 +16,31 @@ Two things make it cheaper (``bench/startup.py`` measures them):
 * pydantic looks through every installed distribution's entry points for plugins when the first
   model is built. The tool's models are its own, so the search is switched off (unless
   ``PYDANTIC_DISABLE_PLUGINS`` is already set: set it empty to have plugins again).
+
+Running out of memory is no bug of the tool's: wherever it happens, the command ends with one
+message saying so and what to do, and exit code 18 (:func:`out_of_memory`). It is reported here,
+outermost, once every frame that held the memory has been let go.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
 import threading
+import traceback
+from typing import NoReturn
+
+from amber_tesla_sync.errors import OUT_OF_MEMORY, OUT_OF_MEMORY_HINT, ExitCode
 
 START_UP_SECONDS = 1.0
 UNUSED_MODULES = ("httpx._main",)
+VERBOSE = ("-v", "-vv", "-vvv", "--verbose")
+# written as it is when even the usual report cannot be made (made now, while memory is free)
+OUT_OF_MEMORY_TEXT = (
+    f"amber-tesla-sync: error: {OUT_OF_MEMORY}\n  what to do: {OUT_OF_MEMORY_HINT}\n"
+).encode()
 
 
 def skip_unused_imports() -> None:
@@ -43,6 +57,28 @@ def main() -> None:
     timer.daemon = True  # never keeps a finished command waiting
     timer.start()
     skip_unused_imports()
-    from amber_tesla_sync.cli import main as run
+    try:
+        from amber_tesla_sync.cli import main as run
 
-    run()
+        run()
+    except MemoryError:
+        if any(arg in VERBOSE for arg in sys.argv[1:]):
+            with contextlib.suppress(MemoryError):
+                traceback.print_exc()
+    else:
+        return
+    out_of_memory()  # out of the except clause: the frames of the failed command are gone
+
+
+def out_of_memory() -> NoReturn:
+    """End the command with :class:`~amber_tesla_sync.errors.OutOfMemoryError`'s message and
+    exit code; as plain text when even the usual report needs more memory than is left."""
+    try:
+        from amber_tesla_sync.errors import OutOfMemoryError
+        from amber_tesla_sync.render.terminal_ui import report
+
+        report(OutOfMemoryError())
+    except MemoryError:
+        with contextlib.suppress(OSError):
+            os.write(2, OUT_OF_MEMORY_TEXT)
+    sys.exit(int(ExitCode.OUT_OF_MEMORY))

@@ -44,6 +44,7 @@ class ExitCode(IntEnum):
     DISK_FULL = 15  # no space left on the device holding the tool's files
     TIME_ZONE = 16  # the site's time zone is unknown here or cannot be used for a tariff
     NOTIFY = 17  # notify test: a notification could not be delivered
+    OUT_OF_MEMORY = 18  # the process ran out of memory (the system's, or a limit set on it)
     INTERRUPTED = 130  # Ctrl-C or SIGINT (128 + the signal's number, as shells report it)
 
 
@@ -126,3 +127,24 @@ class DiskFullError(AppError):
 
 class TimeZoneError(AppError):
     exit_code = ExitCode.TIME_ZONE
+
+
+OUT_OF_MEMORY = (
+    "ran out of memory: the system, or a memory limit set on this process, refused more, and "
+    "the command stopped where it was"
+)
+OUT_OF_MEMORY_HINT = (
+    "free some memory (stop other programs), or raise the limit: the service's MemoryMax= "
+    "(systemd), `ulimit -v`, or the container's memory limit; then run it again. If it happens "
+    "with plenty of memory free, run it again with -v and report it"
+)
+
+
+class OutOfMemoryError(AppError):
+    """The process ran out of memory: no bug of the tool's, but the machine's or a limit's set
+    on the process (systemd's ``MemoryMax=``, ``ulimit -v``, a container's limit)."""
+
+    exit_code = ExitCode.OUT_OF_MEMORY
+
+    def __init__(self) -> None:
+        super().__init__(OUT_OF_MEMORY, OUT_OF_MEMORY_HINT)

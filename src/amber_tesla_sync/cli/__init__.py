@@ -133,6 +133,8 @@ def _run(arguments: list[str]) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         return int(ExitCode.INTERRUPTED)
+    except MemoryError:
+        raise  # no bug: entry.main reports it, once the frames that held the memory are gone
     except Exception as error:
         if isinstance(error, OSError) and error.errno in ENVIRONMENT:  # a full disk, no access
             _report(file_error(Path(error.filename or "a file"), error, "use"))

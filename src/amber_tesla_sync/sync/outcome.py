@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # worst first: the exit code of a multi-site run is that of its worst site
 SEVERITY = (
     ExitCode.INTERNAL,
+    ExitCode.OUT_OF_MEMORY,
     ExitCode.DISK_FULL,
     ExitCode.LOCAL_FILES,
     ExitCode.CONFIG,
