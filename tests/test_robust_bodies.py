@@ -1,6 +1,6 @@
 """An answer's body is capped, compressed and decompressed: a gzip bomb is refused after a small
-part of it is inflated (and nothing inflated is kept), with the service error of a garbled
-answer (exit 8). Real answers, compressed or not, read as before."""
+part of it is inflated (and nothing inflated is kept): Amber's is malformed data (exit 4), Tesla's
+the service error of a garbled answer (exit 8). Real answers, compressed or not, read as before."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def test_a_gzip_bomb_from_amber_is_refused_without_inflating_it(small_cap: None)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-    assert refused.value.exit_code == ExitCode.SERVICE
+    assert refused.value.exit_code == ExitCode.BAD_DATA
     assert "larger than 1 MB (decompressed) was refused" in refused.value.message
     assert peak < 12 * MB  # never the 200 MB, and not even a whole read's worth of it
     assert time.monotonic() - started < 5

@@ -23,6 +23,7 @@ from amber_tesla_sync.amber.models import (
 )
 from amber_tesla_sync.errors import AuthError, DataError, ServiceError
 from amber_tesla_sync.support import redact
+from amber_tesla_sync.support.bounds import BodyTooLarge
 from amber_tesla_sync.support.http import (
     NetworkPolicy,
     Transient,
@@ -116,11 +117,17 @@ class AmberClient:
 
         def attempt() -> T:
             self.requests += 1
+            answer = ANSWERS.get(what, "Amber's answer")
             try:
                 response = self._http.get(path, params=params)
+            except BodyTooLarge as error:
+                # far more than any real answer: malformed data (asked for again, then exit 4)
+                raise MalformedAnswer(
+                    DataError(f"{answer} is far too large to be real: {error.description}")
+                ) from None
             except httpx.HTTPError as error:
                 raise transport_failure(error) from error
-            body = self._decode(response, path, ANSWERS.get(what, "Amber's answer"))
+            body = self._decode(response, path, answer)
             try:
                 return parse(body)
             except DataError as error:
