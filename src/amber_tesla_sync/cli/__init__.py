@@ -17,6 +17,7 @@ from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the comma
     doctor_cmd,
     notify_cmd,
     report_cmd,
+    run_cmd,
     sandbox_cmd,
     schedule,
     status_cmd,

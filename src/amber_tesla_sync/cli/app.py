@@ -28,7 +28,7 @@ PROG = "amber-tesla-sync"
 # the order of `--help`: the everyday commands first, set-up next, tools last
 ORDER = (
     "sync", "status", "history", "report", "tariff", "doctor",
-    "login", "logout", "keygen", "register", "schedule", "config",
+    "login", "logout", "keygen", "register", "schedule", "run", "config",
     "completion", "demo", "sandbox",
 )  # fmt: skip
 
