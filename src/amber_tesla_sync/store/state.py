@@ -49,9 +49,22 @@ class LastPush(BaseModel):
     rates: dict[str, tuple[float, float]]
     pushed_at: dt.datetime
     fingerprint: str
-    # read back as sent; False: the push was accepted but not yet seen in effect, so the next
-    # run reads the Powerwall's tariff before deciding anything
+    # read back as sent; False: the push was accepted (or sent and its answer lost) but not yet
+    # seen in effect, so the next run reads the Powerwall's tariff before deciding anything
     verified: bool = True
+    answer_lost: bool = False  # sent, but Tesla's answer was lost (accepted or not: unknown)
+    # the content (sync.own_pushes.tariff_print) of the tariff this push replaced, when the
+    # Powerwall was read in its run: while the push is not in effect yet, that tariff showing
+    # is the push lagging, not another one replacing ours
+    replaced: str | None = None
+
+
+class OwnPush(BaseModel):
+    """One tariff this tool sent: the content of its rates (sync.own_pushes.rates_print), so a
+    tariff of ours read back later is known as ours by what it holds, not by when it came."""
+
+    content: str
+    pushed_at: dt.datetime
 
 
 class Curtailment(BaseModel):
@@ -106,6 +119,9 @@ class SyncState(BaseModel):
     restores: dict[str, Restore] = Field(default_factory=dict)
     # what stops the tariff working, from the last site_info read: key → [problem, fix]
     powerwall: dict[str, tuple[str, str]] = Field(default_factory=dict)
+    # the tariffs sent lately (the last 24 h, at most 50; oldest first): one of them on the
+    # Powerwall is ours, applied late, never someone else's (older files lack it: empty)
+    own_pushes: list[OwnPush] = Field(default_factory=list)
 
 
 class State(BaseModel):
