@@ -18,7 +18,7 @@ from amber_tesla_sync.settings.load import load_config
 from amber_tesla_sync.store.localfiles import config_file, secrets_file, state_files
 from amber_tesla_sync.store.paths import state_dir
 from amber_tesla_sync.store.secrets import FLEET_TOKENS, TESLEMETRY_TOKEN
-from amber_tesla_sync.support.http import tls_context
+from amber_tesla_sync.support.http import bounded_request, transport_failure
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.powerwall_checks import findings
 from amber_tesla_sync.sync.targets import Target, targets
@@ -260,19 +260,22 @@ def _scheduler() -> Check:
 def _clock(ctx: AppContext, now: Callable[[], dt.datetime]) -> Check:
     """Compare this machine's clock with the Date header of Amber's servers."""
     url = ctx.config.amber.base_url.rstrip("/") + "/sites"
-    try:
-        response = httpx.get(url, timeout=ctx.config.network.timeout_seconds, verify=tls_context())
-    except httpx.HTTPError as error:
-        return Check(
-            "clock",
-            False,
-            f"could not reach {url} to compare clocks ({type(error).__name__})",
-            "check the network",
+    try:  # bounded like every request: a server that drips its answer cannot hold doctor
+        response = bounded_request("GET", url, ctx.config.network.timeout_seconds)
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        why = (
+            transport_failure(error).description
+            if isinstance(error, httpx.HTTPError)
+            else type(error).__name__
         )
-    header = response.headers.get("date")
-    server = email.utils.parsedate_to_datetime(header) if header else None
+        return Check(
+            "clock", False, f"could not reach {url} to compare clocks ({why})", "check the network"
+        )
+    server = _date(response.headers.get("date"))
     if server is None:
-        return Check("clock", False, "the server sent no Date header to compare with", None)
+        return Check(
+            "clock", False, "the server sent no readable Date header to compare with", None
+        )
     skew = now() - server
     if abs(skew) > MAX_SKEW:
         return Check(
@@ -282,3 +285,12 @@ def _clock(ctx: AppContext, now: Callable[[], dt.datetime]) -> Check:
             "enable time synchronisation (e.g. `timedatectl set-ntp true`)",
         )
     return Check("clock", True, f"within {abs(skew.total_seconds()):.0f} s of the server's")
+
+
+def _date(header: str | None) -> dt.datetime | None:
+    """An HTTP ``Date`` header as an aware time (None when absent or unreadable)."""
+    try:
+        when = email.utils.parsedate_to_datetime(header) if header else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when is None or when.tzinfo else when.replace(tzinfo=dt.UTC)

@@ -1,7 +1,11 @@
 """The dead man's switch: ``URL/start`` when a run starts, ``URL`` on success, ``URL/fail`` on
 failure (healthchecks.io style; the body is a short summary). A ping that fails is logged and
 never fails the sync. The URL's path is what lets anyone ping the check: it is logged masked
-(scheme and host only), httpx's own request line included."""
+(scheme and host only), httpx's own request line included.
+
+A ping has the bounds of every request (:func:`~amber_tesla_sync.support.http.bounded_request`):
+:data:`TIMEOUT_SECONDS` in all, however slowly the server answers, and its answer's body capped.
+It keeps that deadline of its own inside a run's: a run that ran out of time is still told."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from typing import Literal
 import httpx
 
 from amber_tesla_sync.support import redact
-from amber_tesla_sync.support.http import tls_context
+from amber_tesla_sync.support.http import bounded_request, transport_failure
 from amber_tesla_sync.support.masking import masked_url
 
 log = logging.getLogger(__name__)
@@ -30,14 +34,19 @@ def ping(url: str | None, signal: Signal, summary: str = "") -> bool:
     # every log line (httpx's request line included) shows the URL masked
     redact.mask(url.rstrip("/"), masked_url(url, healthcheck=True))
     try:
-        response = httpx.post(
+        response = bounded_request(
+            "POST",
             ping_url(url, signal),
+            TIMEOUT_SECONDS,
             content=summary.encode()[:10_000],
-            timeout=TIMEOUT_SECONDS,
-            verify=tls_context(),
+            within_run=False,
         )
-    except (httpx.HTTPError, httpx.InvalidURL) as error:
+    except httpx.InvalidURL as error:
         log.warning("the healthcheck ping (%s) failed: %s", signal, type(error).__name__)
+        return False
+    except httpx.HTTPError as error:
+        why = transport_failure(error).description
+        log.warning("the healthcheck ping (%s) failed: %s", signal, why)
         return False
     if response.status_code >= 400:
         log.warning("the healthcheck ping (%s) was answered %d", signal, response.status_code)

@@ -76,11 +76,14 @@ class BodyTooLarge(httpx.DecodingError):
 
 class Bounded(httpx.BaseTransport):
     """A transport whose requests end by a deadline (each read of the socket waits only as long
-    as is left) and whose answers are read whole, within :data:`MAX_BODY_BYTES`."""
+    as is left) and whose answers are read whole, within :data:`MAX_BODY_BYTES`. With
+    ``within_run`` false a request keeps its own deadline inside :func:`run_deadline` (a
+    healthcheck ping that tells of a run which ran out of time)."""
 
-    def __init__(self, inner: httpx.BaseTransport, seconds: float) -> None:
+    def __init__(self, inner: httpx.BaseTransport, seconds: float, within_run: bool = True) -> None:
         self.inner = inner
         self.seconds = seconds
+        self.within_run = within_run
         pool = getattr(inner, "_pool", None)  # httpcore's pool: reads go through its backend
         backend = getattr(pool, "_network_backend", None)
         if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _Backend):
@@ -88,7 +91,7 @@ class Bounded(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         ends = time.monotonic() + self.seconds
-        left = run_left()
+        left = run_left() if self.within_run else None
         run = left is not None and left < self.seconds
         if run and left is not None:
             ends = time.monotonic() + left

@@ -95,11 +95,15 @@ def tls_context() -> ssl.SSLContext:
 
 
 def make_client(
-    base_url: str, timeout: float, headers: dict[str, str] | None = None
+    base_url: str,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+    within_run: bool = True,
 ) -> httpx.Client:
-    """A client whose every request ends within ``timeout`` seconds in all (and by the end of
-    the run's deadline, if one is set), with its answer's body capped at :data:`MAX_BODY_BYTES`.
-    Only gzip and deflate are asked for: those are what the cap can measure as they inflate."""
+    """A client whose every request ends within ``timeout`` seconds in all (and, ``within_run``,
+    by the end of the run's deadline, if one is set), with its answer's body capped at
+    :data:`MAX_BODY_BYTES`. Only gzip and deflate are asked for: those are what the cap can
+    measure as they inflate."""
     client = httpx.Client(
         base_url=base_url,
         timeout=httpx.Timeout(timeout),
@@ -110,14 +114,29 @@ def make_client(
             **(headers or {}),
         },
         follow_redirects=False,
-        transport=Bounded(httpx.HTTPTransport(verify=tls_context()), timeout),
+        transport=Bounded(httpx.HTTPTransport(verify=tls_context()), timeout, within_run),
     )
     mounts = getattr(client, "_mounts", None)  # proxies from the environment, if any
     if isinstance(mounts, dict):
         for pattern, transport in mounts.items():
             if isinstance(transport, httpx.BaseTransport):
-                mounts[pattern] = Bounded(transport, timeout)
+                mounts[pattern] = Bounded(transport, timeout, within_run)
     return client
+
+
+def bounded_request(
+    method: str,
+    url: str,
+    timeout: float,
+    content: bytes | None = None,
+    within_run: bool = True,
+) -> httpx.Response:
+    """One request to ``url`` outside any service's client (``doctor``'s clock check, a
+    healthcheck ping) with the same bounds as every other: ``timeout`` seconds in all, the run's
+    deadline if ``within_run``, the answer's body capped. Raises what httpx raises
+    (:class:`httpx.HTTPError`, :class:`httpx.InvalidURL`)."""
+    with make_client("", timeout, within_run=within_run) as client:
+        return client.request(method, url, content=content)
 
 
 def call_with_retries(
