@@ -30,6 +30,7 @@ HELP_SCREENS = (
     ("schedule",),
     ("schedule", "install"),
     ("schedule", "remove"),
+    ("run",),
     ("config",),
     ("config", "path"),
     ("config", "show"),
