@@ -172,17 +172,19 @@ class HealthBook:
         self.path = path
         self.say = say
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
-        self.health = Health(started=self.now())
+        self.health: Health | None = None  # until start()
 
     def start(self) -> None:
         self.health = started(load(self.path), self.now())
         self._save()
 
     def record(self, code: int | None) -> None:
-        self.health = after_run(self.health, code, self.now())
+        moment = self.now()
+        self.health = after_run(self.health or Health(started=moment), code, moment)
         self._save()
 
     def _save(self) -> None:
+        assert self.health is not None
         try:
             save(self.path, self.health)
         except OSError as error:
