@@ -10,8 +10,9 @@ import logging
 import secrets
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -27,9 +28,13 @@ from amber_tesla_sync.support.http import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SCOPES = ("openid", "offline_access", "energy_device_data", "energy_cmds")
 LOGIN_HINT = "run `amber-tesla-sync login fleet`"
 _SECRET_FIELDS = ("client_secret", "refresh_token", "code", "code_verifier")
+# an answer (or saved tokens) not JSON, not UTF-8, or nested deeper than the parser follows
+UNREADABLE = (json.JSONDecodeError, UnicodeDecodeError, RecursionError)
+MAX_EXPIRES_IN = 10 * 366 * 86400  # seconds: Tesla's access tokens last 8 hours
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ class TokenEndpoint:
         redirect_uri: str,
         audience: str,
     ) -> TokenSet:
-        body = self._post(
+        return self._post(
             {
                 "grant_type": "authorization_code",
                 "client_id": client_id,
@@ -129,18 +134,18 @@ class TokenEndpoint:
                 "audience": audience,
             },
             "exchanging the authorization code",
+            _token_set,
         )
-        return _token_set(body)
 
     def refresh(self, client_id: str, refresh_token: str) -> TokenSet:
-        body = self._post(
+        return self._post(
             {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh_token},
             "refreshing the Fleet token",
+            _token_set,
         )
-        return _token_set(body)
 
     def partner_token(self, client_id: str, client_secret: str, audience: str) -> str:
-        body = self._post(
+        return self._post(
             {
                 "grant_type": "client_credentials",
                 "client_id": client_id,
@@ -149,20 +154,22 @@ class TokenEndpoint:
                 "scope": " ".join(SCOPES[2:]),
             },
             "getting a partner token",
+            lambda body: _field(body, "access_token"),
         )
-        return _field(body, "access_token")
 
-    def _post(self, form: dict[str, str], what: str) -> dict[str, Any]:
+    def _post(self, form: dict[str, str], what: str, parse: Callable[[dict[str, Any]], T]) -> T:
+        """POST ``form`` and ``parse`` the answer; an answer that cannot be used (not JSON, a
+        token or ``expires_in`` missing) is asked for again, then ends as a service error."""
         redact.remember(*(form.get(key) for key in _SECRET_FIELDS))
 
-        def attempt() -> dict[str, Any]:
+        def attempt() -> T:
             self.requests += 1
             try:
                 with make_client("", self.policy.timeout) as http:
                     response = http.post(self.token_url, data=form)  # exactly this URL
             except httpx.HTTPError as error:
                 raise transport_failure(error) from error
-            return _decode(response, what)
+            return parse(_decode(response, what))
 
         try:
             return call_with_retries(attempt, self.policy, what)
@@ -180,9 +187,10 @@ def _decode(response: httpx.Response, what: str) -> dict[str, Any]:
         raise Transient(f"Tesla answered {status}", retry_after(response))
     try:
         body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except UNREADABLE as unreadable:
         if status == 200:
-            raise Transient("Tesla sent a malformed response (not JSON)") from None
+            why = "nested too deeply" if isinstance(unreadable, RecursionError) else "not JSON"
+            raise Transient(f"Tesla sent a malformed response ({why})") from None
         body = {}
     if not isinstance(body, dict):
         raise Transient("Tesla sent a malformed response")
@@ -214,7 +222,8 @@ def _field(body: dict[str, Any], name: str) -> str:
 
 def _token_set(body: dict[str, Any]) -> TokenSet:
     expires_in = body.get("expires_in", 28800)
-    if not isinstance(expires_in, int | float):
+    number = isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
+    if not number or not 0 <= expires_in <= MAX_EXPIRES_IN:  # NaN, infinity, 1e400 too
         raise Transient("Tesla's token response has no valid expires_in")
     return TokenSet(
         access_token=_field(body, "access_token"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -18,7 +19,13 @@ from typing import Protocol
 from amber_tesla_sync.errors import AuthError, SecretsError
 from amber_tesla_sync.store.secrets import FLEET_TOKENS, SecretStore
 from amber_tesla_sync.support import redact
-from amber_tesla_sync.tesla.oauth import LOGIN_HINT, LoginRequired, TokenEndpoint, TokenSet
+from amber_tesla_sync.tesla.oauth import (
+    LOGIN_HINT,
+    UNREADABLE,
+    LoginRequired,
+    TokenEndpoint,
+    TokenSet,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +73,12 @@ class FleetTokens:
         if found is None:
             raise AuthError("not logged in to the Tesla Fleet API", LOGIN_HINT)
         try:
-            return TokenSet.from_json(found.value)
-        except (ValueError, KeyError, TypeError) as exc:
+            tokens = TokenSet.from_json(found.value)
+        except (*UNREADABLE, ValueError, KeyError, TypeError) as exc:
             raise AuthError("the saved Fleet tokens are damaged", LOGIN_HINT) from exc
+        if not math.isfinite(tokens.expires_at):
+            raise AuthError("the saved Fleet tokens are damaged", LOGIN_HINT)
+        return tokens
 
     def token(self) -> str:
         tokens = self.load()
