@@ -104,7 +104,7 @@ def run_demo(console: Console, seed: int = 2) -> int:
     ):
         config_path = Path(workdir) / "config.toml"
         config_path.write_text(_config(sandbox), encoding="utf-8")
-        ctx = AppContext(load_config(config_path))
+        ctx = AppContext(load_config(config_path, environ={}))  # the sandbox's, not the env's
         ui = _QuietUi(console)
         credentials = sandbox.credentials
         console.print(Rule("amber-tesla-sync demo"))

@@ -2,12 +2,15 @@
 
 Every command that saves settings (``config set``/``unset``/``init``, ``login``, ``register``,
 a Fleet region change) comes through here. The edited document is validated as a whole before
-anything is written, and written atomically.
+anything is written, and written atomically. Only the file is edited: a setting the environment
+gives (``AMBER_TESLA_SYNC_<SECTION>__<KEY>``) still overrides what is saved, and saving one says
+so (:func:`overriding`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import stat
 import tomllib
 from pathlib import Path
@@ -22,11 +25,12 @@ from amber_tesla_sync.errors import ConfigError
 from amber_tesla_sync.settings.config import Config
 from amber_tesla_sync.settings.config_path import APP_NAME
 from amber_tesla_sync.settings.keys import split_key
-from amber_tesla_sync.settings.load import LoadedConfig, describe_errors
+from amber_tesla_sync.settings.load import LoadedConfig, describe_errors, validate_config
 from amber_tesla_sync.settings.resources import example_config_text
 from amber_tesla_sync.support.files import DISK_FULL, atomic_write_text
 from amber_tesla_sync.support.masking import NOT_A_URL, holds_urls, masked_value
 
+log = logging.getLogger(__name__)
 PRIVATE = 0o600  # a file holding notification URLs (their tokens)
 NEW_FILE = 0o644
 
@@ -175,15 +179,34 @@ def unset_value(loaded: LoadedConfig, key: str) -> Config:
     return _save(loaded.path, document)
 
 
+def overriding(loaded: LoadedConfig, key: str) -> str | None:
+    """The environment variable that overrides ``key`` (whatever the file says), if any."""
+    override = loaded.overrides.get(key)
+    return override.variable if override is not None else None
+
+
 def update_config(loaded: LoadedConfig, updates: dict[str, Any]) -> LoadedConfig:
-    """Set already-typed values (``{"amber.site_id": "…"}``), validate, save atomically."""
+    """Set already-typed values (``{"amber.site_id": "…"}``), validate, save atomically; the
+    settings returned keep the environment's overrides (a warning names each one that hides a
+    value just saved)."""
     document = _document(loaded)
     for key, value in updates.items():
         _assign(document, key, value)
-    config = _save(loaded.path, document)
+    _save(loaded.path, document)
     text = tomlkit.dumps(document)
+    raw = document.unwrap()
+    for key in updates:
+        variable = overriding(loaded, key)
+        if variable:
+            log.warning(
+                "%s was saved in %s, but %s overrides this value while it is set",
+                key,
+                loaded.path,
+                variable,
+            )
+    config = validate_config(raw, loaded.path, text, loaded.overrides)
     return LoadedConfig(
-        path=loaded.path, exists=True, raw=document.unwrap(), config=config, text=text
+        loaded.path, exists=True, raw=raw, config=config, text=text, overrides=loaded.overrides
     )
 
 

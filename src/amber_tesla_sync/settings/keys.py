@@ -1,9 +1,11 @@
 """The settable keys of ``config.toml``: each with its default and description, lookup by dotted
-name (with the nearest known key for a misspelt one), and the effective settings as shown."""
+name (with the nearest known key for a misspelt one), and the effective settings as shown (with
+where each value comes from: the default, the file or an environment variable)."""
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,3 +88,34 @@ def effective_toml(config: Config) -> str:
     import tomli_w
 
     return tomli_w.dumps(effective_data(config))
+
+
+ALIGN_UP_TO = 48  # origin comments line up after values this long; a longer one has its own
+
+
+def annotated_toml(config: Config, origin: Callable[[str], str]) -> str:
+    """:func:`effective_data` as TOML, each value followed by where it comes from: ``# default``,
+    ``# file`` or ``# env VARIABLE`` (``origin`` says which, by dotted key); ``[[sites]]`` come
+    from the file only."""
+    import tomli_w
+
+    data = effective_data(config)
+    out: list[str] = []
+    for section, table in data.items():
+        if section == "sites" or not isinstance(table, dict):
+            continue
+        rows = [
+            (tomli_w.dumps({name: value}).rstrip("\n").split("\n"), origin(f"{section}.{name}"))
+            for name, value in table.items()
+        ]
+        width = max((len(lines[0]) for lines, _ in rows if len(lines[0]) <= ALIGN_UP_TO), default=0)
+        out.append(f"[{section}]")
+        for lines, source in rows:
+            label = source if source in ("default", "file") else f"env {source}"
+            out.append(f"{lines[0]:<{width}}  # {label}")
+            out.extend(lines[1:])
+        out.append("")
+    if "sites" in data:
+        out.append("# [[sites]]: from the file")
+        out.append(tomli_w.dumps({"sites": data["sites"]}))
+    return "\n".join(out).rstrip("\n") + "\n"

@@ -1,10 +1,16 @@
 """Where secrets live: the OS keyring by default, or an explicit 0600 file; read-only overrides.
 
-Lookup order for a secret: an environment variable (e.g. ``AMBER_TOKEN``), a systemd credential
-(``$CREDENTIALS_DIRECTORY/<name>``), then the configured store. Overrides are read-only: writing a
-secret always goes to the store, and a secret that must rotate (the Fleet refresh token) needs a
-writable store. Nothing ever falls back to a plaintext file silently: the file store is chosen
-explicitly (``secrets.store = "file"``).
+Lookup order for a secret: an environment variable (:data:`VARIABLES`, e.g. ``AMBER_TOKEN``), a
+systemd credential (``$CREDENTIALS_DIRECTORY/<name>``), then the configured store. The store is
+opened only when a secret is not found before it, so a run given everything it needs through the
+environment needs no store at all (no keyring, no file); when it needs the store and there is
+none, the error names the variable that would do instead.
+
+Overrides are read-only: writing a secret always goes to the store. The Fleet tokens, which
+rotate, are the exception (see :mod:`amber_tesla_sync.store.fleet_env`): tokens refreshed from
+``TESLA_FLEET_REFRESH_TOKEN`` are kept for the run and saved in the store when it is writable;
+never does a run fail because they cannot be saved. Nothing ever falls back to a plaintext file
+silently: the file store is chosen explicitly (``secrets.store = "file"``).
 
 Each store has one lock (a file beside the secrets file, or one per user for the keyring): every
 change to the secrets file is a read-modify-write under it, and a Fleet token refresh holds it
@@ -18,6 +24,7 @@ import json
 import logging
 import os
 import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -27,26 +34,38 @@ from typing import Literal, Protocol
 import filelock
 
 from amber_tesla_sync.errors import SecretsError
+from amber_tesla_sync.store import fleet_env
+from amber_tesla_sync.store.secret_names import (
+    ALL_SECRETS,
+    AMBER_TOKEN,
+    ENVIRONMENT,
+    FLEET_CLIENT_SECRET,
+    FLEET_PRIVATE_KEY,
+    FLEET_TOKENS,
+    TESLEMETRY_TOKEN,
+    VARIABLES,
+    variables_for,
+)
 from amber_tesla_sync.support import redact
 from amber_tesla_sync.support.files import DISK_FULL, atomic_write_text
+
+__all__ = [
+    "ALL_SECRETS",
+    "AMBER_TOKEN",
+    "ENVIRONMENT",
+    "FLEET_CLIENT_SECRET",
+    "FLEET_PRIVATE_KEY",
+    "FLEET_TOKENS",
+    "TESLEMETRY_TOKEN",
+    "VARIABLES",
+    "Found",
+    "SecretStore",
+    "variables_for",
+]
 
 log = logging.getLogger(__name__)
 SERVICE = "amber-tesla-sync"
 StoreKind = Literal["keyring", "file"]
-
-AMBER_TOKEN = "amber_token"
-TESLEMETRY_TOKEN = "teslemetry_token"
-FLEET_CLIENT_SECRET = "tesla_client_secret"
-FLEET_TOKENS = "fleet_tokens"
-FLEET_PRIVATE_KEY = "fleet_private_key"
-ALL_SECRETS = (AMBER_TOKEN, TESLEMETRY_TOKEN, FLEET_CLIENT_SECRET, FLEET_TOKENS, FLEET_PRIVATE_KEY)
-
-# read-only overrides: environment variable per secret (systemd credentials use the secret's name)
-ENVIRONMENT = {
-    AMBER_TOKEN: "AMBER_TOKEN",
-    TESLEMETRY_TOKEN: "TESLEMETRY_TOKEN",
-    FLEET_CLIENT_SECRET: "TESLA_CLIENT_SECRET",
-}
 
 FILE_STORE_EXPLAINED = (
     "the file store keeps secrets in a file readable only by your user (mode 0600) in the "
@@ -209,6 +228,8 @@ class FileBackend:
 class Found:
     value: str
     origin: str  # "environment variable AMBER_TOKEN", "systemd credential …", or the store
+    # a new value can be set: the store's own, and Fleet tokens from the environment (a refresh
+    # is kept for the run and saved in the store when it can be)
     writable: bool
 
 
@@ -219,6 +240,8 @@ class SecretStore:
         self.kind = kind
         self.file_path = file_path
         self._backend: Backend | None = None
+        self._unavailable: SecretsError | None = None  # why the store cannot be opened
+        self._kept: dict[str, str] = {}  # Fleet tokens refreshed from the environment, this run
         self.lock_path = (
             file_path.with_name(file_path.name + ".lock") if kind == "file" else _keyring_lock()
         )
@@ -228,21 +251,41 @@ class SecretStore:
 
     @property
     def backend(self) -> Backend:
+        if self._unavailable is not None:
+            raise self._unavailable
         if self._backend is None:
-            self._backend = (
-                KeyringBackend()
-                if self.kind == "keyring"
-                else FileBackend(self.file_path, self.locked)
-            )
+            try:
+                self._backend = (
+                    KeyringBackend()
+                    if self.kind == "keyring"
+                    else FileBackend(self.file_path, self.locked)
+                )
+            except SecretsError as exc:
+                self._unavailable = exc
+                raise
         return self._backend
+
+    def available(self) -> bool:
+        """Whether the store can be opened (an OS keyring exists; the file store always can)."""
+        try:
+            self.backend  # noqa: B018 - opening it is the question
+        except SecretsError:
+            return False
+        return True
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the store's lock (re-entrant within a process; waits for other processes)."""
+        """Hold the store's lock (re-entrant within a process; waits for other processes).
+        Without a store (no OS keyring: the secrets come from the environment) there is nothing
+        to guard, and a lock that cannot be taken is no error."""
         try:
             self.lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._lock.acquire()
         except OSError as exc:
+            if not self.available():
+                log.debug("no secret store and no lock (%s): going on without", exc)
+                yield
+                return
             raise SecretsError(
                 f"cannot lock the secret store ({self.lock_path}): {exc.strerror or exc}",
                 f"make {self.lock_path.parent} writable by the user that runs amber-tesla-sync",
@@ -257,6 +300,9 @@ class SecretStore:
         if variable and os.environ.get(variable):
             redact.remember(os.environ[variable])
             return Found(os.environ[variable].strip(), f"environment variable {variable}", False)
+        tokens = fleet_env.from_environment(os.environ) if name == FLEET_TOKENS else None
+        if tokens is not None:
+            return self._environment_tokens(tokens)
         credentials = os.environ.get("CREDENTIALS_DIRECTORY")
         if credentials:
             path = Path(credentials) / name
@@ -264,11 +310,33 @@ class SecretStore:
                 credential = path.read_text(encoding="utf-8").strip()
                 redact.remember(credential)
                 return Found(credential, f"systemd credential {name}", False)
-        value = self.backend.get(name)
+        try:
+            backend = self.backend
+        except SecretsError as exc:
+            raise _instead(exc, variables_for(name)) from exc
+        value = backend.get(name)
         if value is None:
             return None
         redact.remember(value)
-        return Found(value, self.backend.description, True)
+        return Found(value, backend.description, True)
+
+    def _environment_tokens(self, tokens: fleet_env.EnvironmentTokens) -> Found:
+        """The Fleet tokens of the environment: refreshed in this run, else refreshed from the
+        same variable by an earlier run and saved in the store, else the variables' own."""
+        redact.remember(tokens.access, tokens.refresh)
+        kept = self._kept.get(FLEET_TOKENS)
+        if kept is not None:
+            return Found(kept, f"{tokens.origin}, refreshed in this run", True)
+        try:
+            backend = self.backend
+            saved = backend.get(FLEET_TOKENS)
+        except SecretsError as exc:  # no store, or an unreadable one: the variables serve
+            log.debug("Fleet tokens from %s; the secret store is not used: %s", tokens.origin, exc)
+            saved = None
+        if saved is not None and fleet_env.seed_of(saved) == tokens.seed:
+            redact.remember(saved)
+            return Found(saved, f"{backend.description} (refreshed from {tokens.origin})", True)
+        return Found(tokens.token_set(time.time()), tokens.origin, True)
 
     def get(self, name: str) -> str | None:
         found = self.find(name)
@@ -276,10 +344,38 @@ class SecretStore:
 
     def set(self, name: str, value: str) -> None:
         redact.remember(value)
-        self.backend.set(name, value)
+        tokens = fleet_env.from_environment(os.environ) if name == FLEET_TOKENS else None
+        if tokens is None:
+            self.backend.set(name, value)
+            return
+        self._kept[name] = value  # the run goes on with them whatever happens to the store
+        try:
+            self.backend.set(name, fleet_env.seeded(value, tokens.seed))
+        except SecretsError as exc:
+            log.warning(
+                "the refreshed Fleet tokens serve this run only: the secret store cannot keep "
+                "them (%s). %s has been used, and Tesla accepts a used refresh token only "
+                "briefly: give the tool a writable secret store (secrets.store = file, on "
+                "persistent storage) or renew the variable",
+                exc.message,
+                fleet_env.REFRESH_VARIABLE,
+            )
 
     def delete(self, name: str) -> None:
+        self._kept.pop(name, None)
         self.backend.delete(name)
+
+
+def _instead(error: SecretsError, variables: list[str]) -> SecretsError:
+    """The store's error when a secret is looked for there, naming the variable(s) that would
+    give it instead."""
+    if not variables:
+        return error
+    named = " or ".join(variables)
+    return SecretsError(
+        f"{error.message}, and {named} {'is' if len(variables) == 1 else 'are'} not set",
+        f"set {named} to give it through the environment, or " + (error.hint or ""),
+    )
 
 
 def _keyring_lock() -> Path:
