@@ -178,7 +178,7 @@ class AppContext:
                 return TeslaApi(FallbackConnection(connection, fallback))
             return TeslaApi(connection)
         if teslemetry is not None:
-            if fleet_problem is not None:
+            if fleet_problem is not None and self.store.available():  # (no keyring: no tokens)
                 log.warning(
                     "using Teslemetry (%s): the secret store, which may hold Fleet tokens, "
                     "cannot be read: %s",
