@@ -152,6 +152,8 @@ class SandboxApp:
                 return self.control_handler(request, path[len("/_sandbox") :])
         service = self._service_of(path)
         fault = self.faults.take(request.method, path)
+        if fault is not None and fault.applied and fault.kind != "malformed":
+            return self._applied_then(fault, request, service, path)
         if fault is not None and fault.kind in ("status", "drop"):
             response = status_response(fault) if fault.kind == "status" else Response(0, drop=True)
             response.fault = fault.kind
@@ -166,6 +168,23 @@ class SandboxApp:
             if fault.kind == "malformed":
                 response = spoil(response, fault.malformed)
                 response.fault = "malformed"
+        self._log(request, service, response)
+        return response
+
+    def _applied_then(self, fault: Fault, request: Request, service: str, path: str) -> Response:
+        """Carry the request out, then spoil its answer as ``fault`` says (held back, dropped,
+        or replaced by a status)."""
+        with self.lock:
+            done = self._route(request, service, path)
+        response = done
+        if fault.kind == "delay":
+            self.stopping.wait(fault.delay_seconds)
+        elif fault.kind == "drop":
+            response = Response(0, drop=True)
+        else:
+            response = status_response(fault)
+        response.token_kind, response.category = done.token_kind, done.category
+        response.fault = f"{fault.kind} (applied)"
         self._log(request, service, response)
         return response
 

@@ -26,6 +26,11 @@ class Fault:
     * ``malformed``: answer normally but spoil the body (``truncated`` JSON, ``wrong_shape``,
       ``not_json``).
     * ``drop``: close the connection without any response.
+
+    With ``applied``, the request is carried out first (a tariff stored, a setting changed) and
+    only its answer is spoiled: ``delay`` holds the answer back, ``drop`` closes the connection
+    instead of answering, ``status`` answers ``status`` (e.g. a 504 from a gateway that gave up
+    waiting). Without it those three never reach the service.
     """
 
     path: str
@@ -37,6 +42,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay_seconds: float = 0.0
     malformed: Malformation = "truncated"
+    applied: bool = False  # carried out first, then the answer is spoiled (see above)
     id: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -76,6 +82,7 @@ def fault_from_json(data: Any) -> Fault:
         headers={str(k): str(v) for k, v in headers.items()},
         delay_seconds=float(data.get("delay_seconds", 0.0)),
         malformed=malformed,
+        applied=bool(data.get("applied", False)),
     )
 
 

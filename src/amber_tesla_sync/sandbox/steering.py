@@ -67,8 +67,10 @@ class SandboxSteering:
         headers: dict[str, str] | None = None,
         delay_seconds: float = 0.0,
         malformed: Malformation = "truncated",
+        applied: bool = False,
     ) -> int:
-        """Make the next ``count`` requests whose path starts with ``path`` fail; returns an id."""
+        """Make the next ``count`` requests whose path starts with ``path`` fail; returns an id.
+        ``applied``: carry each out first, then spoil only its answer (see ``faults.Fault``)."""
         fault = Fault(
             path=path,
             kind=kind,
@@ -79,6 +81,7 @@ class SandboxSteering:
             headers=dict(headers or {}),
             delay_seconds=delay_seconds,
             malformed=malformed,
+            applied=applied,
         )
         return self.app.add_fault(fault).id
 

@@ -1,5 +1,5 @@
 """The Powerwall's side of a sync: read its settings and tariff, fix what the owner opted into,
-push, read back until the push is in effect, curtail exports.
+curtail exports (the tariff's push and read-back: :mod:`amber_tesla_sync.sync.tariff_push`).
 
 :class:`PowerwallSteps` is made for one site in one run; each step returns what it found or did
 (the small frozen results below) and :class:`amber_tesla_sync.sync.run.SiteSync` builds the
@@ -10,26 +10,28 @@ A value of the owner's that is owed back (a ``Restore`` record: design rule 12, 
 :mod:`amber_tesla_sync.store.state`) is sent by :meth:`PowerwallSteps.restore_owed` at the start
 of every run, before anything else, and its record is cleared only once Tesla accepted it (or the
 owner set a value by hand meanwhile). A failed restore never stops the run: it becomes the run's
-error (with what to do) and is sent again on the next run."""
+error (with what to do) and is sent again on the next run.
+
+A setting sent whose answer was lost (:class:`~amber_tesla_sync.tesla.lost.AnswerLost`: Tesla
+answered success with a body that cannot be read) is no failure: Tesla may have taken it. The run
+says so, the next run reads site_info (the check is made due) and sends it again only if the
+Powerwall does not show it; a restore's record stays until the Powerwall shows the owner's value."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from amber_tesla_sync.amber.models import Interval
-from amber_tesla_sync.errors import AppError, AuthError, ServiceError, VerifyError
-from amber_tesla_sync.store.state import LastPush, SyncState
+from amber_tesla_sync.errors import AppError, AuthError, ServiceError
+from amber_tesla_sync.store.state import SyncState
 from amber_tesla_sync.sync import curtail, owner_settings
-from amber_tesla_sync.sync.decide import fingerprint, plan_rates
 from amber_tesla_sync.sync.powerwall_checks import Finding, findings
 from amber_tesla_sync.sync.targets import Target
-from amber_tesla_sync.tariff import TariffPlan, validate_request_body
-from amber_tesla_sync.tariff.body import build_request_body
-from amber_tesla_sync.tariff.compare import differences, is_ours
+from amber_tesla_sync.tesla.lost import AnswerLost
 
 if TYPE_CHECKING:
     from amber_tesla_sync.settings.config import SyncSettings
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from amber_tesla_sync.tesla.models import SiteInfo
 
 log = logging.getLogger(__name__)
-VERIFY_DELAYS = (0.0, 1.0, 3.0, 7.0, 15.0, 25.0)
+LOST = "sent, but Tesla's answer was lost: the next run checks it"
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,6 @@ class SettingsCheck:
 class RemoteCheck:
     remote: SiteInfo | None  # site_info as read in this run (None: not read)
     settings: SettingsCheck | None  # None when site_info was not read
-
-
-@dataclass(frozen=True)
-class ReadBack:
-    """A push read back: ``remote`` once it is in effect as sent, else ``error`` says why not."""
-
-    remote: SiteInfo | None
-    error: VerifyError | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +89,7 @@ class PowerwallSteps:
         self.sleep = sleep
         self.restore_actions: list[str] = []  # what restore_owed did (before the other steps)
         self.restore_error: AppError | None = None  # the first restore that failed in this run
+        self.unsure = False  # a setting's answer was lost: the next run reads site_info again
 
     @property
     def tesla(self) -> TeslaApi:
@@ -102,7 +97,7 @@ class PowerwallSteps:
 
     def read(self) -> SiteInfo:
         remote = self.tesla.site(self.target.energy_site_id)
-        self.site_state.last_remote_check = self.now
+        self.site_state.last_remote_check = None if self.unsure else self.now
         self.site_state.remote_mode = remote.mode
         self.site_state.remote_export_rule = remote.export_rule
         return remote
@@ -134,15 +129,6 @@ class PowerwallSteps:
         it had not checked yet: every read of site_info is a check)."""
         return self._settings(remote)
 
-    def confirm_earlier_push(self, remote: SiteInfo | None) -> bool:
-        """An earlier push that was accepted but not read back: is it in effect now?"""
-        last = self.site_state.last_push
-        if last is None or last.verified or remote is None or self.foreign(remote):
-            return False
-        self.site_state.last_push = last.model_copy(update={"verified": True})
-        log.info("the tariff pushed at %s is now read back as sent", last.pushed_at)
-        return True
-
     def _settings(self, remote: SiteInfo) -> SettingsCheck:
         """Opt-in fixes of the mode and export rule; what still stops the tariff working."""
         site_state, settings = self.site_state, self.settings
@@ -166,10 +152,14 @@ class PowerwallSteps:
             site_state.restores.update(owed)
             if changes or owed:
                 self.save_state()  # the owner's values are on disk before anything changes
+            taken = []
             for change in changes:
-                self._send(change.setting, change.value)
-                actions.append(change.note)
-            remote = owner_settings.applied(remote, changes)
+                if self._send(change.setting, change.value):
+                    taken.append(change)
+                    actions.append(change.note)
+                else:
+                    actions.append(f"{change.note} ({LOST})")
+            remote = owner_settings.applied(remote, taken)
             restored, done = self._restore(remote, owed.keys())
             remote = restored or remote
             actions.extend(done)
@@ -181,15 +171,24 @@ class PowerwallSteps:
             log.warning("%s: %s", self.target.key, finding.line)
         return SettingsCheck(tuple(actions), tuple(found))
 
-    def _send(self, setting: str, value: str) -> None:
-        """Set the mode or the export rule (an error is raised as it comes)."""
+    def _send(self, setting: str, value: str) -> bool:
+        """Set the mode or the export rule: True once Tesla accepted it, False when its answer
+        was lost (the next run reads site_info and sees); a refusal is raised as it comes."""
         site_id = self.target.energy_site_id
+        try:
+            if setting == "mode":
+                self.tesla.set_operation(site_id, value)
+            else:
+                self.tesla.set_grid_import_export(site_id, export_rule=value)
+        except AnswerLost:
+            self.unsure = True
+            self.site_state.last_remote_check = None  # the next run reads what the Powerwall has
+            return False
         if setting == "mode":
-            self.tesla.set_operation(site_id, value)
             self.site_state.remote_mode = value
         else:
-            self.tesla.set_grid_import_export(site_id, export_rule=value)
             self.site_state.remote_export_rule = value
+        return True
 
     def restore_owed(self) -> SiteInfo | None:
         """The owner's values still owed from earlier runs: site_info is read (None: nothing is
@@ -221,13 +220,16 @@ class PowerwallSteps:
         for item in owner_settings.due(remote, owed):
             if item.send:
                 try:
-                    self._send(item.setting, item.record.value)
+                    taken = self._send(item.setting, item.record.value)
                 except AppError as error:
                     failed = {"attempts": item.record.attempts + 1, "error": error.first_line}
                     state.restores[item.setting] = item.record.model_copy(update=failed)
                     self.save_state()
                     label = owner_settings.LABELS[item.setting]
                     self._failed(f"restoring your {label} {item.record.value}", error)
+                    continue
+                if not taken:  # owed until the Powerwall shows it (the next run reads it)
+                    done.append(f"{note if note is not None else item.note} ({LOST})")
                     continue
                 if remote is not None:
                     change = owner_settings.Change(item.setting, item.record.value, item.note)
@@ -250,86 +252,6 @@ class PowerwallSteps:
         failed = kind(f"{what} failed: {error.first_line}", hint)
         log.warning("%s: %s", self.target.key, failed.message)
         self.restore_error = self.restore_error or failed
-
-    def foreign(self, remote: SiteInfo | None) -> str | None:
-        """Why the Powerwall's tariff is not the one last pushed (None: it is, or unknown)."""
-        last_push = self.site_state.last_push
-        if remote is None or last_push is None:
-            return None
-        tariff = remote.tariff
-        if tariff is None or not is_ours(tariff):
-            code = tariff.get("code") if tariff is not None else None
-            return f"code {code!r}" if code else "no tariff of this tool"
-        expected = build_request_body(last_push.rates)["tou_settings"]["tariff_content_v2"]
-        found = differences(expected, tariff, tolerance=1e-4)
-        return f"ours, but changed: {found[0]}" if found else None
-
-    def push(self, plan: TariffPlan) -> LastPush:
-        """Send the tariff; once Tesla accepts it, it is the (unverified) last push."""
-        problems = validate_request_body(plan.body, allow_sell_above_buy=self.allow_sell_above_buy)
-        if problems:  # a bug: never send an invalid tariff
-            raise AppError(
-                "refusing to push an invalid tariff: " + "; ".join(problems[:3]),
-                "please report this bug",
-            )
-        self.tesla.set_time_of_use(self.target.energy_site_id, plan.body)
-        pushed = LastPush(
-            rates=plan_rates(plan),
-            pushed_at=self.now,
-            fingerprint=fingerprint(plan.body),
-            verified=False,
-        )
-        self.site_state.last_push = pushed
-        return pushed
-
-    def read_back(self, plan: TariffPlan, pushed: LastPush) -> ReadBack:
-        """Read the pushed tariff back until it is in effect as sent (or the time is up)."""
-        self.save_state()  # the accepted push is on record before the read-back
-        try:
-            remote = self._verify(plan.body)
-        except AppError as error:
-            failed = (
-                error
-                if isinstance(error, VerifyError)
-                else VerifyError(
-                    f"the tariff was pushed and accepted, but reading it back failed "
-                    f"({error.message})",
-                    "the next run reads the Powerwall's tariff again before deciding anything "
-                    "(it is not sent again blindly)",
-                )
-            )
-            log.warning("%s: %s", self.target.key, failed.message)
-            return ReadBack(None, failed)
-        self.site_state.last_push = pushed.model_copy(update={"verified": True})
-        log.info(
-            "%s: pushed tariff %s; read back and verified", self.target.key, pushed.fingerprint
-        )
-        return ReadBack(remote)
-
-    def _verify(self, body: Mapping[str, Any]) -> SiteInfo:
-        sent = body["tou_settings"]["tariff_content_v2"]
-        limit = self.settings.verify_seconds
-        waited = 0.0
-        found: list[str] = ["nothing was read back"]
-        remote: SiteInfo | None = None
-        for delay in VERIFY_DELAYS:
-            if delay > limit and remote is not None:
-                break
-            if delay > waited:
-                self.sleep(delay - waited)
-                waited = delay
-            remote = self.read()
-            tariff = remote.tariff
-            found = differences(sent, tariff) if tariff is not None else ["no tariff"]
-            if not found:
-                return remote
-        raise VerifyError(
-            f"the tariff read back from the Powerwall does not match the one pushed "
-            f"({'; '.join(found[:3])})",
-            "the push was accepted but is not in effect as sent (yet); the next run reads it "
-            "back again before deciding anything (if this persists, check the site in the Tesla "
-            "app)",
-        )
 
     def curtail(self, intervals: list[Interval], remote: SiteInfo | None) -> Curtailed:
         """The export rule while exporting costs money (and the owner's back once it does not)."""
@@ -380,8 +302,9 @@ class PowerwallSteps:
         if step.adopted:  # the owed rule is the curtailment's baseline now
             site_state.restores.pop("export_rule", None)
         self.save_state()  # the user's rule is on disk before anything changes on the Powerwall
-        self.tesla.set_grid_import_export(self.target.energy_site_id, export_rule=step.send_rule)
+        note = step.note or f"export rule → {step.send_rule}"
+        if not self._send("export_rule", step.send_rule):  # unconfirmed: sent again next run
+            return Curtailed(f"{note} ({LOST})")
         if site_state.curtailment.active:
             site_state.curtailment = site_state.curtailment.model_copy(update={"confirmed": True})
-        site_state.remote_export_rule = step.send_rule
-        return Curtailed(step.note or f"export rule → {step.send_rule}")
+        return Curtailed(note)

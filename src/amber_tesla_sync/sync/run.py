@@ -14,7 +14,7 @@ from amber_tesla_sync.errors import AppError, ClockError, RefusedError, TimeZone
 from amber_tesla_sync.store.history import History, RunRecord
 from amber_tesla_sync.store.paths import state_dir
 from amber_tesla_sync.store.runlock import run_lock
-from amber_tesla_sync.store.state import LastPush, State, SyncState, load_state, save_state
+from amber_tesla_sync.store.state import State, SyncState, load_state, save_state
 from amber_tesla_sync.sync.clock import check_clock
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.decide import Decision, Tolerances, decide, fingerprint, plan_rates
@@ -30,6 +30,7 @@ from amber_tesla_sync.sync.powerwall import PowerwallSteps, SettingsCheck
 from amber_tesla_sync.sync.powerwall_checks import Finding
 from amber_tesla_sync.sync.sources import PAST_HOURS, Span, fetch_prices
 from amber_tesla_sync.sync.targets import Target
+from amber_tesla_sync.sync.tariff_push import Pushed, TariffPush, lagging, not_in_effect
 from amber_tesla_sync.sync.zones import site_zone
 from amber_tesla_sync.tariff import Refusal, TariffPlan, fold
 from amber_tesla_sync.tariff.slots import UnalignedZoneError
@@ -199,8 +200,11 @@ class SiteSync:
         remote = check.remote
         if check.settings is not None:
             self._checked(outcome, check.settings)
-        outcome.foreign = powerwall.foreign(remote)
-        confirmed = powerwall.confirm_earlier_push(remote)
+        tariff = TariffPush(powerwall)
+        seen = tariff.seen(remote)
+        outcome.foreign = seen.foreign
+        confirmed = tariff.confirm(seen)
+        waiting, earlier = lagging(seen, site_state.last_push, zone)
         decision = decide(
             plan,
             site_state.last_push.rates if site_state.last_push else None,
@@ -209,6 +213,8 @@ class SiteSync:
             self.tolerances,
             force=self.options.force,
             foreign_tariff=outcome.foreign,
+            waiting=waiting,
+            earlier=earlier,
         )
         log.info("%s: %s", target.key, decision.reason)
         outcome.reason = decision.reason
@@ -217,14 +223,19 @@ class SiteSync:
             outcome.reason = (
                 f"the tariff pushed earlier is now read back as sent; {decision.reason}"
             )
+        if decision.waiting and site_state.last_push is not None:
+            outcome.outcome = Outcome.UNVERIFIED
+            outcome.error = not_in_effect(site_state.last_push, zone, self.tolerances.resend_after)
         if decision.push and self.options.dry_run:
             outcome.outcome = Outcome.DRY_RUN
             outcome.reason = "would push: " + decision.reason
         elif decision.push:
-            pushed = powerwall.push(plan)  # a failure here: nothing was sent
+            pushed = tariff.push(plan, remote)  # raised: refused, nothing was accepted
             outcome.pushed, outcome.outcome = True, Outcome.UNVERIFIED
             try:
-                return self._after_push(powerwall, plan, pushed, decision, intervals, outcome)
+                return self._after_push(
+                    powerwall, tariff, plan, pushed, decision, intervals, outcome
+                )
             except AppError as error:  # the outcome keeps what was pushed
                 log.error("%s: %s", target.key, error.message)
                 outcome.error = error
@@ -235,18 +246,29 @@ class SiteSync:
     def _after_push(
         self,
         powerwall: PowerwallSteps,
+        tariff: TariffPush,
         plan: TariffPlan,
-        pushed: LastPush,
+        pushed: Pushed,
         decision: Decision,
         intervals: list[Interval],
         outcome: SiteOutcome,
     ) -> SiteOutcome:
-        back = powerwall.read_back(plan, pushed)
+        back = tariff.read_back(plan, pushed)
+        lost = pushed.lost is not None
         if back.error is not None:  # the Powerwall did not answer as expected: no more now
             outcome.error = back.error
-            outcome.reason = f"pushed, not yet read back as sent: {decision.reason}"
+            outcome.reason = (
+                f"sent, but Tesla's answer was lost and it is not read back yet: {decision.reason}"
+                if lost
+                else f"pushed, not yet read back as sent: {decision.reason}"
+            )
             return outcome
         outcome.outcome = Outcome.VERIFIED
+        if lost:
+            outcome.reason = (
+                f"pushed (Tesla's answer was lost; the read-back shows it in effect): "
+                f"{decision.reason}"
+            )
         if not outcome.checked and back.remote is not None:  # every read of site_info checks
             self._checked(outcome, powerwall.check_read_back(back.remote))
         self._curtail(powerwall, intervals, back.remote, outcome)

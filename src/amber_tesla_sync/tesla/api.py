@@ -104,6 +104,9 @@ class TeslaApi:
         return _object(self.connection.call("GET", path))
 
     def set_time_of_use(self, site_id: int, body: dict[str, Any]) -> Any:
+        """Push a tariff. Sent once: an answer lost after sending (a timeout, a dropped
+        connection, a 504, an unreadable 2xx) raises :class:`~amber_tesla_sync.tesla.lost.
+        AnswerLost` and is never retried here; the caller reads the tariff back instead."""
         return self.connection.call(
             "POST", f"/api/1/energy_sites/{site_id}/time_of_use_settings", body
         )

@@ -5,6 +5,15 @@ Handles: the ``{"response": …}`` wrapper; 401 → refresh once and retry once;
 the host named in the error and retry once; 5xx, timeouts and dropped connections → bounded
 retries; everything else → a clear error with the next step. The token never appears in logs or
 errors.
+
+A write is never repeated once it may have been carried out. A tariff push
+(:data:`SENT_ONCE`) whose answer is lost after the request went out (a timeout or a dropped
+connection after sending, a 504 from Tesla's gateway) raises :class:`~amber_tesla_sync.tesla.lost.
+AnswerLost` instead of being retried; so does any command answered with a success status (2xx)
+whose body cannot be read. Other commands set a value (the mode, the export rule): sending them
+again after a timeout is harmless, so they are retried like reads. A 5xx answer from Tesla's own
+servers (500, 502, 503) means the command was not carried out: it is retried, and fails in the
+end as a refusal does ("nothing was accepted").
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import httpx
 
 from amber_tesla_sync.errors import AppError, AuthError, ServiceError, UnavailableError
 from amber_tesla_sync.support import redact
+from amber_tesla_sync.support.bounds import DeadlinePassed
 from amber_tesla_sync.support.http import (
     NetworkPolicy,
     Transient,
@@ -29,6 +39,7 @@ from amber_tesla_sync.support.http import (
     transport_failure,
 )
 from amber_tesla_sync.tesla.hosts import check_region_url
+from amber_tesla_sync.tesla.lost import AnswerLost
 from amber_tesla_sync.tesla.tokens import TokenSource
 
 log = logging.getLogger(__name__)
@@ -38,6 +49,18 @@ LOGIN = {"fleet": "amber-tesla-sync login fleet", "teslemetry": "amber-tesla-syn
 NAMES = {"fleet": "the Tesla Fleet API", "teslemetry": "Teslemetry"}
 # a body that is not JSON, not UTF-8, or nested deeper than the parser follows
 UNREADABLE = (json.JSONDecodeError, UnicodeDecodeError, RecursionError)
+# writes sent at most once per run: never repeated once they may have reached Tesla (read back
+# instead); the path ends with one of these
+SENT_ONCE = ("/time_of_use_settings",)
+# failures that happen before any byte of the request is sent (anything else may have reached it)
+NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.ProxyError,
+    httpx.LocalProtocolError,
+)
 
 
 class TeslaConnection:
@@ -114,6 +137,8 @@ class TeslaConnection:
 
     def _with_retries(self, method: str, path: str, body: Any, token: str) -> Any:
         what = f"{method} {path} on {self.name}"
+        write = method != "GET"
+        once = write and path.endswith(SENT_ONCE)
 
         def attempt() -> Any:
             self.requests[method] += 1
@@ -122,8 +147,11 @@ class TeslaConnection:
                     method, path, json=body, headers={"Authorization": f"Bearer {token}"}
                 )
             except httpx.HTTPError as error:
-                raise transport_failure(error) from error
-            return self._decode(response, what)
+                failure = transport_failure(error)
+                if once and maybe_sent(error):
+                    raise self._lost(what, failure.description) from None
+                raise failure from error
+            return self._decode(response, what, write=write, once=once)
 
         try:
             return call_with_retries(attempt, self.policy, what)
@@ -134,10 +162,15 @@ class TeslaConnection:
                 "was changed, and the next run will try again",
             ) from None
 
-    def _decode(self, response: httpx.Response, what: str) -> Any:
+    def _decode(
+        self, response: httpx.Response, what: str, *, write: bool = False, once: bool = False
+    ) -> Any:
         status = response.status_code
         txid = response.headers.get("x-txid")
         log.debug("%s → %d%s", what, status, f" (txid {txid})" if txid else "")
+        success = 200 <= status < 300
+        if status == 504 and once:  # the gateway gave up waiting: the push may have been made
+            raise self._lost(what, f"504 ({_error_text(response)})")
         if status >= 500:
             raise Transient(f"{status} ({_error_text(response)})", retry_after(response))
         if status == 429:  # billed: wait only when told how long, else end the run (_failure)
@@ -147,12 +180,16 @@ class TeslaConnection:
         try:
             payload = response.json()
         except UNREADABLE:
-            if status == 200:
+            if success:
+                if write:  # accepted, its result unreadable: sending it again could repeat it
+                    raise self._lost(what, f"a {status} answer that is not JSON") from None
                 raise Transient("a malformed response (not JSON)") from None
             payload = None
         text = _error_text(response, payload)
-        if status == 200:
+        if success:
             if not isinstance(payload, dict) or "response" not in payload:
+                if write:
+                    raise self._lost(what, f"a {status} answer without its 'response'")
                 raise Transient("a malformed response (no 'response')")
             result = payload["response"]
             if isinstance(result, dict) and result.get("result") is False:
@@ -169,6 +206,15 @@ class TeslaConnection:
             match = _REGION_URL.search(text)
             raise _WrongRegion(text, match.group(1) if match else None)
         raise self._failure(status, text, what)
+
+    def _lost(self, what: str, why: str) -> AnswerLost:
+        log.warning("%s: sent, but its answer was lost (%s); not sent again", what, why)
+        return AnswerLost(
+            f"{what}: sent, but its answer was lost ({why}); {self.name} may have carried it out",
+            "it is not sent again blindly: check the Powerwall (`amber-tesla-sync status`) "
+            "before trying again",
+            why,
+        )
 
     def _failure(self, status: int, text: str, what: str) -> Exception:
         login = f"`{LOGIN[self.backend]}`"
@@ -231,6 +277,16 @@ class _WrongRegion(Exception):
         super().__init__(message)
         self.message = message
         self.url = url
+
+
+def maybe_sent(error: BaseException) -> bool:
+    """Whether a request that failed this way may have reached the server: anything but a
+    failure to connect (or a deadline that passed before the request was sent)."""
+    if isinstance(error, DeadlinePassed):
+        cause = error.__cause__
+        # a bare TimeoutError: the deadline had passed before the request was sent
+        return not isinstance(cause, (TimeoutError, *NOT_SENT))
+    return not isinstance(error, NOT_SENT)
 
 
 def _error_text(response: httpx.Response, payload: Any = None) -> str:
