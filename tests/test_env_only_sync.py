@@ -124,6 +124,12 @@ def test_teslemetry_from_the_environment_alone(bare: Bare) -> None:
     assert {r["service"] for r in requests if r["service"] in ("fleet", "teslemetry")} == {
         "teslemetry"
     }
+    status = bare.run("status", "--json", "--now", T0.isoformat(), TESLEMETRY_TOKEN=teslemetry)
+    assert status.returncode == 0, status.stderr
+    site = json.loads(status.stdout)["sites"][0]
+    assert site["powerwall"]["error"] is None and site["last_sync"]["outcome"] == "verified"
+    doctor = bare.run("doctor", TESLEMETRY_TOKEN=teslemetry)
+    assert "✓ Tesla via Teslemetry" in doctor.stdout, doctor.stdout
 
 
 def test_fleet_from_the_environment_alone(bare: Bare) -> None:

@@ -313,6 +313,8 @@ class SecretStore:
         try:
             backend = self.backend
         except SecretsError as exc:
+            if name == FLEET_TOKENS:  # whether there are any decides a choice (auto: Fleet or
+                return None  # Teslemetry; what status and doctor check): a missing store has none
             raise _instead(exc, variables_for(name)) from exc
         value = backend.get(name)
         if value is None:
@@ -337,6 +339,15 @@ class SecretStore:
             redact.remember(saved)
             return Found(saved, f"{backend.description} (refreshed from {tokens.origin})", True)
         return Found(tokens.token_set(time.time()), tokens.origin, True)
+
+    def unavailable_for(self, name: str) -> SecretsError | None:
+        """Why ``name`` cannot be had when the store cannot be opened (no OS keyring), naming
+        the variable that would give it; None when the store is there."""
+        try:
+            self.backend  # noqa: B018 - opening it is the question
+        except SecretsError as exc:
+            return _instead(exc, variables_for(name))
+        return None
 
     def get(self, name: str) -> str | None:
         found = self.find(name)

@@ -165,7 +165,8 @@ class AppContext:
             return TeslaApi(self.teslemetry_connection(token))
         if backend == "fleet":
             if self.store.find(FLEET_TOKENS) is None:
-                raise AuthError("not logged in to the Tesla Fleet API", FLEET_LOGIN)
+                missing = AuthError("not logged in to the Tesla Fleet API", FLEET_LOGIN)
+                raise self.store.unavailable_for(FLEET_TOKENS) or missing
             return TeslaApi(self.fleet_connection())
         # auto: Fleet when logged in, with Teslemetry to fall back on; a store that cannot be
         # read does not stop a token the environment gives
@@ -178,7 +179,7 @@ class AppContext:
                 return TeslaApi(FallbackConnection(connection, fallback))
             return TeslaApi(connection)
         if teslemetry is not None:
-            if fleet_problem is not None and self.store.available():  # (no keyring: no tokens)
+            if fleet_problem is not None:
                 log.warning(
                     "using Teslemetry (%s): the secret store, which may hold Fleet tokens, "
                     "cannot be read: %s",
