@@ -255,7 +255,10 @@ def test_cron_line() -> None:
     assert line == (
         "*/5 * * * * sleep 30 && { AMBER_TESLA_SYNC_LOG_PREFIX=1 '/opt/x y/amber-tesla-sync' "
         '--config /etc/a\\%b.toml sync 2>&1 || echo "<3>amber-tesla-sync exited with code $?"; '
-        f"}} | logger -t amber-tesla-sync --prio-prefix  {CRON_MARKER}"
+        '} | while IFS= read -r line || [ -n "$line" ]; do case "$line" in "<3>"*) p=err;; '
+        '"<4>"*) p=warning;; "<7>"*) p=debug;; "") continue;; *) p=info;; esac; '
+        'logger -t amber-tesla-sync -p "user.$p" -- "${line#<[0-7]>}"; done'
+        f"  {CRON_MARKER}"
     )
     assert (
         cron_line(["/p", "sync"], logger=False) == f"*/5 * * * * sleep 30 && /p sync  {CRON_MARKER}"
@@ -322,6 +325,7 @@ def test_install_user_timer(cli: CliRunner, fakes: Fakes) -> None:
     assert timer.read_text() == repository_units()["systemd/user/amber-tesla-sync.timer"]
     assert mode(service) == mode(timer) == 0o644
     assert fakes.calls() == [
+        ["systemctl", "--user", "show-environment"],  # the user manager can be reached
         ["systemctl", "--user", "daemon-reload"],
         ["systemctl", "--user", "enable", "--now", TIMER],
     ]
@@ -505,7 +509,10 @@ def test_systemctl_without_systemd_running(
     assert "System has not been booted with systemd" in result.stderr
     assert "this machine does not run systemd" in result.stderr
     assert "schedule remove --user" in result.stderr
-    assert fakes.calls() == [["systemctl", "--user", "daemon-reload"]]
+    assert fakes.calls() == [
+        ["systemctl", "--user", "show-environment"],
+        ["systemctl", "--user", "daemon-reload"],
+    ]
 
 
 def test_remove_user_timer(cli: CliRunner, fakes: Fakes) -> None:

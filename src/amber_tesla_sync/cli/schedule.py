@@ -1,4 +1,4 @@
-"""``schedule install|remove``: run ``sync`` every 5 minutes (systemd timer or cron)."""
+"""``schedule install|remove``: run ``sync`` every 5 minutes (systemd timer, cron, launchd)."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -8,10 +8,11 @@ import typer
 from amber_tesla_sync.cli.app import app, examples
 
 if TYPE_CHECKING:
-    from amber_tesla_sync.schedule import Kind
+    from amber_tesla_sync.schedule import Host, Kind
 
 schedule_app = typer.Typer(
-    help="Run `sync` every 5 minutes: a systemd timer (system or user) or a cron line.",
+    help="Run `sync` every 5 minutes: a systemd timer (system or user), a cron line, or on "
+    "macOS a launchd agent.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -24,10 +25,19 @@ User = Annotated[
 Cron = Annotated[
     bool, typer.Option("--cron", help="A line in your crontab instead of a systemd timer.")
 ]
+Launchd = Annotated[
+    bool,
+    typer.Option(
+        "--launchd", help="A launchd agent (~/Library/LaunchAgents/): the default on macOS."
+    ),
+]
 
 
-def _kind(user: bool, cron: bool) -> "Kind":
-    return "cron" if cron else "user" if user else "system"
+def _host_and_kind(user: bool, cron: bool, launchd: bool) -> "tuple[Host, Kind]":
+    from amber_tesla_sync import schedule
+
+    host = schedule.Host.detect()
+    return host, schedule.choose_kind(host, user=user, cron=cron, launchd=launchd)
 
 
 def _config(ctx: typer.Context) -> Path | None:
@@ -48,19 +58,22 @@ def install(
     ctx: typer.Context,
     user: User = False,
     cron: Cron = False,
+    launchd: Launchd = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would be written and run; do nothing.")
     ] = False,
 ) -> None:
-    """Install and start the timer (default: system-wide, needs root) or the cron line."""
+    """Install and start the timer (default: system-wide, needs root; on macOS a launchd agent)
+    or the cron line."""
     from amber_tesla_sync import schedule
 
     config = _config(ctx)
     command = schedule.sync_command(config)
+    host, kind = _host_and_kind(user, cron, launchd)
     schedule.install(
-        _kind(user, cron),
+        kind,
         command,
-        host=schedule.Host.detect(),
+        host=host,
         say=typer.echo,
         dry_run=dry_run,
         config=config.expanduser().absolute() if config else None,
@@ -68,8 +81,10 @@ def install(
 
 
 @schedule_app.command("remove")
-def remove(user: User = False, cron: Cron = False) -> None:
-    """Stop and remove the timer (default: the system one) or the cron line."""
+def remove(user: User = False, cron: Cron = False, launchd: Launchd = False) -> None:
+    """Stop and remove the timer (default: the system one; on macOS the launchd agent) or the
+    cron line."""
     from amber_tesla_sync import schedule
 
-    schedule.remove(_kind(user, cron), host=schedule.Host.detect(), say=typer.echo)
+    host, kind = _host_and_kind(user, cron, launchd)
+    schedule.remove(kind, host=host, say=typer.echo)

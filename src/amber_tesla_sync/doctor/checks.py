@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,7 +254,8 @@ def _scheduler() -> Check:
         installed, description = schedule_status()
     except AppError as error:
         return _failed("scheduler", error)
-    fix = "run `amber-tesla-sync schedule install --user` (or use the README's cron line)"
+    install = "schedule install" if sys.platform == "darwin" else "schedule install --user"
+    fix = f"run `amber-tesla-sync {install}` (or use the README's cron line)"
     return Check("scheduler", installed, description, None if installed else fix)
 
 

@@ -1,10 +1,12 @@
-"""Running ``sync`` unattended: a systemd timer (system or user) or a cron line.
+"""Running ``sync`` unattended: a systemd timer (system or user), a cron line, or on macOS a
+launchd agent.
 
-The unit texts and the cron line are made here and nowhere else: ``schedule install`` writes them
-with ``ExecStart=`` pointing at the program that runs it, and the repository's ``systemd/`` files
-are the same texts with a conventional install path (:func:`repository_units`; a test keeps the
-two identical). Text generation is pure; :func:`install`, :func:`remove` and
-:func:`schedule_status` do the I/O, through a :class:`Host` that tests replace.
+The unit texts, the cron line and the agent's plist are made here and nowhere else: ``schedule
+install`` writes them with ``ExecStart=`` (``ProgramArguments``) pointing at the program that runs
+it, and the repository's ``systemd/`` files are the same texts with a conventional install path
+(:func:`repository_units`; a test keeps the two identical). Text generation is pure;
+:func:`install`, :func:`remove` and :func:`schedule_status` do the I/O, through a :class:`Host`
+that tests replace (its ``platform`` too: :func:`default_kind`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ from amber_tesla_sync.schedule.host import (
     Say,
     Variant,
 )
+from amber_tesla_sync.schedule.launchd import (
+    LABEL,
+    agent_plist,
+    agent_status,
+    install_agent,
+    remove_agent,
+)
 from amber_tesla_sync.schedule.timer import install_timer, remove_timer, timer_status
 from amber_tesla_sync.schedule.timer_paths import hidden_from_system_service, python_paths
 from amber_tesla_sync.schedule.units import (
@@ -46,6 +55,7 @@ from amber_tesla_sync.schedule.units import (
 
 __all__ = [
     "CRON_MARKER",
+    "LABEL",
     "PROG",
     "REPOSITORY_PROGRAM",
     "SERVICE",
@@ -55,6 +65,8 @@ __all__ = [
     "Kind",
     "Say",
     "Variant",
+    "agent_plist",
+    "choose_kind",
     "cron_line",
     "hidden_from_system_service",
     "install",
@@ -95,6 +107,17 @@ def sync_command(config: Path | None = None, program: Sequence[str] | None = Non
     return [*words, "sync"]
 
 
+def choose_kind(host: Host, user: bool = False, cron: bool = False, launchd: bool = False) -> Kind:
+    """What ``schedule install|remove`` manages: ``--cron``, ``--launchd``; on macOS the launchd
+    agent (with or without ``--user``: it runs as the user anyway); else ``--user``'s timer or
+    the system's."""
+    if cron:
+        return "cron"
+    if launchd or host.macos:
+        return "launchd"
+    return "user" if user else "system"
+
+
 def install(
     kind: Kind,
     command: Sequence[str],
@@ -109,6 +132,8 @@ def install(
     ``command``, if any (checked for the system variant)."""
     if kind == "cron":
         install_cron(command, host, say, dry_run)
+    elif kind == "launchd":
+        install_agent(command, host, say, dry_run)
     else:
         install_timer(kind, command, host, say, dry_run, config)
 
@@ -117,6 +142,8 @@ def remove(kind: Kind, *, host: Host, say: Say) -> None:
     """Remove the timer (system or user) or the cron line; report each step through ``say``."""
     if kind == "cron":
         remove_cron(host, say)
+    elif kind == "launchd":
+        remove_agent(host, say)
     else:
         remove_timer(kind, host=host, say=say)
 
@@ -131,10 +158,16 @@ def schedule_status(host: Host | None = None) -> tuple[bool, str]:
             timer_status("system", host),
             timer_status("user", host),
             cron_status(host),
+            agent_status(host),
         )
         if status is not None
     ]
     if not found:
+        if host.macos:
+            return False, (
+                f"no launchd agent and no cron line runs sync: run `{PROG} schedule install` "
+                "(or see the README, Running unattended)"
+            )
         return False, (
             "no systemd timer (system or user) and no cron line runs sync: run "
             f"`{PROG} schedule install --user` (or see the README, Running unattended)"

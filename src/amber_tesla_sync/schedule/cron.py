@@ -13,21 +13,29 @@ from amber_tesla_sync.support.logs import PREFIX_ENV
 CRON_SCHEDULE = "*/5 * * * *"
 CRON_DELAY_SECONDS = 30
 CRON_MARKER = f"# {PROG} schedule (remove with: {PROG} schedule remove --cron)"
+# Each output line to the system log with its priority, through options every `logger` takes
+# (util-linux, BusyBox, macOS: -t and -p; not util-linux's --prio-prefix): the program puts
+# <3> (error), <4> (warning), <6> (info) or <7> (debug) in front of its log lines when
+# AMBER_TESLA_SYNC_LOG_PREFIX is set; a line without one is info. POSIX sh, for cron's /bin/sh.
+TO_SYSLOG = (
+    'while IFS= read -r line || [ -n "$line" ]; do case "$line" in '
+    '"<3>"*) p=err;; "<4>"*) p=warning;; "<7>"*) p=debug;; "") continue;; *) p=info;; esac; '
+    f'logger -t {PROG} -p "user.$p" -- "${{line#<[0-7]>}}"; done'
+)
 
 
 def cron_line(command: Sequence[str], logger: bool = True) -> str:
     """The crontab line: every 5 minutes, 30 s after the boundary, tagged with the marker.
 
-    With ``logger`` the output goes to the system log (``journalctl -t amber-tesla-sync``)
-    instead of a mail every run: each log line carries its priority (``logger --prio-prefix``
-    reads the ``<N>`` the program puts in front when ``AMBER_TESLA_SYNC_LOG_PREFIX`` is set), and
-    a non-zero exit code is logged as an error, so ``journalctl -p err`` finds failed runs.
-    ``%`` is special to cron and is escaped."""
+    With ``logger`` the output goes to the system log (``journalctl -t amber-tesla-sync``, or
+    ``/var/log/messages`` under BusyBox's syslogd, or macOS's log) instead of a mail every run:
+    each line with its priority (:data:`TO_SYSLOG`), and a non-zero exit code logged as an error,
+    so ``journalctl -p err`` finds failed runs. ``%`` is special to cron and is escaped."""
     shell = shlex.join(command)
     if logger:
         shell = (
             f'{{ {PREFIX_ENV}=1 {shell} 2>&1 || echo "<3>{PROG} exited with code $?"; }}'
-            f" | logger -t {PROG} --prio-prefix"
+            f" | {TO_SYSLOG}"
         )
     shell = shell.replace("%", "\\%")
     return f"{CRON_SCHEDULE} sleep {CRON_DELAY_SECONDS} && {shell}  {CRON_MARKER}"
@@ -76,7 +84,7 @@ def install_cron(command: Sequence[str], host: Host, say: Say, dry_run: bool) ->
     for old in ours:
         say(f"removed from the crontab: {old}")
     say(f"added to {host.user}'s crontab: {line}")
-    say(f"Logs: journalctl -t {PROG} (or /var/log/syslog)")
+    say(f"Logs: journalctl -t {PROG}, or the system log (/var/log/syslog, /var/log/messages)")
     for variant in ("system", "user"):
         if (host.unit_dir(variant) / TIMER).exists():
             flag = " --user" if variant == "user" else ""

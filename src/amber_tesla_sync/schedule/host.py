@@ -1,5 +1,6 @@
-"""Where the schedule goes and how it is managed: names, the :class:`Host` (unit directories,
-``systemctl``, ``crontab``; tests pass their own) and running its managing commands."""
+"""Where the schedule goes and how it is managed: names, the :class:`Host` (its platform, unit
+directories, ``systemctl``, ``crontab``, ``launchctl``; tests pass their own) and running its
+managing commands."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Literal, NoReturn
 from amber_tesla_sync.errors import SchedulerError
 
 Variant = Literal["system", "user"]
-Kind = Literal["system", "user", "cron"]
+Kind = Literal["system", "user", "cron", "launchd"]
 Say = Callable[[str], None]
 
 PROG = "amber-tesla-sync"
@@ -32,6 +34,7 @@ SYSTEM_CONFIG = f"{SYSTEM_STATE_DIR}/config.toml"
 
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
 LINGER_DIR = Path("/var/lib/systemd/linger")
+LAUNCH_AGENTS = Path("Library") / "LaunchAgents"  # in the home directory (macOS)
 
 # What the repository's systemd/ files run: where `pipx install --global` (system) and
 # `pipx install` (user; %h is the home directory) put the program.
@@ -63,7 +66,8 @@ def _login_name() -> str:
 
 @dataclass(frozen=True)
 class Host:
-    """Where units go and which commands manage them (tests pass their own)."""
+    """Where units go and which commands manage them (tests pass their own). ``platform`` is
+    ``sys.platform``'s value: on ``darwin`` (macOS) the schedule is a launchd agent."""
 
     system_unit_dir: Path
     user_unit_dir: Path
@@ -72,6 +76,10 @@ class Host:
     account_exists: Callable[[str], bool] = _account_exists
     systemctl: str = "systemctl"
     crontab: str = "crontab"
+    platform: str = sys.platform
+    launch_agents_dir: Path | None = None  # None: ~/Library/LaunchAgents
+    launchctl: str = "launchctl"
+    uid: int | None = None  # None: this process's (launchctl's gui/UID domain)
 
     @classmethod
     def detect(cls) -> Host:
@@ -83,7 +91,19 @@ class Host:
             LINGER_DIR,
             _login_name(),
             account_exists=_account_exists,
+            platform=sys.platform,
         )
+
+    @property
+    def macos(self) -> bool:
+        return self.platform == "darwin"
+
+    def agents_dir(self) -> Path:
+        return self.launch_agents_dir or Path.home() / LAUNCH_AGENTS
+
+    def gui_domain(self) -> str:
+        """launchctl's domain of this user's agents: ``gui/UID``."""
+        return f"gui/{os.getuid() if self.uid is None else self.uid}"
 
     def unit_dir(self, variant: Variant) -> Path:
         return self.system_unit_dir if variant == "system" else self.user_unit_dir
@@ -100,6 +120,12 @@ def shown(argv: Sequence[str]) -> str:
 
 
 def missing(program: str, kind: Kind) -> SchedulerError:
+    if kind == "launchd":
+        return SchedulerError(
+            f"`{program}` was not found: launchd is macOS's",
+            f"elsewhere use the systemd timer (`{PROG} schedule install --user`) or cron "
+            f"(`{PROG} schedule install --cron`)",
+        )
     if kind == "cron":
         return SchedulerError(
             f"`{program}` was not found: cron is not installed here",

@@ -69,6 +69,8 @@ def install_timer(
         say("(dry run: nothing was written and nothing was run)")
         return
     require(host.systemctl, variant)
+    if variant == "user":
+        reach_user_manager(host)  # before anything is written
     if account_missing:
         raise SchedulerError(
             f"the system service runs as the account {SERVICE_ACCOUNT!r}, which does not exist",
@@ -102,6 +104,40 @@ def install_timer(
             f"note: a {other} timer is installed too ({host.unit_dir(other) / TIMER}); keep "
             f"one: `{PROG} schedule remove{' --user' if other == 'user' else ''}`"
         )
+
+
+USER_BUS = ("XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS")
+
+
+def reach_user_manager(host: Host) -> None:
+    """``systemctl --user`` reaches this user's systemd manager, or a :class:`SchedulerError`
+    says why not and what to do (no login session: sudo, su, cron; no lingering; no systemd)."""
+    argv = host.systemctl_argv("user", "show-environment")
+    result = run(argv, "user")
+    if result.returncode == 0:
+        return
+    output = (result.stderr.strip() or result.stdout.strip()).splitlines()
+    detail = "; ".join(line.strip() for line in output if line.strip()) or "no details"
+    message = f"the systemd user manager cannot be reached (`{shown(argv)}`: {detail})"
+    unset = [name for name in USER_BUS if not os.environ.get(name)]
+    if len(unset) == len(USER_BUS):
+        message += (
+            f"; {' and '.join(USER_BUS)} are not set, as in a shell from sudo, su or cron, "
+            "which has no login session"
+        )
+    cron = f"`{PROG} schedule install --cron`"
+    if "not been booted with systemd" in detail:
+        raise SchedulerError(
+            f"{message}; this machine does not run systemd. Nothing was written",
+            f"use cron: {cron}",
+        )
+    raise SchedulerError(
+        f"{message}. Nothing was written",
+        f"log in as {host.user} (console or ssh, not sudo or su) and run it there; for the "
+        f"timer to run without a login, enable lingering (`sudo loginctl enable-linger "
+        f"{host.user}`) and, in a shell without a session, `export XDG_RUNTIME_DIR=/run/user/"
+        f"$(id -u)`; or use the system timer (`sudo {PROG} schedule install`) or cron: {cron}",
+    )
 
 
 def _write_error(

@@ -4,7 +4,7 @@ Under systemd, ``$JOURNAL_STREAM`` holds the device and inode of the stream conn
 journal; when stderr is that stream, every line starts with ``<3>`` (error), ``<4>`` (warning),
 ``<6>`` (info) or ``<7>`` (debug), which journald turns into the entry's priority, so that
 ``journalctl -p warning`` finds warnings and errors. ``AMBER_TESLA_SYNC_LOG_PREFIX=1`` asks for the
-prefixes anywhere (the cron line sets it and hands the lines to ``logger --prio-prefix``).
+prefixes anywhere (the cron line sets it and hands each line to ``logger -p`` at its priority).
 """
 
 from __future__ import annotations
