@@ -30,7 +30,13 @@ def podman(
     *args: str, input: str | None = None, timeout: float = 120, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        ["podman", *args], input=input, capture_output=True, text=True, timeout=timeout, check=False
+        ["podman", *args],
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,  # CI runs with no stdin
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if check:
         assert result.returncode == 0, (args, result.stdout, result.stderr)
