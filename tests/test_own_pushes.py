@@ -136,6 +136,25 @@ def test_a_material_change_while_waiting_is_pushed_at_once(synced: Synced) -> No
     assert len(synced.sandbox.tariff_posts()) == 3
 
 
+def test_a_push_of_ours_the_state_missed_is_taken_as_the_last_push(synced: Synced) -> None:
+    """The run that sent it ended before recording it (killed): it is in effect and ours."""
+    configure(synced)
+    assert run(synced, 20)["outcome"] == "verified"
+    path = synced.site.state / "state.json"
+    before = json.loads(path.read_text())
+    synced.advance(5)
+    assert run(synced, 30)["outcome"] == "verified"
+    after = json.loads(path.read_text())
+    for key, site in after["sync"].items():
+        site["last_push"] = before["sync"][key]["last_push"]  # the record of the second is lost
+    path.write_text(json.dumps(after))
+    synced.advance(61)  # the hourly check reads the Powerwall
+    site = run(synced, 30)
+    assert (site["outcome"], site["pushed"]) == ("unchanged", False), site["reason"]
+    assert "not ours" not in site["reason"]
+    assert len(synced.sandbox.tariff_posts()) == 2
+
+
 # -- the content of a tariff (pure) -----------------------------------------------------------
 
 

@@ -96,7 +96,7 @@ def test_a_push_whose_answer_was_lost_and_is_not_read_back_is_not_failed(synced:
     waiting = run(synced, buy=30)
     assert waiting["outcome"] == "unverified" and waiting["pushed"] is False
     assert "waiting for the tariff pushed at 16:47" in waiting["reason"]
-    assert "sent (Tesla's answer was lost) at 16:47" in waiting["error"]
+    assert "the tariff sent at 16:47 (Tesla's answer was lost)" in waiting["error"]
     assert posts(synced) == 1  # read back, not sent again
     assert len(synced.sandbox.tariff_posts()) == 1  # (the dropped one never reached the site)
 

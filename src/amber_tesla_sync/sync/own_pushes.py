@@ -47,6 +47,7 @@ class Seen:
     kind: Kind
     foreign: str | None = None  # why it is not ours (kind "foreign")
     pushed_at: dt.datetime | None = None  # when the earlier push it matches was sent
+    rates: dict[str, tuple[float, float]] | None = None  # the rates it holds (kind "earlier")
 
     @property
     def ours(self) -> bool:
@@ -122,7 +123,7 @@ def recognise(
         content = rates_print(rates) if rates is not None else None
         match = next((push for push in reversed(pushes) if push.content == content), None)
         if match is not None:
-            return Seen("earlier", pushed_at=match.pushed_at)
+            return Seen("earlier", pushed_at=match.pushed_at, rates=rates)
         why = f"ours, but changed: {found[0]}"
     elif isinstance(tariff, Mapping) and tariff.get("code"):
         why = f"code {tariff.get('code')!r}"

@@ -23,7 +23,7 @@ from amber_tesla_sync.store.state import LastPush
 from amber_tesla_sync.sync import own_pushes
 from amber_tesla_sync.sync.decide import Waiting, fingerprint, plan_rates
 from amber_tesla_sync.sync.own_pushes import Seen
-from amber_tesla_sync.tariff import TariffPlan, validate_request_body
+from amber_tesla_sync.tariff import TariffPlan, build_request_body, validate_request_body
 from amber_tesla_sync.tariff.compare import differences
 from amber_tesla_sync.tesla.lost import AnswerLost
 
@@ -62,10 +62,19 @@ class TariffPush:
         self.steps = steps
 
     def seen(self, remote: SiteInfo | None) -> Seen:
-        """What the Powerwall's tariff (``remote``: read in this run, or None) is to us."""
+        """What the Powerwall's tariff (``remote``: read in this run, or None) is to us. A push
+        of ours sent after the last one on record (a run that ended before recording it) is in
+        effect: it becomes the last push, read back."""
         state = self.steps.site_state
         tariff = remote.tariff if remote is not None else None
-        return own_pushes.recognise(tariff, remote is not None, state.last_push, state.own_pushes)
+        seen = own_pushes.recognise(tariff, remote is not None, state.last_push, state.own_pushes)
+        last, rates, at = state.last_push, seen.rates, seen.pushed_at
+        if last is None or rates is None or at is None or at <= last.pushed_at:
+            return seen
+        body = build_request_body(rates)
+        state.last_push = LastPush(rates=rates, pushed_at=at, fingerprint=fingerprint(body))
+        log.info("a tariff of ours pushed at %s is in effect: taken as the last push", at)
+        return Seen("last")
 
     def confirm(self, seen: Seen) -> bool:
         """An earlier push that was sent but not read back: is it in effect now?"""
@@ -174,8 +183,8 @@ class TariffPush:
             f"the tariff read back from the Powerwall does not match the one pushed "
             f"({'; '.join(found[:3])})",
             "the push was accepted but is not in effect as sent (yet); the next run reads it "
-            "back again before deciding anything (if this persists, check the site in the Tesla "
-            "app)",
+            "back again before deciding anything and sends it once more only if it is still not "
+            "in effect 30 min after the push (if this persists, check the site in the Tesla app)",
         )
 
 
@@ -205,9 +214,9 @@ def not_in_effect(last: LastPush, zone: ZoneInfo, resend_after: dt.timedelta) ->
     not read back as sent)."""
     at = clock(last.pushed_at, zone)
     until = clock(last.pushed_at + resend_after, zone)
-    sent = "sent (Tesla's answer was lost)" if last.answer_lost else "pushed"
+    lost = " (Tesla's answer was lost)" if last.answer_lost else ""
     return VerifyError(
-        f"the tariff {sent} at {at} is not in effect yet",
+        f"the tariff {'sent' if lost else 'pushed'} at {at}{lost} is not in effect yet",
         f"nothing was sent again: the next run reads it back again, and sends it once more if "
         f"it is still not in effect at {until} (at once if the prices change materially)",
     )
