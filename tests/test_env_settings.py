@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -31,6 +32,14 @@ from conftest import CliRunner
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 VAR = "AMBER_TESLA_SYNC_TARIFF__MAX_GAP_SLOTS"
+# text values for keys that take text, the first that fits a key's pattern is used
+TEXTS = (
+    "some-value",
+    "http://127.0.0.1:9/x",
+    "http://localhost:4321/callback",
+    "mqtt://127.0.0.1:1883",
+    "/var/lib/some/file.prom",
+)
 
 
 @pytest.fixture
@@ -76,11 +85,10 @@ def sample_value(key: str) -> tuple[str, Any]:
         return str(value), value
     if "timezone" in name:
         return "Australia/Perth", "Australia/Perth"
-    if name == "redirect_uri":
-        return "http://localhost:4321/callback", "http://localhost:4321/callback"
-    if name.endswith("url"):
-        return "http://127.0.0.1:9/x", "http://127.0.0.1:9/x"
-    return "some-value", "some-value"
+    pattern = next((m.pattern for m in model_field(key).metadata if hasattr(m, "pattern")), None)
+    fits = [text for text in TEXTS if pattern is None or re.search(pattern, text)]
+    assert fits, f"no sample text fits {key}'s pattern {pattern!r}: add one to TEXTS"
+    return fits[0], fits[0]
 
 
 def model_field(key: str) -> Any:
@@ -384,10 +392,16 @@ def test_every_secret_variable_listed_gives_its_secret(
 
 
 def test_the_readme_table_is_the_codes() -> None:
+    """``UPDATE_SNAPSHOTS=1`` writes the table into the README (as for the snapshots)."""
     expected = markdown_table(variables())
     readme = README.read_text(encoding="utf-8")
     start = readme.index("| variable | setting or secret | meaning |")
     end = readme.index("\n\n", start) + 1
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        readme = readme[:start] + expected + readme[end:]
+        README.write_text(readme, encoding="utf-8")
+        end = start + len(expected)
     assert readme[start:end] == expected, (
-        "README's table of environment variables is out of date; replace it with:\n\n" + expected
+        "README's table of environment variables is out of date: run "
+        "`UPDATE_SNAPSHOTS=1 python -m pytest tests/test_env_settings.py -k readme`"
     )
