@@ -123,6 +123,7 @@ class FakeSync:
     ends: float | None = None
     signals: list[str] = field(default_factory=list)
     closed: bool = False
+    unkillable: bool = False  # stuck in the kernel: even SIGKILL takes its time
 
     def __post_init__(self) -> None:
         self.started = self.clock.now
@@ -142,7 +143,8 @@ class FakeSync:
 
     def kill(self) -> None:
         self.signals.append("KILL")
-        self.ends, self.code = self.clock.now, -9
+        if not self.unkillable:
+            self.ends, self.code = self.clock.now, -9
 
     def close(self) -> None:
         self.closed = True
@@ -248,6 +250,22 @@ def test_a_sync_that_ignores_the_interrupt_is_killed_within_2_s() -> None:
     h.loop().run()
     assert h.syncs[0].signals == ["INT", "KILL"]
     assert 1.0 <= h.clock.now - at(10, 0, 40) < 2.0
+
+
+def test_a_sync_that_does_not_even_die_at_once_is_left_to_the_init_within_2_s() -> None:
+    h = Harness(FakeClock(at(10, 0, 30)), [(60.0, 0)], stops_in=None)
+    h.clock.alarm(at(10, 0, 40), lambda: h.stop(signal.SIGTERM))
+    original = h.start
+
+    def start() -> FakeSync:
+        sync = original()
+        sync.unkillable = True
+        return sync
+
+    h.start = start  # type: ignore[method-assign]
+    h.loop().run()
+    assert h.syncs[0].signals == ["INT", "KILL"] and h.syncs[0].closed
+    assert h.clock.now - at(10, 0, 40) < 2.0
 
 
 def test_a_stop_while_waiting_ends_the_loop_at_once() -> None:

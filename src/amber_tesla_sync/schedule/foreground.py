@@ -39,6 +39,7 @@ PERIOD_SECONDS = 300.0  # every 5 minutes ...
 OFFSET_SECONDS = 30.0  # ... 30 s past the boundary, once Amber has published the new price
 RUN_LIMIT_SECONDS = 240.0  # as the units' TimeoutStartSec=4min
 GRACE_SECONDS = 1.2  # a stopped run's sync gets this long to end after SIGINT
+KILL_WAIT_SECONDS = 0.5  # and this long to be gone after SIGKILL
 POLL_SECONDS = 0.1  # how often the loop looks at the run and at the stop flag
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -187,14 +188,16 @@ class Foreground:
         return Ran(code, self.clock.monotonic() - begun, describe(code))
 
     def end(self, child: Child) -> None:
-        """SIGINT, :attr:`grace` to end, then SIGKILL; returns once it has ended."""
+        """SIGINT, :attr:`grace` to end, then SIGKILL; returns once it has ended (or, should
+        it not even die, after :data:`KILL_WAIT_SECONDS`: the init process reaps it then)."""
         child.interrupt()
         deadline = self.clock.monotonic() + self.grace
         while child.poll() is None and self.clock.monotonic() < deadline:
             self.clock.sleep(POLL_SECONDS / 4)
         if child.poll() is None:
             child.kill()
-            while child.poll() is None:
+            deadline = self.clock.monotonic() + KILL_WAIT_SECONDS
+            while child.poll() is None and self.clock.monotonic() < deadline:
                 self.clock.sleep(POLL_SECONDS / 10)
 
 
