@@ -14,6 +14,7 @@ import httpx
 
 from amber_tesla_sync.errors import AppError
 from amber_tesla_sync.notify.send import check
+from amber_tesla_sync.publish.outlets import publishing_checks as publishing
 from amber_tesla_sync.schedule import schedule_status
 from amber_tesla_sync.settings.load import load_config
 from amber_tesla_sync.store.localfiles import config_file, secrets_file, state_files
@@ -75,6 +76,7 @@ def run_checks(
         checks.append(_amber(ctx, target))
         checks.extend(_tesla(ctx, target))
     checks.append(_notify(ctx))
+    checks.extend(Check(p.name, p.ok, p.detail, p.fix) for p in publishing(ctx.config, ctx.store))
     checks.append(_scheduler())
     checks.append(_clock(ctx, now))
     return checks

@@ -230,6 +230,54 @@ class NotifySettings(_Section):
     )
 
 
+class MqttSettings(_Section):
+    """Every sync's figures on an MQTT broker (retained), with Home Assistant discovery. Off
+    while ``url`` is unset; needs the ``[mqtt]`` extra (paho-mqtt)."""
+
+    url: str | None = Field(
+        default=None,
+        pattern=r"^mqtts?://[^/?#@\s]+/?$",
+        description="the broker: mqtt://host:1883, or mqtts://host:8883 for TLS (unset: off)",
+    )
+    username: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the broker login; its password is the secret mqtt_password (MQTT_PASSWORD)",
+    )
+    ca_file: str | None = Field(
+        default=None,
+        min_length=1,
+        description="PEM file of a private CA for mqtts:// (default: the system's CAs)",
+    )
+    topic_prefix: str = Field(
+        default="amber-tesla-sync",
+        pattern=r"^[^#+\s/][^#+\s]*$",
+        description="first level of the topics: PREFIX/<Amber site id>/state, …",
+    )
+    discovery: bool = Field(default=True, description="publish Home Assistant discovery configs")
+    discovery_prefix: str = Field(
+        default="homeassistant",
+        pattern=r"^[^#+\s/][^#+\s]*$",
+        description="Home Assistant's MQTT discovery prefix",
+    )
+    expire_after_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="Home Assistant shows the values unavailable after this long without a sync",
+    )
+
+
+class MetricsSettings(_Section):
+    """Every sync's figures for Prometheus, through node_exporter's textfile collector."""
+
+    textfile: str | None = Field(
+        default=None,
+        pattern=r"\.prom$",
+        description="a .prom file in node_exporter's textfile directory (unset: off)",
+    )
+
+
 class SiteLink(_Section):
     """One Amber site and the Powerwall it drives (for more than one site)."""
 
@@ -250,4 +298,6 @@ class Config(_Section):
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     sites: list[SiteLink] = Field(default_factory=list)

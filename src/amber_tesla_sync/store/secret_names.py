@@ -12,7 +12,15 @@ TESLEMETRY_TOKEN = "teslemetry_token"
 FLEET_CLIENT_SECRET = "tesla_client_secret"
 FLEET_TOKENS = "fleet_tokens"
 FLEET_PRIVATE_KEY = "fleet_private_key"
-ALL_SECRETS = (AMBER_TOKEN, TESLEMETRY_TOKEN, FLEET_CLIENT_SECRET, FLEET_TOKENS, FLEET_PRIVATE_KEY)
+MQTT_PASSWORD = "mqtt_password"  # the MQTT broker's, for mqtt.username (see publish/)
+ALL_SECRETS = (
+    AMBER_TOKEN,
+    TESLEMETRY_TOKEN,
+    FLEET_CLIENT_SECRET,
+    FLEET_TOKENS,
+    FLEET_PRIVATE_KEY,
+    MQTT_PASSWORD,
+)
 
 # read-only overrides: environment variable per secret (systemd credentials use the secret's name)
 ENVIRONMENT = {
@@ -20,6 +28,7 @@ ENVIRONMENT = {
     TESLEMETRY_TOKEN: "TESLEMETRY_TOKEN",
     FLEET_CLIENT_SECRET: "TESLA_CLIENT_SECRET",
     FLEET_PRIVATE_KEY: "TESLA_FLEET_PRIVATE_KEY",
+    MQTT_PASSWORD: "MQTT_PASSWORD",
 }
 
 
@@ -56,6 +65,9 @@ VARIABLES = (
         "TESLA_FLEET_PRIVATE_KEY",
         FLEET_PRIVATE_KEY,
         "the Fleet app's private key, PEM (`register`; `keygen` makes one)",
+    ),
+    SecretVariable(
+        "MQTT_PASSWORD", MQTT_PASSWORD, "the MQTT broker's password for mqtt.username ([mqtt])"
     ),
 )
 

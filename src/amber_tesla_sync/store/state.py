@@ -107,6 +107,7 @@ class SyncState(BaseModel):
     last_remote_check: dt.datetime | None = None
     remote_mode: str | None = None
     remote_export_rule: str | None = None
+    remote_reserve: float | None = None  # the backup reserve (%) as last read
     curtailment: Curtailment = Field(default_factory=Curtailment)
     last_run_at: dt.datetime | None = None
     last_outcome: str | None = None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from amber_tesla_sync.amber.models import Interval
 from amber_tesla_sync.errors import AppError, ExitCode
 from amber_tesla_sync.store.state import SyncState
 from amber_tesla_sync.sync.owner_settings import owed_line
@@ -71,6 +72,7 @@ class SiteOutcome:
     findings: list[Finding] = field(default_factory=list)  # what stops the tariff working
     checked: bool = False  # site_info was read in this run (findings are fresh)
     owed: dict[str, str] = field(default_factory=dict)  # setting → warning: a value owed back
+    intervals: list[Interval] = field(default_factory=list)  # Amber's answer (for publishing)
 
     @property
     def exit_code(self) -> ExitCode:

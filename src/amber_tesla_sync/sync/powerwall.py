@@ -100,6 +100,7 @@ class PowerwallSteps:
         self.site_state.last_remote_check = None if self.unsure else self.now
         self.site_state.remote_mode = remote.mode
         self.site_state.remote_export_rule = remote.export_rule
+        self.site_state.remote_reserve = remote.backup_reserve
         return remote
 
     def remote_check(self, remote: SiteInfo | None, force: bool = False) -> RemoteCheck:

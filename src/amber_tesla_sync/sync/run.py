@@ -68,6 +68,7 @@ class SiteSync:
         self.options = options
         self.sleep = sleep
         self.notes: list[str] = []  # warnings met before the outcome exists
+        self.intervals: list[Interval] = []  # Amber's answer, once fetched and the clock checked
         settings = ctx.config.sync
         self.tolerances = Tolerances(
             near_term=dt.timedelta(hours=settings.near_term_hours),
@@ -141,6 +142,7 @@ class SiteSync:
                 ),
             )
         outcome.warnings.extend(self.notes)
+        outcome.intervals = self.intervals
         return outcome
 
     def _remember(self, what: str, action: Callable[[], T]) -> T | None:
@@ -306,6 +308,7 @@ class SiteSync:
             intervals,
             dt.timedelta(minutes=self.ctx.config.sync.max_clock_skew_minutes),
         )
+        self.intervals = intervals
         return intervals
 
     def _zone(self, target: Target, powerwall: PowerwallSteps) -> tuple[ZoneInfo, SiteInfo | None]:

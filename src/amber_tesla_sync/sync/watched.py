@@ -1,14 +1,16 @@
-"""``sync`` watched: the healthcheck pings around it and the notifications after it.
+"""``sync`` watched: the healthcheck pings around it, the notifications after it, and its figures
+published (``[mqtt]``, ``[metrics]``: see :mod:`amber_tesla_sync.sync.published`).
 
-Nothing here can fail the sync: notification and ping failures are logged. The memory of what
-was told lives in state.json and is updated under the run lock. A message that reached no URL
-is not remembered as told, so the next run tries again.
+Nothing here can fail the sync: notification, ping and publishing failures are logged. The
+memory of what was told lives in state.json and is updated under the run lock. A message that
+reached no URL is not remembered as told, so the next run tries again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ from amber_tesla_sync.store.notify_memory import NotifyMemory
 from amber_tesla_sync.store.state import State, load_state, save_state
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.outcome import SiteOutcome, SyncOptions, worst
+from amber_tesla_sync.sync.published import publish_run
 from amber_tesla_sync.sync.run import sync_all
 from amber_tesla_sync.sync.targets import Target, targets
 
@@ -107,19 +110,24 @@ def watched_sync(
     options: SyncOptions,
     sync: Callable[..., tuple[list[SiteOutcome], TeslaApi | None]] = sync_all,
 ) -> tuple[list[SiteOutcome], TeslaApi | None]:
-    """One ``sync`` of the configured sites (or ``site``), pinging and notifying."""
+    """One ``sync`` of the configured sites (or ``site``), pinging, notifying and publishing."""
     settings = ctx.config.notify
-    quiet = options.dry_run  # a dry run is someone trying things out: no pings, no messages
+    # a dry run is someone trying things out: no pings, no messages, nothing published
+    quiet = options.dry_run
     chosen: list[Target] = []
+    started = time.monotonic()
 
     def after(state: State, outcomes: list[SiteOutcome], tesla: TeslaApi | None) -> None:
         if quiet:
             return
+        names: dict[str, str] = {}
         try:
             names = {target.key: site_name(ctx.config, target, state) for target in chosen}
             state.notify = tell(settings, state.notify, run_facts(outcomes, tesla, names), now)
         except Exception as error:  # telling must never fail the sync
             log.warning("notifying failed: %s: %s", type(error).__name__, error)
+        duration = time.monotonic() - started
+        publish_run(ctx, chosen, state, outcomes, tesla, now, duration, names)  # never raises
 
     try:
         chosen = targets(ctx.config, site)
