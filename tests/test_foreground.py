@@ -405,6 +405,28 @@ def test_a_record_that_cannot_be_written_is_said_and_the_schedule_goes_on(tmp_pa
     assert book.health is not None and book.health.runs == 1
 
 
+def test_doctor_sees_run_as_the_schedule_while_it_runs(
+    tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / run_health.HEALTH_FILE
+    assert run_health.run_status(path, T0) is None  # never ran here: says nothing
+    run_health.save(path, after_run(Health(started=T0), 0, T0 + dt.timedelta(seconds=40)))
+    ok, why = run_health.run_status(path, T0 + dt.timedelta(minutes=5)) or (False, "")
+    assert ok and why.startswith("`amber-tesla-sync run` keeps the schedule (last success 4 min")
+    ok, why = run_health.run_status(path, T0 + dt.timedelta(minutes=16)) or (True, "")
+    assert not ok and "last ran 15 minutes ago: it is not running" in why
+    # doctor's check: nothing else installed, the record of a running `run` in the state dir
+    from amber_tesla_sync.schedule import schedule_status
+    from schedulekit import fake_host
+
+    monkeypatch.setenv("AMBER_TESLA_SYNC_STATE_DIR", str(tmp_path))
+    host = fake_host(tmp_path, isolated, monkeypatch).host()
+    assert schedule_status(host)[0] is False  # the record above is stale by now
+    HealthBook(path, print).start()
+    installed, description = schedule_status(host)
+    assert installed and description.startswith("`amber-tesla-sync run` keeps the schedule")
+
+
 # -- the command, end to end against the sandbox ----------------------------------------------
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d ")

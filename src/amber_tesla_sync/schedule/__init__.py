@@ -42,6 +42,7 @@ from amber_tesla_sync.schedule.launchd import (
     install_agent,
     remove_agent,
 )
+from amber_tesla_sync.schedule.run_health import run_status
 from amber_tesla_sync.schedule.timer import install_timer, remove_timer, timer_status
 from amber_tesla_sync.schedule.timer_paths import hidden_from_system_service, python_paths
 from amber_tesla_sync.schedule.units import (
@@ -159,6 +160,7 @@ def schedule_status(host: Host | None = None) -> tuple[bool, str]:
             timer_status("user", host),
             cron_status(host),
             agent_status(host),
+            run_status(),
         )
         if status is not None
     ]

@@ -189,3 +189,21 @@ class HealthBook:
             save(self.path, self.health)
         except OSError as error:
             self.say(f"the health record {self.path} cannot be written ({error.strerror or error})")
+
+
+STALE_AFTER = dt.timedelta(minutes=15)  # three missed runs: `run` is no longer running
+
+
+def run_status(path: Path | None = None, now: dt.datetime | None = None) -> tuple[bool, str] | None:
+    """For ``doctor``'s scheduler check: ``amber-tesla-sync run`` as the schedule (a container's
+    command), judged by its record; None when it never ran with this state directory."""
+    health = load(path or health_path())
+    if health is None:
+        return None
+    now = now or dt.datetime.now(dt.UTC)
+    last = max(health.started, health.last_run or health.started)
+    if now - last > STALE_AFTER:
+        return False, (
+            f"`amber-tesla-sync run` last ran {_minutes(now - last)} ago: it is not running"
+        )
+    return True, f"`amber-tesla-sync run` keeps the schedule ({verdict(health, now)[1]})"
