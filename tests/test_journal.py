@@ -98,7 +98,8 @@ def test_the_cron_line_logs_the_exit_code_with_priorities(tmp_path: Path) -> Non
     env = {"PATH": f"{logger.parent}:/usr/bin:/bin"}
     subprocess.run(["/bin/sh", "-c", shell], env=env, check=True, timeout=30)
     got = log.read_text().splitlines()
-    assert got[0] == "args: -t amber-tesla-sync --prio-prefix"
-    assert "out: prefix=1" in got
-    assert "<4>WARNING x: careful" in got
-    assert got[-1] == "<3>amber-tesla-sync exited with code 8"
+    assert got == [  # each line at its priority, the prefix taken off (no --prio-prefix)
+        "args: -t amber-tesla-sync -p user.info -- out: prefix=1",
+        "args: -t amber-tesla-sync -p user.warning -- WARNING x: careful",
+        "args: -t amber-tesla-sync -p user.err -- amber-tesla-sync exited with code 8",
+    ]

@@ -257,7 +257,7 @@ def test_cron_line() -> None:
         '--config /etc/a\\%b.toml sync 2>&1 || echo "<3>amber-tesla-sync exited with code $?"; '
         '} | while IFS= read -r line || [ -n "$line" ]; do case "$line" in "<3>"*) p=err;; '
         '"<4>"*) p=warning;; "<7>"*) p=debug;; "") continue;; *) p=info;; esac; '
-        'logger -t amber-tesla-sync -p "user.$p" -- "${line#<[0-7]>}"; done'
+        'logger -t amber-tesla-sync -p "user.$p" -- "${line#<[0-7]>}" </dev/null; done'
         f"  {CRON_MARKER}"
     )
     assert (

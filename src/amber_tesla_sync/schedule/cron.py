@@ -16,11 +16,12 @@ CRON_MARKER = f"# {PROG} schedule (remove with: {PROG} schedule remove --cron)"
 # Each output line to the system log with its priority, through options every `logger` takes
 # (util-linux, BusyBox, macOS: -t and -p; not util-linux's --prio-prefix): the program puts
 # <3> (error), <4> (warning), <6> (info) or <7> (debug) in front of its log lines when
-# AMBER_TESLA_SYNC_LOG_PREFIX is set; a line without one is info. POSIX sh, for cron's /bin/sh.
+# AMBER_TESLA_SYNC_LOG_PREFIX is set; a line without one is info. POSIX sh, for cron's /bin/sh;
+# `logger` reads nothing of the loop's input (the lines after this one).
 TO_SYSLOG = (
     'while IFS= read -r line || [ -n "$line" ]; do case "$line" in '
     '"<3>"*) p=err;; "<4>"*) p=warning;; "<7>"*) p=debug;; "") continue;; *) p=info;; esac; '
-    f'logger -t {PROG} -p "user.$p" -- "${{line#<[0-7]>}}"; done'
+    f'logger -t {PROG} -p "user.$p" -- "${{line#<[0-7]>}}" </dev/null; done'
 )
 
 
