@@ -219,3 +219,13 @@ def test_the_textfile_is_replaced_atomically_while_it_is_read(tmp_path: Path) ->
     assert set(seen) == set(texts)  # both were read whole
     assert [p.name for p in directory.iterdir()] == [textfile.name]  # no temporary left over
     parsed(seen[-1])
+
+
+def test_the_readme_documents_every_metric() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("| metric | labels | meaning |")
+    rows = readme[start : readme.index("\n\n", start)].splitlines()[2:]
+    documented = {row.split("`")[1]: row.split(" | ")[1] for row in rows}
+    assert set(documented) == set(DOCUMENTED)
+    for name, labels in DOCUMENTED.items():
+        assert all(f"`{label}`" in documented[name] for label in labels), name

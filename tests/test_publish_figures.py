@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 import json
 import re
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,7 @@ from amber_tesla_sync.sync.outcome import Outcome
 from hakit import problems
 from payloads import interval, site_payload
 
+README = Path(__file__).resolve().parents[1] / "README.md"
 SYDNEY = ZoneInfo("Australia/Sydney")
 NOW = dt.datetime(2026, 1, 15, 5, 42, 10, tzinfo=dt.UTC)  # 16:42 in Sydney
 # the state payload's fields, as the README documents them
@@ -249,3 +251,18 @@ def test_the_fleet_cost_counts_fleet_requests_only() -> None:
         (TeslaRequests("fleet", reads=3, writes=1), TeslaRequests("teslemetry", 5, 2)),
     )
     assert run.fleet_dollars == 0.007
+
+
+def readme_table(heading: str) -> list[str]:
+    """The first column of the README table that starts with ``heading``."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(heading)
+    rows = text[start : text.index("\n\n", start)].splitlines()[2:]
+    return [row.split(" | ")[0].lstrip("| ") for row in rows]
+
+
+def test_the_readme_documents_every_field_of_the_state_payload() -> None:
+    named = set()
+    for cell in readme_table("| field | meaning |"):
+        named.update(re.findall(r"`([a-z_]+)`", cell))
+    assert named == DOCUMENTED == set(state_payload(figures()))
