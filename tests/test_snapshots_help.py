@@ -20,6 +20,7 @@ HELP_SCREENS = (
     ("report",),
     ("tariff",),
     ("doctor",),
+    ("backup",),
     ("login",),
     ("login", "amber"),
     ("login", "teslemetry"),

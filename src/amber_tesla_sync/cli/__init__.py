@@ -11,10 +11,12 @@ from typing import Any
 
 from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the commands
     accounts,
+    backup_cmd,
     completion_cmd,
     config_cmds,
     demo_cmd,
     doctor_cmd,
+    history_cmd,
     notify_cmd,
     report_cmd,
     run_cmd,

@@ -1,6 +1,4 @@
-"""``status`` and ``history``."""
-
-from typing import Annotated
+"""``status``."""
 
 import typer
 
@@ -32,46 +30,3 @@ def status(
         if index:
             console.print()
         render_status(console, one, moment)
-
-
-@app.command(
-    epilog=examples(
-        "amber-tesla-sync history --since 7d",
-        "amber-tesla-sync history --since 2026-01-15T00:00 --json",
-    )
-)
-def history(
-    ctx: typer.Context,
-    since: Annotated[
-        str,
-        typer.Option(
-            "--since",
-            metavar="WHEN",
-            help="How far back: 24h, 7d, 90m or an ISO 8601 time (no offset: the site's time).",
-        ),
-    ] = "24h",
-    site: SiteOption = None,
-    as_json: JsonOption = False,
-    now: NowOption = None,
-) -> None:
-    """Recent sync runs and the prices seen, with a compact chart."""
-    from amber_tesla_sync.render.history_view import history_json, render_history
-    from amber_tesla_sync.status.history import site_histories
-    from amber_tesla_sync.store.history import History
-    from amber_tesla_sync.store.state import load_state
-    from amber_tesla_sync.support.times import parse_since
-    from amber_tesla_sync.sync.targets import targets
-
-    run = state(ctx)
-    zone = run.zone(site)
-    moment = run.now(now, zone=zone)
-    start = parse_since(since, moment, zone)
-    sites = site_histories(History(), load_state(), targets(run.app().config, site), start)
-    if as_json:
-        from amber_tesla_sync.render.envelope import emit
-
-        emit("history", {"since": start.isoformat(), "sites": history_json(sites)}, moment)
-        return
-    from rich.console import Console
-
-    render_history(Console(highlight=False), sites, start)

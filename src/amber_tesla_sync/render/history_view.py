@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from amber_tesla_sync.render.chart import chart
-from amber_tesla_sync.render.envelope import iso
+from amber_tesla_sync.render.history_export import site_json
 from amber_tesla_sync.status.model import PricePoint, SiteHistory
 
 CHART_WIDTH = 72
@@ -69,25 +69,5 @@ def render_history(console: Console, sites: Sequence[SiteHistory], since: dt.dat
 
 
 def history_json(sites: Sequence[SiteHistory]) -> list[dict[str, Any]]:
-    return [
-        {
-            "site": site.key,
-            "runs": [
-                {
-                    "at": iso(run.started_at),
-                    "outcome": run.outcome,
-                    "pushed": run.pushed,
-                    "reason": run.reason,
-                    "fingerprint": run.fingerprint,
-                    "error": run.error,
-                    "exit_code": run.exit_code,
-                }
-                for run in site.runs
-            ],
-            "prices": [
-                {"start": iso(start), "minutes": duration, "kind": kind, "buy": price}
-                for start, duration, kind, price in site.prices
-            ],
-        }
-        for site in sites
-    ]
+    """The ``sites`` of ``history --json``: runs and both price channels (see history_export)."""
+    return [site_json(site) for site in sites]

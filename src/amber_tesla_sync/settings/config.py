@@ -278,6 +278,14 @@ class MetricsSettings(_Section):
     )
 
 
+class HistorySettings(_Section):
+    """What the history database keeps (``sync`` prunes it as it records)."""
+
+    keep_days: int = Field(
+        default=60, ge=0, le=36500, description="days of runs and prices kept (0: for ever)"
+    )
+
+
 class SiteLink(_Section):
     """One Amber site and the Powerwall it drives (for more than one site)."""
 
@@ -298,6 +306,7 @@ class Config(_Section):
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     sites: list[SiteLink] = Field(default_factory=list)

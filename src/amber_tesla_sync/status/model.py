@@ -45,6 +45,7 @@ class SiteHistory:
     zone: dt.tzinfo
     runs: Sequence[Run]
     prices: Sequence[PricePoint]
+    sell: Sequence[PricePoint] = ()  # the feed-in channel's prices, as earned (paid: positive)
 
 
 @dataclass

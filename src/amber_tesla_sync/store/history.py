@@ -1,8 +1,11 @@
 """The run history and the prices seen, in SQLite in the state directory.
 
 Every ``sync`` records one row per site (time, outcome, pushed or not, why, the tariff's
-fingerprint, the error if any). Prices are kept once per interval (the latest seen, an actual
-replacing a forecast), which is also the local history the persistence estimate can use.
+fingerprint, the error if any). Prices are kept once per interval and channel (the latest seen,
+an actual replacing a forecast), which is also the local history the persistence estimate can
+use. Runs and prices older than ``keep_days`` (``history.keep_days``, given by ``sync``) are
+pruned as new ones are recorded. The file's tables and schema version are in
+:mod:`amber_tesla_sync.store.history_schema` (older files upgraded, newer ones refused).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any, TypeVar
 
 from amber_tesla_sync.amber.models import Interval, parse_intervals
 from amber_tesla_sync.errors import AppError, LocalFileError
-from amber_tesla_sync.store.history_schema import prepare
+from amber_tesla_sync.store.history_schema import prepare, refuse_newer
 from amber_tesla_sync.store.paths import state_dir
 from amber_tesla_sync.store.state import move_aside
 from amber_tesla_sync.support.files import file_error
@@ -30,7 +33,6 @@ from amber_tesla_sync.support.redact import clean
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-KEEP_DAYS = 60
 FETCH_KEEP_DAYS = 100  # report's saved answers: Amber serves usage for 90 days
 # an interval's end as Amber writes it (NULL for a damaged row)
 _END = "strftime('%Y-%m-%dT%H:%M:%SZ', start, '+' || duration || ' minutes')"
@@ -73,11 +75,38 @@ _FULL = 13  # SQLITE_FULL
 
 class History:
     """The history database. A damaged file is moved aside with a warning and a new one started;
-    a full disk or an unwritable directory is an error naming the file (never a traceback)."""
+    a full disk or an unwritable directory is an error naming the file (never a traceback), and
+    so is a file of a newer version (left as it is). ``keep_days``: how long recorded runs and
+    prices are kept (None or 0: for ever)."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, keep_days: int | None = None) -> None:
         self.path = path or history_path()
+        self.keep_days = keep_days
         self._ready = False  # the file has its tables (set up once per run, not per query)
+
+    @classmethod
+    def checked(cls, path: Path | None = None, keep_days: int | None = None) -> History:
+        """The history for a run that records into it: a file of a newer version is refused
+        here, before the run changes anything (other problems show, and are worked around, when
+        it is used)."""
+        history = cls(path, keep_days)
+        found = history.newer(writable=True)
+        if found is not None:
+            raise found
+        return history
+
+    def newer(self, writable: bool = False) -> LocalFileError | None:
+        """The error for a file written by a newer version, else None (also when absent or
+        damaged). It only reads (``writable``: through a read-write connection, else read-only)."""
+        uri = self.path.resolve().as_uri() + ("?mode=rw" if writable else "?mode=ro")
+        try:
+            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as connection:
+                refuse_newer(connection, self.path)
+        except LocalFileError as error:
+            return error
+        except sqlite3.DatabaseError:
+            pass  # damaged: said where it is used
+        return None
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -90,8 +119,8 @@ class History:
         connection = sqlite3.connect(self.path, timeout=30)
         try:
             if not self._ready:
+                prepare(connection, self.path)  # refuses a newer file before any write
                 connection.execute("PRAGMA journal_mode=WAL")  # kept by the file itself
-                prepare(connection)
                 self._ready = True
         except BaseException:
             connection.close()
@@ -177,8 +206,9 @@ class History:
                     clean(run.foreign) if run.foreign is not None else None,
                 ),
             )
-            cutoff = _iso(run.started_at - dt.timedelta(days=KEEP_DAYS))
-            db.execute("DELETE FROM runs WHERE started_at < ?", (cutoff,))
+            if self.keep_days:
+                cutoff = _iso(run.started_at - dt.timedelta(days=self.keep_days))
+                db.execute("DELETE FROM runs WHERE started_at < ?", (cutoff,))
 
         self._run(write)
 
@@ -212,8 +242,9 @@ class History:
                 " WHEN 'CurrentInterval' THEN 1 ELSE 0 END",
                 rows,
             )
-            cutoff = _iso(seen_at - dt.timedelta(days=KEEP_DAYS))
-            db.execute("DELETE FROM prices WHERE start < ?", (cutoff,))
+            if self.keep_days:
+                cutoff = _iso(seen_at - dt.timedelta(days=self.keep_days))
+                db.execute("DELETE FROM prices WHERE start < ?", (cutoff,))
 
         self._run(write)
 
@@ -252,7 +283,7 @@ class History:
         return parse_intervals([_interval_json(*row) for row in rows], "the local price history")
 
     def runs(
-        self, since: dt.datetime, site: str | None = None, limit: int = 500
+        self, since: dt.datetime, site: str | None = None, limit: int | None = 500
     ) -> list[RunRecord]:
         query = (
             "SELECT started_at, site, outcome, pushed, reason, fingerprint, error, exit_code,"
@@ -263,7 +294,7 @@ class History:
             query += " AND site = ?"
             params.append(site)
         query += " ORDER BY started_at DESC, id DESC LIMIT ?"
-        params.append(limit)
+        params.append(-1 if limit is None else limit)  # -1: no limit
         if not self.path.exists():
             return []
         rows = self._run(lambda db: db.execute(query, params).fetchall())

@@ -7,7 +7,6 @@ or history aside itself.
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import filelock
 from amber_tesla_sync.errors import AppError
 from amber_tesla_sync.store.history import History
 from amber_tesla_sync.store.secrets import FileBackend
-from amber_tesla_sync.store.state import State
+from amber_tesla_sync.store.state import parse_state
 
 FIX = "run `amber-tesla-sync doctor --fix` to tighten it"
 
@@ -132,7 +131,9 @@ def _state_file(path: Path, fix: bool) -> FileCheck:
     if not path.exists():
         return FileCheck(name, True, f"{path} does not exist yet")
     try:
-        State.model_validate(json.loads(path.read_bytes().decode("utf-8")))
+        parse_state(path.read_bytes(), path)
+    except AppError as error:  # written by a newer version: left as it is
+        return FileCheck(name, False, error.message, error.hint)
     except OSError as exc:
         return FileCheck(name, False, f"cannot read {path}: {exc.strerror}", "check its owner")
     except ValueError:  # JSON, UTF-8 and validation errors alike
@@ -152,6 +153,9 @@ def _history(path: Path, fix: bool) -> FileCheck:
     name = "history database"
     if not path.exists():
         return FileCheck(name, True, f"{path} does not exist yet")
+    newer = History(path).newer()
+    if newer is not None:
+        return FileCheck(name, False, newer.message, newer.hint)
     problem = History(path).check()
     if problem is not None:
         return FileCheck(

@@ -11,6 +11,9 @@ overwritten). Until then every run sends it again. A state file written before `
 existed loads as it is: its saved values are kept.
 
 A damaged state file is moved aside (never silently overwritten) and the cache starts afresh.
+The file records its schema version (:mod:`amber_tesla_sync.store.state_schema`): an older file
+is upgraded in place after a copy of it is kept (``state.json.v1.bak``), a newer one is refused
+and left as it is (:mod:`amber_tesla_sync.store.migrate`).
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from amber_tesla_sync.errors import AppError, BusyError
+from amber_tesla_sync.store.migrate import backup_path, newer_file
 from amber_tesla_sync.store.notify_memory import NotifyMemory
 from amber_tesla_sync.store.paths import state_dir
-from amber_tesla_sync.support.files import atomic_write_text, file_error
+from amber_tesla_sync.store.runlock import run_lock
+from amber_tesla_sync.store.state_schema import FIELD, STATE_SCHEMA, found_version, upgraded
+from amber_tesla_sync.support.files import atomic_write_bytes, atomic_write_text, file_error
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +144,22 @@ def state_path() -> Path:
     return state_dir() / "state.json"
 
 
+def parse_state(data: bytes, path: Path) -> tuple[State, int]:
+    """The state in ``data`` (read from ``path``) and the schema version it was written in. A
+    file of a newer version is refused (:class:`LocalFileError`); damage raises ValueError,
+    ValidationError or RecursionError."""
+    raw = json.loads(data.decode("utf-8"))
+    found = found_version(raw)
+    if found > STATE_SCHEMA:
+        raise newer_file(path, "state file", found, STATE_SCHEMA)
+    return State.model_validate(upgraded(raw, found)), found
+
+
 def load_state(path: Path | None = None) -> State:
     """The state; a damaged file (garbage, truncated, nested too deep, wrong shape) is moved aside
     with a warning and the cache starts afresh. An unreadable file or directory is an error that
-    says so."""
+    says so, and so is a file of a newer version (left as it is). A file of an older version is
+    upgraded (see :func:`_upgrade`)."""
     path = path or state_path()
     try:
         data = path.read_bytes()
@@ -149,7 +168,7 @@ def load_state(path: Path | None = None) -> State:
     except OSError as exc:
         raise file_error(path, exc, "read the state file") from exc
     try:
-        return State.model_validate(json.loads(data.decode("utf-8")))
+        state, found = parse_state(data, path)
     # UnicodeDecodeError is a ValueError; JSON nested deeper than the parser follows is a
     # RecursionError
     except (ValueError, ValidationError, RecursionError) as exc:
@@ -162,6 +181,38 @@ def load_state(path: Path | None = None) -> State:
             aside,
         )
         return State()
+    if found < STATE_SCHEMA:
+        _upgrade(path, data, found, state)
+    return state
+
+
+def _upgrade(path: Path, data: bytes, found: int, state: State) -> None:
+    """Keep the file of version ``found`` as it was (``state.json.v1.bak``), then write it in
+    this version's form, under the run lock. A running ``sync`` holds that lock: it writes the
+    file in this form itself on its next save. A directory that cannot be written leaves the file
+    as it was (read upgraded, as every run reads it until then)."""
+    try:
+        kept = _kept_copy(path, data, found)
+        with run_lock(path.parent / "sync.lock"):  # sync_all's lock
+            save_state(state, path)
+    except BusyError:
+        return
+    except (AppError, OSError) as exc:
+        detail = exc.message if isinstance(exc, AppError) else str(exc)
+        log.warning("could not upgrade the state file %s: %s; read it as it is", path, detail)
+        return
+    log.info("upgraded the state file %s to schema %d (kept %s)", path, STATE_SCHEMA, kept)
+
+
+def _kept_copy(path: Path, data: bytes, version: int) -> Path:
+    """The copy of ``data`` (``path`` as version ``version``) next to it: an existing identical
+    copy, else a new one."""
+    copy = path.with_name(f"{path.name}.v{version}.bak")
+    if copy.exists() and copy.read_bytes() == data:
+        return copy
+    copy = backup_path(path, version)
+    atomic_write_bytes(copy, data)
+    return copy
 
 
 def move_aside(path: Path) -> Path:
@@ -181,7 +232,8 @@ def move_aside(path: Path) -> Path:
 
 def save_state(state: State, path: Path | None = None) -> None:
     path = path or state_path()
+    fields = {FIELD: STATE_SCHEMA, **state.model_dump(mode="json")}
     try:
-        atomic_write_text(path, state.model_dump_json(indent=1), mode=0o600)
+        atomic_write_text(path, json.dumps(fields, indent=1, ensure_ascii=False), mode=0o600)
     except OSError as exc:
         raise file_error(path, exc, "save the state file") from exc

@@ -355,7 +355,7 @@ def sync_all(
     change the state: the notifications remember what they told)."""
     with run_lock(state_dir() / "sync.lock"):
         state = load_state()
-        history = History()
+        history = History.checked(keep_days=ctx.config.history.keep_days)
         tesla: list[TeslaApi] = []
 
         def api() -> TeslaApi:
