@@ -39,6 +39,7 @@ TEXTS = (
     "http://localhost:4321/callback",
     "mqtt://127.0.0.1:1883",
     "/var/lib/some/file.prom",
+    "16:00-21:00",
 )
 
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import cents, iso
+from amber_tesla_sync.render.tariff_view import demand_json, demand_line, with_demand_marks
 from amber_tesla_sync.status.explain import Drift, Why, Window
 from amber_tesla_sync.status.model import PriceNow, SiteStatus
 from amber_tesla_sync.support import redact
@@ -191,17 +192,21 @@ def render_status(console: Console, status: SiteStatus, now: dt.datetime) -> Non
     tariff = _tariff_lines(status, now, zone)
     if status.drift is not None:
         tariff.append(drift_line(status.drift))
+    if status.demand is not None:
+        tariff.append(demand_line(status.demand))
     for index, line in enumerate(tariff):
         grid.add_row("Tariff" if index == 0 else "", line)
     console.print(grid)
     if status.plan and zone is not None:
         hours = [start.astimezone(zone).strftime("%H") for _, start, _, _ in status.plan]
-        for line in chart(
+        lines = chart(
             "Pushed tariff, buy c/kWh (next 24 h)",
             [b * 100 for _, _, b, _ in status.plan],
             hours,
             height=4,
-        ):
+        )
+        window = status.demand.labels if status.demand is not None else frozenset()
+        for line in with_demand_marks(lines, [label in window for label, *_ in status.plan]):
             console.print(Text(line), no_wrap=True, overflow="crop")
     else:
         console.print("Plan: nothing pushed yet")
@@ -267,9 +272,16 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
             {"setting": f.key, "problem": f.problem, "fix": f.fix} for f in status.findings
         ],
         "plan": [
-            {"slot": label, "starts": iso(start), "buy": cents(buy), "sell": cents(sell)}
+            {
+                "slot": label,
+                "starts": iso(start),
+                "buy": cents(buy),
+                "sell": cents(sell),
+                "demand_window": status.demand is not None and label in status.demand.labels,
+            }
             for label, start, buy, sell in status.plan
         ],
+        "demand": demand_json(status.demand),
         "warnings": status.warnings,
     }
 

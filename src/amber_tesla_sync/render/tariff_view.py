@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import cents, iso
-from amber_tesla_sync.tariff.model import ChannelValue, Slot, Source, TariffPlan
+from amber_tesla_sync.tariff.demand import describe, windows
+from amber_tesla_sync.tariff.model import ChannelValue, DemandPlan, Slot, Source, TariffPlan
 
 if TYPE_CHECKING:  # rich is imported by the functions that draw (sync's summary line does not)
     from rich.console import Console
@@ -57,6 +59,50 @@ def _notes(slot: Slot) -> str:
 
 
 NARROW = 72  # below this many columns the table keeps only what each slot costs
+DEMAND_FROM = {
+    "amber": "marked by Amber",
+    "settings": "from demand.window",
+    "tariff": "in the Powerwall's tariff",
+}
+
+
+def demand_line(demand: DemandPlan) -> str:
+    """``demand window 16:00–21:00 at $0.50/kW (marked by Amber)``, or why there is none."""
+    charge = f"${demand.charge_per_kw:.2f}/kW"
+    if demand.labels:
+        return f"demand window {describe(demand)} at {charge} ({DEMAND_FROM[demand.source]})"
+    if demand.source == "settings":
+        return (
+            f"demand charge {charge}, but no slot of the next 24 h is in demand.window on "
+            "demand.days"
+        )
+    if demand.source == "tariff":
+        return (
+            f"demand charge {charge} set, but the Powerwall's tariff has no demand window (none "
+            "in the next 24 h, or not pushed yet)"
+        )
+    return (
+        f"demand charge {charge}, but no demand window is known: Amber marks none in its prices "
+        "and demand.window is unset"
+    )
+
+
+def demand_json(demand: DemandPlan | None) -> dict[str, Any] | None:
+    if demand is None:
+        return None
+    return {
+        "charge_per_kw": demand.charge_per_kw,
+        "source": demand.source,
+        "windows": [
+            {
+                "from": f"{start // 60 % 24:02d}:{start % 60:02d}",
+                "to": f"{end // 60 % 24:02d}:{end % 60:02d}",
+            }
+            for start, end in windows(demand.labels)
+        ],
+        "slots": sorted(demand.labels),
+        "explanation": demand_line(demand),
+    }
 
 
 def plan_table(plan: TariffPlan, width: int = 100) -> Table:
@@ -67,6 +113,7 @@ def plan_table(plan: TariffPlan, width: int = 100) -> Table:
 
     zone = ZoneInfo(plan.timezone)
     narrow = width < NARROW
+    demand = plan.demand is not None and bool(plan.demand.labels)
     table = Table(
         title=f"Tariff for the next 24 h ({plan.timezone}, from {local_name(plan.now, zone)})"
         + (", c/kWh" if narrow else ""),
@@ -81,12 +128,15 @@ def plan_table(plan: TariffPlan, width: int = 100) -> Table:
     table.add_column("Sell" if narrow else "Sell c/kWh", justify="right", no_wrap=True)
     table.add_column("Src", no_wrap=True)
     table.add_column("Spike", no_wrap=True)
+    if demand:
+        table.add_column("Dmd", no_wrap=True)
     if not narrow:
         table.add_column("Notes")
     for slot in plan.slots:
         spike = {"spike": "SPIKE", "potential": "maybe"}.get(slot.spike, "")
         starts = [] if narrow else [local_name(slot.span.start, zone)]
         notes = [] if narrow else [_notes(slot)]
+        window = ["D" if slot.demand_window else ""] if demand else []
         table.add_row(
             slot.label,
             *starts,
@@ -94,15 +144,25 @@ def plan_table(plan: TariffPlan, width: int = 100) -> Table:
             _cents(slot.sell),
             f"{_mark(slot.general)}/{_mark(slot.feed_in)}",
             Text(spike, style="bold red" if spike == "SPIKE" else "yellow"),
+            *window,
             *notes,
         )
     return table
+
+
+def with_demand_marks(lines: list[str], flags: Sequence[bool]) -> list[str]:
+    """A chart's lines with a row above its x axis marking the slots in the demand window."""
+    if not any(flags):
+        return lines
+    row = "  demand " + "".join("D" if flag else " " for flag in flags)
+    return [*lines[:-1], row.rstrip(), lines[-1]]
 
 
 def plan_chart(plan: TariffPlan) -> list[str]:
     zone = ZoneInfo(plan.timezone)
     hours = [slot.span.start.astimezone(zone).strftime("%H") for slot in plan.slots]
     lines = chart("Buy c/kWh (next 24 h)", [slot.buy * 100 for slot in plan.slots], hours)
+    lines = with_demand_marks(lines, [slot.demand_window for slot in plan.slots])
     if plan.has_feed_in:
         lines += chart("Sell c/kWh (next 24 h)", [slot.sell * 100 for slot in plan.slots], hours)
     return lines
@@ -134,6 +194,8 @@ def plan_summary(plan: TariffPlan) -> str:
     spikes = sum(slot.spike == "spike" for slot in slots)
     if spikes:
         parts.append(f"{spikes} spike slot{'s' if spikes != 1 else ''}")
+    if plan.demand is not None:
+        parts.append(demand_line(plan.demand))
     return "Summary: " + " · ".join(parts) + "."
 
 
@@ -141,7 +203,10 @@ def render_plan(console: Console, plan: TariffPlan) -> None:
     from rich.text import Text
 
     console.print(plan_table(plan, console.width))
-    console.print(Text(LEGEND, style="dim"))
+    legend = LEGEND
+    if plan.demand is not None and plan.demand.labels:
+        legend += " · Dmd: D in the demand window (the tariff charges for demand there)"
+    console.print(Text(legend, style="dim"))
     console.print()
     for line in plan_chart(plan):
         console.print(Text(line), no_wrap=True, overflow="crop")
@@ -160,6 +225,7 @@ def plan_json(plan: TariffPlan) -> dict[str, Any]:
             "max_gap_slots": plan.options.max_gap_slots,
             "min_horizon_hours": plan.options.min_horizon_hours,
         },
+        "demand": demand_json(plan.demand),
         "slots": [
             {
                 "slot": slot.span.label,
@@ -171,6 +237,7 @@ def plan_json(plan: TariffPlan) -> dict[str, Any]:
                 "sell_source": str(slot.feed_in.source if slot.feed_in else Source.NO_CHANNEL),
                 "spike": slot.general.spike,
                 "notes": [note for note in _notes(slot).split(", ") if note],
+                "demand_window": slot.demand_window,
             }
             for slot in plan.slots
         ],

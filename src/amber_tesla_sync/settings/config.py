@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from amber_tesla_sync.support.times import check_timezone
+from amber_tesla_sync.tariff.demand import WINDOW_PATTERN, parse_window
 from amber_tesla_sync.tariff.model import (
     CLOCK_SLACK_MINUTES,
     FORECAST_PRICE,
     MAX_GAP_SLOTS,
     MIN_HORIZON_HOURS,
+    DemandDays,
+    DemandOptions,
     ForecastPrice,
 )
 
@@ -145,6 +148,42 @@ class TariffSettings(_Section):
     expect_feed_in: bool | None = Field(  # None: learn it from Amber's site list and earlier runs
         default=None, description="whether the site has a feed-in channel (default: learnt)"
     )
+
+
+def _demand_window(value: object) -> object:
+    if isinstance(value, str):
+        parse_window(value)  # a ValueError that names the expected form (before the pattern)
+    return value
+
+
+DemandWindow = Annotated[str, BeforeValidator(_demand_window)]
+
+
+class DemandSettings(_Section):
+    """A network demand tariff (a charge per kW of the highest import in a daily window): the
+    pushed tariff carries the charge in the window's slots (tariff/demand.py says which)."""
+
+    charge_per_kw: float | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        description="the demand charge in $/kW, pushed in the window's slots (unset: off)",
+    )
+    window: DemandWindow | None = Field(
+        default=None,
+        pattern=WINDOW_PATTERN,
+        description="the window where Amber marks none: HH:MM-HH:MM local, on the half-hour",
+    )
+    days: DemandDays = Field(
+        default="all", description="the days demand.window applies: all or weekdays"
+    )
+
+    def options(self) -> DemandOptions | None:
+        """The fold's demand options; None while no charge is set."""
+        if self.charge_per_kw is None:
+            return None
+        window = parse_window(self.window) if self.window is not None else None
+        return DemandOptions(self.charge_per_kw, window, self.days)
 
 
 class SyncSettings(_Section):
@@ -302,6 +341,7 @@ class Config(_Section):
     tesla: TeslaSettings = Field(default_factory=TeslaSettings)
     site: SiteSettings = Field(default_factory=SiteSettings)
     tariff: TariffSettings = Field(default_factory=TariffSettings)
+    demand: DemandSettings = Field(default_factory=DemandSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     network: NetworkSettings = Field(default_factory=NetworkSettings)

@@ -12,6 +12,7 @@ from amber_tesla_sync.store.history import RunRecord
 from amber_tesla_sync.store.state import SyncState
 from amber_tesla_sync.sync.powerwall_checks import Finding
 from amber_tesla_sync.sync.targets import Target
+from amber_tesla_sync.tariff.model import DemandPlan
 from amber_tesla_sync.tesla.models import LiveStatus, SiteInfo
 
 
@@ -77,3 +78,4 @@ class SiteStatus:
     last_ok: RunRecord | None = None
     why: Why | None = None
     drift: Drift | None = None
+    demand: DemandPlan | None = None  # the demand window of the Powerwall's tariff (or set, none)

@@ -21,6 +21,8 @@ from amber_tesla_sync.sync.powerwall_checks import findings
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.sync.zones import known_zone, local_zone
 from amber_tesla_sync.tariff import FoldOptions, Refusal, fold
+from amber_tesla_sync.tariff.demand import demand_of
+from amber_tesla_sync.tariff.model import DemandPlan
 from amber_tesla_sync.tariff.slots import slot_spans
 from amber_tesla_sync.tesla.models import LiveStatus, SiteInfo
 from amber_tesla_sync.tesla.oauth import TokenSet
@@ -74,6 +76,7 @@ def summarise(readings: Readings, now: dt.datetime) -> SiteStatus:
         status.zone = None
     status.shown = ZoneInfo(status.zone) if status.zone else local_zone()
     _plan(status, now)
+    status.demand = _demand(readings, status)
     status.why = explain(status.plan, status.live)
     _drift(readings, status, now)
     _warnings(readings, status, now)
@@ -114,6 +117,18 @@ def _plan(status: SiteStatus, now: dt.datetime) -> None:
         rates = push.rates.get(span.label)
         if rates is not None:
             status.plan.append((span.label, span.start, rates[0], rates[1]))
+
+
+def _demand(readings: Readings, status: SiteStatus) -> DemandPlan | None:
+    """The demand window of the tariff on the Powerwall; with a demand charge set and none there,
+    an empty window (status says so); None when neither, or the Powerwall was not read."""
+    if status.info is None:
+        return None
+    found = demand_of(status.info.tariff)
+    wanted = readings.options.demand
+    if found is None and wanted is not None:
+        return DemandPlan(wanted.charge_per_kw, "tariff", frozenset())
+    return found
 
 
 def _drift(readings: Readings, status: SiteStatus, now: dt.datetime) -> None:

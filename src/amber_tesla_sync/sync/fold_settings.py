@@ -37,6 +37,7 @@ def fold_options(
         min_horizon_hours=_given(min_horizon_hours, tariff.min_horizon_hours),
         clock_slack_minutes=config.sync.max_clock_skew_minutes,
         expected_channels=frozenset(expected),
+        demand=config.demand.options(),
     )
 
 

@@ -1,4 +1,10 @@
-"""Rule 9: the exact ``time_of_use_settings`` request body for 48 half-hour slots."""
+"""Rule 9: the exact ``time_of_use_settings`` request body for 48 half-hour slots.
+
+``demand_charges`` is a zero tree unless a demand window is given: then it has the same layout
+as ``energy_charges`` (``$/kW`` per label of the season: the window's slots at the charge, the
+others 0). The export side never carries a demand charge. Without a window the body is exactly
+the one built from the energy rates alone.
+"""
 
 from __future__ import annotations
 
@@ -52,11 +58,16 @@ def _seasons(labels: list[str]) -> dict[str, Any]:
     }
 
 
-def build_tariff(rates: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
-    """``tariff_content_v2`` for ``{"HH:MM": (buy, sell)}`` ($/kWh), labels in time-of-day order."""
+def build_tariff(
+    rates: Mapping[str, tuple[float, float]], demand: Mapping[str, float] | None = None
+) -> dict[str, Any]:
+    """``tariff_content_v2`` for ``{"HH:MM": (buy, sell)}`` ($/kWh), labels in time-of-day order,
+    and ``demand``: ``{"HH:MM": $/kW}`` (none, or all 0: no demand charge)."""
     labels = sorted(rates)
     buy = {period_name(label): rates[label][0] for label in labels}
     sell = {period_name(label): rates[label][1] for label in labels}
+    charged = demand is not None and any(value > 0 for value in demand.values())
+    per_kw = {period_name(label): demand.get(label, 0.0) for label in labels} if demand else {}
     return {
         "version": 1,
         "code": TARIFF_CODE,
@@ -64,7 +75,7 @@ def build_tariff(rates: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
         "utility": UTILITY,
         "currency": CURRENCY,
         "daily_charges": [{"name": "Charge", "amount": 0}],
-        "demand_charges": _zero_tree(),
+        "demand_charges": _charges(per_kw) if charged else _zero_tree(),
         "energy_charges": _charges(buy),
         "seasons": _seasons(labels),
         "sell_tariff": {
@@ -78,11 +89,13 @@ def build_tariff(rates: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
     }
 
 
-def build_request_body(rates: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
+def build_request_body(
+    rates: Mapping[str, tuple[float, float]], demand: Mapping[str, float] | None = None
+) -> dict[str, Any]:
     """The whole POST body: ``{"tou_settings": {"optimization_strategy": …, …}}``."""
     return {
         "tou_settings": {
             "optimization_strategy": "economics",
-            "tariff_content_v2": build_tariff(rates),
+            "tariff_content_v2": build_tariff(rates, demand),
         }
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 from amber_tesla_sync.amber.models import FEED_IN, GENERAL, Interval
 from amber_tesla_sync.tariff import trust
 from amber_tesla_sync.tariff.body import build_request_body
+from amber_tesla_sync.tariff.demand import plan_demand
 from amber_tesla_sync.tariff.model import (
     LIVE,
     ChannelValue,
@@ -78,7 +80,15 @@ def fold(
             strict=True,
         )
     )
-    body = build_request_body({slot.label: (slot.buy, slot.sell) for slot in slots})
+    demand = plan_demand(intervals, spans, now, zone, options.demand) if options.demand else None
+    if demand is not None and demand.labels:
+        slots = tuple(
+            dataclasses.replace(slot, demand_window=slot.label in demand.labels) for slot in slots
+        )
+    body = build_request_body(
+        {slot.label: (slot.buy, slot.sell) for slot in slots},
+        demand.rates() if demand is not None else None,
+    )
     problems = validate_request_body(body, allow_sell_above_buy=options.allow_sell_above_buy)
     if problems:  # pragma: no cover - the fold's own output is valid by construction
         raise AssertionError("the fold built an invalid tariff: " + "; ".join(problems))
@@ -89,6 +99,7 @@ def fold(
         now=now,
         options=options,
         has_feed_in=has_feed_in,
+        demand=demand,
     )
 
 

@@ -9,6 +9,10 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 ForecastPrice = Literal["predicted", "low", "high", "per_kwh"]
+DemandDays = Literal["all", "weekdays"]
+DemandSource = Literal["amber", "settings", "none", "tariff"]
+"""Where a demand window came from: Amber's marks, the settings' hours, nowhere (no window), or a
+tariff read back."""
 
 
 class Source(StrEnum):
@@ -41,6 +45,38 @@ CLOCK_SLACK_MINUTES = 5.0
 
 
 @dataclass(frozen=True)
+class DemandOptions:
+    """The demand settings the fold uses: the charge, and the window where Amber marks none."""
+
+    charge_per_kw: float  # $/kW, > 0
+    window: tuple[int, int] | None = None  # local minutes of the day [start, end); None: Amber only
+    days: DemandDays = "all"
+
+
+@dataclass(frozen=True)
+class DemandPlan:
+    """The demand window of one tariff: the charge, where the window came from, its slots."""
+
+    charge_per_kw: float
+    source: DemandSource
+    labels: frozenset[str]  # the slots ("HH:MM") in the window
+
+    def rates(self) -> dict[str, float]:
+        """``{"HH:MM": $/kW}`` for the 48 labels (0 outside the window); empty without a window."""
+        if not self.labels:
+            return {}
+        return {label_of(m): self.rate(label_of(m)) for m in range(0, 24 * 60, 30)}
+
+    def rate(self, label: str) -> float:
+        return self.charge_per_kw if label in self.labels else 0.0
+
+
+def label_of(minute: int) -> str:
+    """Minute of the day → its slot label, ``"HH:MM"``."""
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+@dataclass(frozen=True)
 class FoldOptions:
     forecast_price: ForecastPrice = FORECAST_PRICE
     allow_sell_above_buy: bool = False
@@ -48,6 +84,7 @@ class FoldOptions:
     min_horizon_hours: float = MIN_HORIZON_HOURS  # each channel's live data must reach this far
     expected_channels: frozenset[str] = frozenset()  # channels the site is known to have
     clock_slack_minutes: float = CLOCK_SLACK_MINUTES  # how far actual/current may be off ``now``
+    demand: DemandOptions | None = None  # a demand charge for the demand window (tariff.demand)
 
 
 @dataclass(frozen=True)
@@ -85,6 +122,7 @@ class Slot:
     buy_clamped: bool = False  # a negative buy price became 0
     sell_clamped: bool = False  # a negative sell price became 0
     sell_capped: bool = False  # sell was lowered to buy
+    demand_window: bool = False  # in the demand window: the tariff carries the demand charge here
 
     @property
     def label(self) -> str:
@@ -115,6 +153,7 @@ class TariffPlan:
     now: dt.datetime
     options: FoldOptions
     has_feed_in: bool
+    demand: DemandPlan | None = None  # with options.demand: the window (perhaps none) and charge
 
 
 @dataclass(frozen=True)

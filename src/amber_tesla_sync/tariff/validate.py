@@ -2,9 +2,10 @@
 
 Tesla answers 200 to most invalid tariffs and then misbehaves, so everything is checked here:
 each season's periods tile the 7 × 1440 minutes of the week exactly once; every label has a rate
-and every rate a label, in buy and sell; seasons cover every day of the year once; every rate is
-finite and ≥ 0; sell ≤ buy at every minute unless allowed. Read-back quirks are accepted: missing
-period fields mean 0, ``toHour: 24`` is midnight, empty seasons (``"Winter": {}``) are unused.
+and every rate a label, in buy and sell (and every demand rate a label); seasons cover every day
+of the year once; every rate is finite and ≥ 0; sell ≤ buy at every minute unless allowed.
+Read-back quirks are accepted: missing period fields mean 0, ``toHour: 24`` is midnight, empty
+seasons (``"Winter": {}``) are unused.
 """
 
 from __future__ import annotations
@@ -108,6 +109,12 @@ def side_seasons(tariff: Mapping[str, Any], side: str, problems: list[str]) -> l
             problems.append(f"{side} season {name}: labels without a rate: {_few(missing)}")
         if orphan:
             problems.append(f"{side} season {name}: rates without a period: {_few(orphan)}")
+        if isinstance(demand, Mapping):
+            stray = sorted(set(_rates(demand, str(name))) - labels - {"ALL"})
+            if stray:
+                problems.append(
+                    f"{side} season {name}: demand rates without a period: {_few(stray)}"
+                )
     if not seasons:
         problems.append(f"{side}: no season has periods")
         return []
