@@ -238,3 +238,14 @@ def test_doctor_checks_the_broker_and_its_login(synced: Synced, broker: Broker) 
     assert "refused the login" in checks["MQTT broker"]["detail"]
     assert "mqtt_password" in checks["MQTT broker"]["fix"]
     no_password(result)
+
+
+def test_the_password_from_the_secret_store(synced: Synced, broker: Broker) -> None:
+    configure(synced, broker.url)
+    synced.monkeypatch.delenv("MQTT_PASSWORD")
+    secrets = json.loads(synced.site.secrets_file.read_text())
+    synced.site.secrets_file.write_text(json.dumps({**secrets, "mqtt_password": PASSWORD}))
+    result = synced.sync()
+    assert result.code == 0 and warnings(result) == [], result.stderr
+    assert state_of(synced, broker.retained())["outcome"] == "verified"
+    no_password(result)

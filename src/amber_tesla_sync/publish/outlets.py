@@ -85,7 +85,10 @@ def publishing_checks(config: Config, store: SecretStore) -> list[Probe]:
     """doctor: the broker answers and takes the login; the textfile's directory is writable
     (only what is configured)."""
     probes: list[Probe] = []
-    password: Password = lambda: store.get(MQTT_PASSWORD)  # noqa: E731
+
+    def password() -> str | None:
+        return store.get(MQTT_PASSWORD)
+
     if config.mqtt.url:
         try:
             detail = mqtt.check(config.mqtt, _password(config.mqtt, password))
