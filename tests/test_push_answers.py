@@ -17,10 +17,11 @@ from amber_tesla_sync.store.state import load_state
 from synckit import Synced, flat
 
 
-def configure(synced: Synced, extra: str = "") -> None:
-    """Requests time out after 0.4 s; a read-back is one read (the sandbox's clock stands)."""
+def configure(synced: Synced, extra: str = "", timeout: float = 2.0) -> None:
+    """Requests time out after ``timeout`` seconds; a read-back is one read (the sandbox's
+    clock stands still while a run waits)."""
     config = synced.site.config
-    text = config.read_text().replace("timeout_seconds = 2.0", "timeout_seconds = 0.4")
+    text = config.read_text().replace("timeout_seconds = 2.0", f"timeout_seconds = {timeout}")
     config.write_text(text + "\n[sync]\nverify_seconds = 0\n" + extra)
 
 
@@ -47,7 +48,7 @@ LOST_AFTER_SENDING: list[tuple[str, dict[str, Any]]] = [
     ("2xx not JSON", {"kind": "malformed", "malformed": "not_json"}),
     ("2xx cut short", {"kind": "malformed", "malformed": "truncated"}),
     ("2xx without its response", {"kind": "malformed", "malformed": "wrong_shape"}),
-    ("timed out", {"kind": "delay", "delay_seconds": 1.5, "applied": True}),
+    ("timed out", {"kind": "delay", "delay_seconds": 3.0, "applied": True}),
     ("connection dropped", {"kind": "drop", "applied": True}),
     ("504 from the gateway", {"kind": "status", "status": 504, "applied": True}),
 ]
@@ -59,7 +60,7 @@ LOST_AFTER_SENDING: list[tuple[str, dict[str, Any]]] = [
 def test_a_push_carried_out_whose_answer_was_lost_is_sent_once_and_verified(
     synced: Synced, name: str, fault: dict[str, Any]
 ) -> None:
-    configure(synced)
+    configure(synced, timeout=1.0 if fault["kind"] == "delay" else 2.0)
     kind = fault.pop("kind")
     synced.sandbox.add_fault(tou_path(synced), kind, method="POST", **fault)
     site = run(synced)
