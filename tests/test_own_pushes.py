@@ -12,7 +12,7 @@ from typing import Any
 
 from amber_tesla_sync.errors import ExitCode
 from amber_tesla_sync.store.history import History
-from amber_tesla_sync.store.state import LastPush, OwnPush
+from amber_tesla_sync.store.state import LastPush, OwnPush, SyncState
 from amber_tesla_sync.sync import own_pushes
 from amber_tesla_sync.tariff.body import build_tariff
 from receiverkit import Receiver
@@ -213,3 +213,19 @@ def test_the_record_keeps_a_day_and_at_most_50() -> None:
     for hours in range(30):
         hourly = own_pushes.remember(hourly, rates(), T0 + dt.timedelta(hours=hours))
     assert len(hourly) == 24  # a day's
+
+
+def test_a_state_written_before_the_record_loads_as_it_was() -> None:
+    older = {
+        "last_push": {
+            "rates": {"00:00": [0.2, 0.05]},
+            "pushed_at": T0.isoformat(),
+            "fingerprint": "f",
+        },
+        "last_outcome": "verified",
+    }
+    state = SyncState.model_validate(older)
+    assert state.own_pushes == []
+    assert state.last_push is not None and state.last_push.rates == {"00:00": (0.2, 0.05)}
+    assert (state.last_push.verified, state.last_push.answer_lost) == (True, False)
+    assert state.last_push.replaced is None and state.last_outcome == "verified"
