@@ -140,6 +140,10 @@ class State(BaseModel):
     notify: NotifyMemory = Field(default_factory=NotifyMemory)
 
 
+# far above any real state (a few kilobytes per site); a larger file is damaged, not read to the end
+MAX_STATE_BYTES = 16 * 2**20
+
+
 def state_path() -> Path:
     return state_dir() / "state.json"
 
@@ -162,17 +166,22 @@ def load_state(path: Path | None = None) -> State:
     upgraded (see :func:`_upgrade`)."""
     path = path or state_path()
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:  # a state is kilobytes: a file read without end is damage
+            data = file.read(MAX_STATE_BYTES + 1)
     except FileNotFoundError:
         return State()
     except OSError as exc:
         raise file_error(path, exc, "read the state file") from exc
     try:
+        if len(data) > MAX_STATE_BYTES:
+            raise ValueError("too large")
         state, found = parse_state(data, path)
     # UnicodeDecodeError is a ValueError; JSON nested deeper than the parser follows is a
     # RecursionError
     except (ValueError, ValidationError, RecursionError) as exc:
         problem = "not in the expected shape" if isinstance(exc, ValidationError) else "not JSON"
+        if len(data) > MAX_STATE_BYTES:
+            problem = f"larger than {MAX_STATE_BYTES // 2**20} MiB"
         aside = move_aside(path)
         log.warning(
             "the state file %s was damaged (%s); moved it to %s and started afresh",

@@ -140,6 +140,10 @@ def watched_sync(
         if not quiet:
             _run_failed(settings, error, now)
         raise
+    except MemoryError:  # not a bug: the host or the service's limit ran out of memory
+        if not quiet:
+            healthcheck.ping(settings.healthcheck_url, "fail", "ran out of memory")
+        raise
     except Exception as error:  # a bug: the dead man's switch hears of it at once
         if not quiet:
             healthcheck.ping(settings.healthcheck_url, "fail", f"internal error: {error!r}"[:500])
