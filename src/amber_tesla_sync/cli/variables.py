@@ -53,7 +53,8 @@ PATHS = (
         "path",
         None,
         "systemd credentials (LoadCredential=): one file per secret, named by the secret "
-        "(amber_token, teslemetry_token, tesla_client_secret, fleet_private_key)",
+        "(amber_token, teslemetry_token, tesla_client_secret, fleet_private_key, "
+        "mqtt_password)",
     ),
 )
 

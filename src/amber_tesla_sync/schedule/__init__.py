@@ -1,5 +1,6 @@
-"""Running ``sync`` unattended: a systemd timer (system or user), a cron line, or on macOS a
-launchd agent.
+"""Running ``sync`` unattended: a systemd timer (system or user), a cron line, on macOS a
+launchd agent, or in a container ``amber-tesla-sync run`` (:mod:`.foreground`, its health record
+in :mod:`.run_health`).
 
 The unit texts, the cron line and the agent's plist are made here and nowhere else: ``schedule
 install`` writes them with ``ExecStart=`` (``ProgramArguments``) pointing at the program that runs
