@@ -1,8 +1,33 @@
 """A simple simulated Powerwall site: solar by time of day, household load, a battery that follows
-the operation mode, the reserve, the export rule and (in ``autonomous``) the stored tariff.
+the operation mode, the reserve, the export rule, grid charging and (in ``autonomous``) the stored
+tariff.
 
 Power in watts, energy in watt-hours. ``battery_power`` > 0 means discharging, ``grid_power`` > 0
 importing; ``grid_power = load - solar - battery_power``.
+
+What the battery does, in this order (a simplified model of a Powerwall):
+
+1. **Below the backup reserve** (any mode but ``backup``) it refills to the reserve and never
+   discharges: from the grid at full power where grid charging is allowed, else from surplus
+   solar only.
+2. **``backup``**: it charges to full, from the grid where allowed, else from surplus solar.
+3. **``self_consumption``**: surplus solar charges it; otherwise it covers the load, down to the
+   reserve (a reserve at the present charge level stops it discharging).
+4. **``autonomous``** (Time-Based Control) starts from self-consumption and follows the stored
+   tariff's price in the present half-hour:
+   - it charges from the grid at full power (grid charging allowed) when the buy price is 0 or
+     less, or among the cheapest: within 10 % of the week's range above its lowest buy price,
+     unless the present half-hour carries a demand charge (it avoids importing there);
+   - it exports at full power (down to the reserve) when the export rule is ``battery_ok`` and
+     the sell price beats the buy price of every later half-hour of the next 24 hours (energy
+     sold now can be bought back for less).
+5. The export rule caps it: with ``pv_only`` or ``never`` the battery covers at most the load
+   (it never exports); with ``never`` solar is curtailed to what the house and battery take.
+
+Not modelled: charge and discharge rates below full power (10 kW) or tapering near full,
+round-trip losses, the Powerwall's forecasts of solar and load (it plans only from the price
+now and the prices of the next 24 hours), storm watch, grid outages, off-grid, VPP events, and
+the minutes a Powerwall takes to act on a change (the sandbox acts at the next step).
 """
 
 from __future__ import annotations
@@ -100,28 +125,26 @@ class BatterySim:
         return max(150.0, base + 250.0 * smooth(self.seed, t.timestamp() / 900.0, "load"))
 
     def flows(self, t: datetime, inputs: BatteryInputs) -> Flows:
-        """Power flows at ``t`` for the current state of charge."""
+        """Power flows at ``t`` for the current state of charge (the rules in the module's
+        docstring)."""
         solar = self.solar(t)
         load = self.load(t)
-        room_wh = self.capacity_wh - self.soc_wh
-        reserve_wh = self.capacity_wh * inputs.reserve_percent / 100.0
-        above_reserve_wh = max(0.0, self.soc_wh - reserve_wh)
         hours = STEP.total_seconds() / 3600.0
-        max_charge = min(self.max_power_w, room_wh / hours)
-        max_discharge = min(self.max_power_w, above_reserve_wh / hours)
-        surplus = solar - load
-        if inputs.mode == "backup":
-            battery = -min(self.max_power_w, room_wh / hours)
-            if not inputs.grid_charging_allowed:
-                battery = -min(max_charge, max(0.0, surplus))
+        reserve_wh = self.capacity_wh * inputs.reserve_percent / 100.0
+        max_charge = min(self.max_power_w, (self.capacity_wh - self.soc_wh) / hours)
+        max_discharge = min(self.max_power_w, max(0.0, self.soc_wh - reserve_wh) / hours)
+        solar_charge = min(max_charge, max(0.0, solar - load))
+        if inputs.mode != "backup" and self.soc_wh < reserve_wh - 1e-6:
+            to_reserve = min(max_charge, (reserve_wh - self.soc_wh) / hours)
+            battery = -(to_reserve if inputs.grid_charging_allowed else solar_charge)
+        elif inputs.mode == "backup":
+            battery = -(max_charge if inputs.grid_charging_allowed else solar_charge)
         else:
-            battery = -min(max_charge, surplus) if surplus > 0 else min(max_discharge, -surplus)
+            battery = -solar_charge if solar > load else min(max_discharge, load - solar)
             if inputs.mode == "autonomous":
                 battery = self._price_driven(t, inputs, battery, max_charge, max_discharge)
-        if inputs.export_rule != "battery_ok":
-            exportable = max(0.0, load - solar) if battery > 0 else None
-            if exportable is not None:
-                battery = min(battery, exportable)
+        if inputs.export_rule != "battery_ok" and battery > 0:
+            battery = min(battery, max(0.0, load - solar))
         if inputs.export_rule == "never":
             solar = min(solar, load - battery) if load - battery > 0 else 0.0
         grid = load - solar - battery
@@ -138,22 +161,18 @@ class BatterySim:
         extremes = inputs.tariff.extremes()
         if extremes is None:
             return battery
-        buy, sell = inputs.tariff.prices(t.astimezone(ZoneInfo(self.time_zone)))
-        min_buy, max_buy, _, max_sell = extremes
-        if (
-            buy is not None
-            and inputs.grid_charging_allowed
-            and max_buy > min_buy
-            and buy <= min_buy + 0.1 * (max_buy - min_buy)
-        ):
+        local = t.astimezone(ZoneInfo(self.time_zone))
+        buy, sell = inputs.tariff.prices(local)
+        min_buy, max_buy, _, _ = extremes
+        cheap = buy is not None and (
+            buy <= 0 or (max_buy > min_buy and buy <= min_buy + 0.1 * (max_buy - min_buy))
+        )
+        if cheap and inputs.grid_charging_allowed and not inputs.tariff.demand(local):
             return -max_charge
-        if (
-            sell is not None
-            and inputs.export_rule == "battery_ok"
-            and sell > 0
-            and sell >= 0.9 * max_sell
-        ):
-            return max_discharge
+        if sell is not None and sell > 0 and inputs.export_rule == "battery_ok":
+            later = inputs.tariff.dearest_after(local)
+            if later is not None and sell > later:
+                return max_discharge
         return battery
 
     def advance(self, now: datetime, inputs: BatteryInputs) -> None:

@@ -159,13 +159,18 @@ def sell_side_seasons(tariff: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return active_seasons(tariff.get("seasons"))
 
 
+_SeasonRates = tuple[set[tuple[int, int]], list[float | None], list[float | None], list[float]]
+"""A season's (month, day) days and, per minute of the week, its buy, sell and demand rates."""
+
+
 class TariffLookup:
-    """Buy and sell price per local time for a stored tariff (for the battery simulation)."""
+    """Buy and sell price (and demand charge) per local time for a stored tariff (for the battery
+    simulation)."""
 
     def __init__(self, tariff: Any) -> None:
-        self._seasons: list[tuple[set[tuple[int, int]], list[float | None], list[float | None]]]
-        self._seasons = []
+        self._seasons: list[_SeasonRates] = []
         self._extremes: tuple[float, float, float, float] | None = None
+        self._dearest: dict[tuple[date, int], float | None] = {}
         if not isinstance(tariff, dict):
             return
         sell = tariff.get("sell_tariff") if isinstance(tariff.get("sell_tariff"), dict) else {}
@@ -181,23 +186,45 @@ class TariffLookup:
                 label_rate(sell.get("energy_charges") if sell else None, name, lb)
                 for lb in sell_labels
             ]
-            self._seasons.append((days, buy, sell_prices))
-        buys = [b for _, buy, _ in self._seasons for b in buy if b is not None]
-        sells = [s for _, _, sell in self._seasons for s in sell if s is not None]
+            demand = [label_rate(tariff.get("demand_charges"), name, lb) or 0.0 for lb in labels]
+            self._seasons.append((days, buy, sell_prices, demand))
+        buys = [b for _, buy, _, _ in self._seasons for b in buy if b is not None]
+        sells = [s for _, _, sell, _ in self._seasons for s in sell if s is not None]
         self._extremes = (
             (min(buys), max(buys), min(sells, default=0.0), max(sells, default=0.0))
             if buys
             else None
         )
 
-    def prices(self, local: datetime) -> tuple[float | None, float | None]:
-        """``(buy, sell)`` in currency per kWh at a local time (None where unpriced)."""
+    def _at(self, local: datetime) -> tuple[float | None, float | None, float]:
         key = (local.month, local.day)
         minute = local.weekday() * 1440 + local.hour * 60 + local.minute
-        for days, buy, sell in self._seasons:
+        for days, buy, sell, demand in self._seasons:
             if key in days:
-                return buy[minute], sell[minute]
-        return None, None
+                return buy[minute], sell[minute], demand[minute]
+        return None, None, 0.0
+
+    def prices(self, local: datetime) -> tuple[float | None, float | None]:
+        """``(buy, sell)`` in currency per kWh at a local time (None where unpriced)."""
+        buy, sell, _ = self._at(local)
+        return buy, sell
+
+    def demand(self, local: datetime) -> float:
+        """The demand charge (per kW) at a local time: 0 outside a demand window."""
+        return self._at(local)[2]
+
+    def dearest_after(self, local: datetime) -> float | None:
+        """The highest buy price of the 47 half-hours after the one holding ``local`` (the
+        rest of the next 24 hours); None when none of them is priced."""
+        slot = (local.hour * 60 + local.minute) // 30
+        key = (local.date(), slot)
+        if key not in self._dearest:
+            if len(self._dearest) > 10_000:
+                self._dearest.clear()
+            start = local.replace(minute=slot % 2 * 30, second=0, microsecond=0)
+            later = (self._at(start + timedelta(minutes=30 * k))[0] for k in range(1, 48))
+            self._dearest[key] = max((b for b in later if b is not None), default=None)
+        return self._dearest[key]
 
     def extremes(self) -> tuple[float, float, float, float] | None:
         """``(min buy, max buy, min sell, max sell)`` over the week, if priced."""
