@@ -9,7 +9,6 @@ so (:func:`overriding`).
 
 from __future__ import annotations
 
-import json
 import logging
 import stat
 import tomllib
@@ -24,7 +23,7 @@ from tomlkit.toml_document import TOMLDocument
 from amber_tesla_sync.errors import ConfigError
 from amber_tesla_sync.settings.config import Config
 from amber_tesla_sync.settings.config_path import APP_NAME
-from amber_tesla_sync.settings.keys import split_key
+from amber_tesla_sync.settings.keys import array_from_text, split_key
 from amber_tesla_sync.settings.load import LoadedConfig, describe_errors, validate_config
 from amber_tesla_sync.settings.resources import example_config_text
 from amber_tesla_sync.support.files import DISK_FULL, atomic_write_text
@@ -146,17 +145,8 @@ def set_value(loaded: LoadedConfig, key: str, text: str) -> Config:
 
 def _array(key: str, text: str) -> list[Any]:
     """A list key's command-line text: a TOML or JSON array (``'["a", "b"]'``)."""
-    try:
-        parsed = tomllib.loads(f"value = {text}")
-    except tomllib.TOMLDecodeError:
-        parsed = {}
-    found: Any = parsed.get("value") if list(parsed) == ["value"] else None
-    if found is None:
-        try:
-            found = json.loads(text)
-        except ValueError:
-            found = None
-    if isinstance(found, list):
+    found = array_from_text(text)
+    if found is not None:
         return found
     example = '\'["ntfy://ntfy.sh/my-topic", "tgram://BOT_TOKEN/CHAT_ID"]\''
     given = masked_value(key, text)  # a notification URL is never quoted whole

@@ -17,8 +17,6 @@ file. Precedence: a command-line option, then the environment, then the file, th
 from __future__ import annotations
 
 import difflib
-import json
-import tomllib
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +29,7 @@ from pydantic.fields import FieldInfo
 from amber_tesla_sync.errors import ConfigError
 from amber_tesla_sync.settings.config import Config
 from amber_tesla_sync.settings.config_path import APP_NAME, CONFIG_ENV
-from amber_tesla_sync.settings.keys import did_you_mean, key_infos, split_key
+from amber_tesla_sync.settings.keys import array_from_text, did_you_mean, key_infos, split_key
 from amber_tesla_sync.support.logs import PREFIX_ENV
 from amber_tesla_sync.support.masking import NOT_A_URL, masked_value
 
@@ -166,17 +164,8 @@ def typed_value(key: str, text: str) -> Any:
 
 
 def _array(key: str, text: str) -> list[Any]:
-    try:
-        parsed = tomllib.loads(f"value = {text}")
-    except tomllib.TOMLDecodeError:
-        parsed = {}
-    found: Any = parsed.get("value") if list(parsed) == ["value"] else None
-    if found is None:
-        try:
-            found = json.loads(text)
-        except ValueError:
-            found = None
-    if isinstance(found, list):
+    found = array_from_text(text)
+    if found is not None:
         return found
     given = masked_value(key, text)
     raise ValueError(

@@ -5,6 +5,8 @@ where each value comes from: the default, the file or an environment variable)."
 from __future__ import annotations
 
 import difflib
+import json
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,22 @@ from amber_tesla_sync.errors import ConfigError
 from amber_tesla_sync.settings.config import Config
 from amber_tesla_sync.settings.config_path import APP_NAME
 from amber_tesla_sync.support.masking import masked_settings
+
+
+def array_from_text(text: str) -> list[Any] | None:
+    """A list key's value given as text (on the command line, in a variable): a TOML or JSON
+    array (``'["a", "b"]'``); None when the text is neither."""
+    try:
+        parsed = tomllib.loads(f"value = {text}")
+    except tomllib.TOMLDecodeError:
+        parsed = {}
+    found: Any = parsed.get("value") if list(parsed) == ["value"] else None
+    if found is None:
+        try:
+            found = json.loads(text)
+        except ValueError:
+            found = None
+    return found if isinstance(found, list) else None
 
 
 def did_you_mean(word: str, choices: list[str]) -> str | None:
