@@ -18,6 +18,7 @@ from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the comma
     doctor_cmd,
     history_cmd,
     notify_cmd,
+    override_cmd,
     report_cmd,
     run_cmd,
     sandbox_cmd,

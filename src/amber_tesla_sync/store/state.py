@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from amber_tesla_sync.errors import AppError, BusyError
 from amber_tesla_sync.store.migrate import backup_path, newer_file
 from amber_tesla_sync.store.notify_memory import NotifyMemory
+from amber_tesla_sync.store.overrides import Override
 from amber_tesla_sync.store.paths import state_dir
 from amber_tesla_sync.store.runlock import run_lock
 from amber_tesla_sync.store.state_schema import FIELD, STATE_SCHEMA, found_version, upgraded
@@ -130,6 +131,12 @@ class SyncState(BaseModel):
     # the tariffs sent lately (the last 24 h, at most 50; oldest first): one of them on the
     # Powerwall is ours, applied late, never someone else's (older files lack it: empty)
     own_pushes: list[OwnPush] = Field(default_factory=list)
+    # the owner's overrides (`override charge|export|hold|pause`), in force or ended lately
+    manual: list[Override] = Field(default_factory=list)
+
+
+Override.model_rebuild(_types_namespace={"Restore": Restore})
+SyncState.model_rebuild()
 
 
 class State(BaseModel):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from amber_tesla_sync.amber.models import Interval
 from amber_tesla_sync.errors import AppError, ExitCode
+from amber_tesla_sync.store.overrides import Override
 from amber_tesla_sync.store.state import SyncState
 from amber_tesla_sync.sync.owner_settings import owed_line
 from amber_tesla_sync.sync.powerwall_checks import Finding
@@ -73,6 +74,8 @@ class SiteOutcome:
     checked: bool = False  # site_info was read in this run (findings are fresh)
     owed: dict[str, str] = field(default_factory=dict)  # setting → warning: a value owed back
     intervals: list[Interval] = field(default_factory=list)  # Amber's answer (for publishing)
+    override: Override | None = None  # the owner's override in force after this run
+    manual: list[Override] = field(default_factory=list)  # the site's overrides (in force, ended)
 
     @property
     def exit_code(self) -> ExitCode:

@@ -7,8 +7,11 @@ never replaced by this tool's own). When the option is switched off the value is
 becomes a :class:`~amber_tesla_sync.store.state.Restore` record, cleared only once Tesla accepted
 the restore (:func:`due` decides each run what to do with a record; a failed restore is sent again
 on the next run). If the owner has changed the setting by hand meanwhile, their value wins. The
-backup reserve is never touched. While export curtailment is active, or a value of a setting is
-still owed, that setting belongs to them and is left alone here.
+backup reserve and grid charging are never touched by these options: only an owner's override
+(:mod:`amber_tesla_sync.sync.overrides`) changes them, and their values are owed back the same way
+(``backup_reserve`` as a percentage, ``grid_charging`` as ``on`` / ``off``). While export
+curtailment is active, an override holds a setting, or a value of a setting is still owed, that
+setting belongs to them and is left alone here.
 """
 
 from __future__ import annotations
@@ -26,8 +29,20 @@ if TYPE_CHECKING:  # the models come with the Tesla client
 
 AUTONOMOUS = "autonomous"
 BATTERY_OK = "battery_ok"
-Setting = Literal["mode", "export_rule"]
-LABELS: dict[str, str] = {"mode": "mode", "export_rule": "export rule"}
+Setting = Literal["mode", "export_rule", "backup_reserve", "grid_charging"]
+LABELS: dict[str, str] = {
+    "mode": "mode",
+    "export_rule": "export rule",
+    "backup_reserve": "backup reserve",
+    "grid_charging": "grid charging",
+}
+SETTINGS: dict[str, Setting] = {
+    "mode": "mode",
+    "export_rule": "export_rule",
+    "backup_reserve": "backup_reserve",
+    "grid_charging": "grid_charging",
+}
+ON, OFF = "on", "off"  # grid charging allowed / not allowed
 
 
 @dataclass(frozen=True)
@@ -47,8 +62,21 @@ class Due:
     note: str
 
 
+def percent(value: float) -> str:
+    """A backup reserve as a setting's value (``"20"``, ``"12.5"``)."""
+    return f"{value:g}"
+
+
 def value_of(site: SiteInfo, setting: str) -> str | None:
-    return site.mode if setting == "mode" else site.export_rule
+    """The Powerwall's value of ``setting``, as the records hold it (None: not reported)."""
+    if setting == "mode":
+        return site.mode
+    if setting == "backup_reserve":
+        return percent(site.backup_reserve) if site.backup_reserve is not None else None
+    if setting == "grid_charging":
+        disallowed = site.components.grid_charging_disallowed
+        return None if disallowed is None else (OFF if disallowed else ON)
+    return site.export_rule
 
 
 def owed_line(setting: str, record: Restore) -> str:
@@ -66,9 +94,9 @@ def due(site: SiteInfo | None, restores: Mapping[str, Restore]) -> list[Due]:
     send them). A setting the Powerwall does not report stays owed, for the next run."""
     found: list[Due] = []
     for setting, record in restores.items():
-        if setting not in LABELS:
+        if setting not in SETTINGS:
             continue  # a setting of another version: kept as it is
-        key: Setting = "mode" if setting == "mode" else "export_rule"
+        key = SETTINGS[setting]
         label = LABELS[setting]
         current = value_of(site, setting) if site is not None else record.ours
         if current is None:
@@ -138,6 +166,10 @@ def applied(site: SiteInfo, changes: list[Change]) -> SiteInfo:
     for change in changes:
         if change.setting == "mode":
             info["default_real_mode"] = change.value
+        elif change.setting == "backup_reserve":
+            info["backup_reserve_percent"] = float(change.value)
+        elif change.setting == "grid_charging":
+            components["disallow_charge_from_grid_with_solar_installed"] = change.value == OFF
         else:
             components["customer_preferred_export_rule"] = change.value
     info["components"] = components

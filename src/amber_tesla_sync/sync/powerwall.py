@@ -90,6 +90,7 @@ class PowerwallSteps:
         self.restore_actions: list[str] = []  # what restore_owed did (before the other steps)
         self.restore_error: AppError | None = None  # the first restore that failed in this run
         self.unsure = False  # a setting's answer was lost: the next run reads site_info again
+        self.held: set[str] = set()  # the settings an owner's override holds (left alone here)
 
     @property
     def tesla(self) -> TeslaApi:
@@ -141,7 +142,7 @@ class PowerwallSteps:
             settings.ensure_battery_export,
             curtailing,
             self.now,
-            owed=site_state.restores.keys(),
+            owed=site_state.restores.keys() | self.held,
         )
         actions: list[str] = []
         if self.dry_run:
@@ -155,7 +156,7 @@ class PowerwallSteps:
                 self.save_state()  # the owner's values are on disk before anything changes
             taken = []
             for change in changes:
-                if self._send(change.setting, change.value):
+                if self.send(change.setting, change.value):
                     taken.append(change)
                     actions.append(change.note)
                 else:
@@ -165,20 +166,26 @@ class PowerwallSteps:
             remote = restored or remote
             actions.extend(done)
         # a rule owed back is the subject of its own warning (owed_line), not a finding
-        owns_rule = curtailing or "export_rule" in site_state.restores
-        found = findings(remote, curtailing=owns_rule)
+        owns_rule = curtailing or "export_rule" in site_state.restores.keys() | self.held
+        held = {"reserve" if key == "backup_reserve" else key for key in self.held}
+        found = [f for f in findings(remote, curtailing=owns_rule) if f.key not in held]
         site_state.powerwall = {f.key: (f.problem, f.fix) for f in found}
         for finding in found:
             log.warning("%s: %s", self.target.key, finding.line)
         return SettingsCheck(tuple(actions), tuple(found))
 
-    def _send(self, setting: str, value: str) -> bool:
+    def send(self, setting: str, value: str) -> bool:
         """Set the mode or the export rule: True once Tesla accepted it, False when its answer
         was lost (the next run reads site_info and sees); a refusal is raised as it comes."""
         site_id = self.target.energy_site_id
         try:
             if setting == "mode":
                 self.tesla.set_operation(site_id, value)
+            elif setting == "backup_reserve":
+                self.tesla.set_backup_reserve(site_id, float(value))
+            elif setting == "grid_charging":
+                no_grid = value == owner_settings.OFF
+                self.tesla.set_grid_import_export(site_id, disallow_grid_charging=no_grid)
             else:
                 self.tesla.set_grid_import_export(site_id, export_rule=value)
         except AnswerLost:
@@ -187,7 +194,9 @@ class PowerwallSteps:
             return False
         if setting == "mode":
             self.site_state.remote_mode = value
-        else:
+        elif setting == "backup_reserve":
+            self.site_state.remote_reserve = float(value)
+        elif setting == "export_rule":
             self.site_state.remote_export_rule = value
         return True
 
@@ -221,7 +230,7 @@ class PowerwallSteps:
         for item in owner_settings.due(remote, owed):
             if item.send:
                 try:
-                    taken = self._send(item.setting, item.record.value)
+                    taken = self.send(item.setting, item.record.value)
                 except AppError as error:
                     failed = {"attempts": item.record.attempts + 1, "error": error.first_line}
                     state.restores[item.setting] = item.record.model_copy(update=failed)
@@ -258,6 +267,8 @@ class PowerwallSteps:
         """The export rule while exporting costs money (and the owner's back once it does not)."""
         site_state, settings = self.site_state, self.settings
         if not settings.curtail_exports and not site_state.curtailment.active:
+            return Curtailed()
+        if "export_rule" in self.held:  # an export override suspends curtailment
             return Curtailed()
         feed_in = curtail.current_feed_in(intervals, self.now)
         hysteresis = curtail.Hysteresis(
@@ -304,7 +315,7 @@ class PowerwallSteps:
             site_state.restores.pop("export_rule", None)
         self.save_state()  # the user's rule is on disk before anything changes on the Powerwall
         note = step.note or f"export rule → {step.send_rule}"
-        if not self._send("export_rule", step.send_rule):  # unconfirmed: sent again next run
+        if not self.send("export_rule", step.send_rule):  # unconfirmed: sent again next run
             return Curtailed(f"{note} ({LOST})")
         if site_state.curtailment.active:
             site_state.curtailment = site_state.curtailment.model_copy(update={"confirmed": True})

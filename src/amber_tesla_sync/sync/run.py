@@ -26,12 +26,13 @@ from amber_tesla_sync.sync.outcome import (
     note_owed,
     note_refusal,
 )
+from amber_tesla_sync.sync.override_steps import OverrideSteps
 from amber_tesla_sync.sync.powerwall import PowerwallSteps, SettingsCheck
 from amber_tesla_sync.sync.powerwall_checks import Finding
 from amber_tesla_sync.sync.sources import PAST_HOURS, Span, fetch_prices
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.sync.tariff_push import Pushed, TariffPush, lagging, not_in_effect
-from amber_tesla_sync.sync.zones import site_zone
+from amber_tesla_sync.sync.zones import shown_zone, site_zone
 from amber_tesla_sync.tariff import Refusal, TariffPlan, fold
 from amber_tesla_sync.tariff.slots import UnalignedZoneError
 
@@ -98,8 +99,10 @@ class SiteSync:
             save_state=self.save_state,
             sleep=self.sleep,
         )
+        zone = shown_zone([(target.timezone, target.energy_site_id)], lambda: self.state)
+        manual = OverrideSteps(powerwall, zone)
         try:
-            outcome = self._run(target, site_state, powerwall)
+            outcome = self._run(target, site_state, powerwall, manual)
         except ClockError as error:
             outcome = SiteOutcome(
                 target.key,
@@ -114,6 +117,8 @@ class SiteSync:
             log.error("%s: %s", target.key, error.message)
             outcome = SiteOutcome(target.key, Outcome.FAILED, False, error.message, error=error)
         note_owed(outcome, site_state, powerwall.restore_actions, powerwall.restore_error)
+        outcome.actions[:0] = manual.actions
+        outcome.override, outcome.manual = manual.current, list(site_state.manual)
         if self._tesla is not None:
             outcome.backend = self._tesla.backend
         if not outcome.checked:
@@ -157,7 +162,17 @@ class SiteSync:
 
     # -- the steps ---------------------------------------------------------------------------
 
-    def _run(self, target: Target, site_state: SyncState, powerwall: PowerwallSteps) -> SiteOutcome:
+    def _run(
+        self,
+        target: Target,
+        site_state: SyncState,
+        powerwall: PowerwallSteps,
+        manual: OverrideSteps,
+    ) -> SiteOutcome:
+        manual.end_due()  # an override's end: the owner's values become owed, and restored now
+        if manual.paused is not None:  # no write at all (owed restores wait too)
+            reason = manual.paused_reason(manual.paused)
+            return SiteOutcome(target.key, Outcome.UNCHANGED, False, reason)
         owed_remote = powerwall.restore_owed()  # the owner's values first, whatever else happens
         site_id = target.amber_site_id
         recorded = self._remember(
@@ -195,6 +210,8 @@ class SiteSync:
                 "record the prices",
                 lambda: self.history.record_prices(target.amber_site_id, intervals, self.now),
             )
+        remote = manual.begin(remote)  # after a trusted fold only
+        plan = manual.shape(plan)
         outcome = SiteOutcome(
             target.key, Outcome.UNCHANGED, False, "", fingerprint(plan.body), plan=plan
         )
@@ -213,13 +230,13 @@ class SiteSync:
             site_state.last_push.pushed_at if site_state.last_push else None,
             self.now,
             self.tolerances,
-            force=self.options.force,
+            force=self.options.force or manual.forced,
             foreign_tariff=outcome.foreign,
             waiting=waiting,
             earlier=earlier,
         )
-        log.info("%s: %s", target.key, decision.reason)
-        outcome.reason = decision.reason
+        outcome.reason = manual.reason(decision.reason, self.options.force)
+        log.info("%s: %s", target.key, outcome.reason)
         if confirmed and not decision.push:
             outcome.outcome = Outcome.VERIFIED
             outcome.reason = (
@@ -348,13 +365,16 @@ def sync_all(
     options: SyncOptions,
     sleep: Callable[[float], None] = time.sleep,
     after: Callable[[State, list[SiteOutcome], TeslaApi | None], None] | None = None,
+    before: Callable[[State], None] | None = None,
 ) -> tuple[list[SiteOutcome], TeslaApi | None]:
     """Sync every target (one failing does not stop the others), under the run lock.
 
-    ``after`` sees the state and the outcomes before the state is saved the last time (it may
-    change the state: the notifications remember what they told)."""
+    ``before`` may change the state first (an override begins or ends); ``after`` sees the state
+    and the outcomes before its last save (the notifications remember what they told)."""
     with run_lock(state_dir() / "sync.lock"):
         state = load_state()
+        if before is not None:
+            before(state)
         history = History.checked(keep_days=ctx.config.history.keep_days)
         tesla: list[TeslaApi] = []
 
