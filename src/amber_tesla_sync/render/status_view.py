@@ -11,6 +11,7 @@ from rich.text import Text
 
 from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import cents, iso
+from amber_tesla_sync.render.override_view import override_json, override_lines
 from amber_tesla_sync.render.tariff_view import demand_json, demand_line, with_demand_marks
 from amber_tesla_sync.status.explain import Drift, Why, Window
 from amber_tesla_sync.status.model import PriceNow, SiteStatus
@@ -196,6 +197,11 @@ def render_status(console: Console, status: SiteStatus, now: dt.datetime) -> Non
         tariff.append(demand_line(status.demand))
     for index, line in enumerate(tariff):
         grid.add_row("Tariff" if index == 0 else "", line)
+    manual = status.sync_state.manual if status.sync_state else []
+    for index, line in enumerate(
+        line.strip() for item in manual for line in override_lines(target.key, item, now, zone)
+    ):
+        grid.add_row("Overrides" if index == 0 else "", line)
     console.print(grid)
     if status.plan and zone is not None:
         hours = [start.astimezone(zone).strftime("%H") for _, start, _, _ in status.plan]
@@ -282,6 +288,10 @@ def status_json(status: SiteStatus, now: dt.datetime) -> dict[str, Any]:
             for label, start, buy, sell in status.plan
         ],
         "demand": demand_json(status.demand),
+        "overrides": [
+            override_json(status.target.key, item, now)
+            for item in (status.sync_state.manual if status.sync_state else [])
+        ],
         "warnings": status.warnings,
     }
 

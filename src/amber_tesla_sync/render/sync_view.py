@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from amber_tesla_sync.render.envelope import cents
+from amber_tesla_sync.render.override_view import override_json
 from amber_tesla_sync.render.tariff_view import plan_summary
 from amber_tesla_sync.support.redact import clean
 from amber_tesla_sync.sync.decide import plan_rates
@@ -36,6 +37,8 @@ def sync_lines(
         if outcome.backend is not None and outcome.pushed:
             head += f" via {BACKENDS.get(outcome.backend, outcome.backend)}"
         lines.append(head)
+        if outcome.override is not None:
+            lines.append(f"  override: {outcome.override.id} ({outcome.override.kind}) in force")
         lines.extend(f"  action: {action}" for action in outcome.actions)
         lines.extend(f"  warning: {warning}" for warning in outcome.warnings)
         if not outcome.checked:
@@ -84,6 +87,10 @@ def sync_summary(
                     {"setting": f.key, "problem": f.problem, "fix": f.fix} for f in outcome.findings
                 ],
                 "actions": outcome.actions,
+                "override": None
+                if outcome.override is None
+                else override_json(outcome.site, outcome.override, outcome.override.start),
+                "paused": outcome.override is not None and outcome.override.kind == "pause",
                 "error": clean(outcome.error.message) if outcome.error else None,
                 "refusal": [clean(reason) for reason in outcome.refusal] or None,
                 "exit_code": int(outcome.exit_code),

@@ -15,6 +15,7 @@ from amber_tesla_sync.status.model import PriceNow, SiteStatus
 from amber_tesla_sync.store.history import RunRecord
 from amber_tesla_sync.store.state import SyncState
 from amber_tesla_sync.support.times import check_timezone
+from amber_tesla_sync.sync import overrides
 from amber_tesla_sync.sync.decide import plan_rates
 from amber_tesla_sync.sync.owner_settings import owed_line
 from amber_tesla_sync.sync.powerwall_checks import findings
@@ -153,7 +154,10 @@ def _warnings(readings: Readings, status: SiteStatus, now: dt.datetime) -> None:
         owns_rule = state is not None and (
             state.curtailment.active or "export_rule" in state.restores
         )
-        status.findings = findings(status.info, soc, curtailing=owns_rule)
+        held = overrides.held(state.manual) if state is not None else set()
+        held = {"reserve" if key == "backup_reserve" else key for key in held}  # an override's
+        found = findings(status.info, soc, curtailing=owns_rule or "export_rule" in held)
+        status.findings = [finding for finding in found if finding.key not in held]
         status.warnings.extend(finding.line for finding in status.findings)
     run = status.last_run
     if run is not None and run.outcome in ("failed", "refused"):
@@ -169,6 +173,18 @@ def _warnings(readings: Readings, status: SiteStatus, now: dt.datetime) -> None:
             f"export curtailment is active (export rule {curtailment.our_rule}; your rule "
             f"{curtailment.user_rule} is restored when feed-in prices recover)"
         )
+    for item in status.sync_state.manual if status.sync_state else []:
+        if item.overdue(now):
+            status.warnings.append(
+                f"the override {item.id} ({item.kind}) ended {_ago(item.end, now)} ago, not yet "
+                "restored: no sync has run since, and its settings stay on the Powerwall until "
+                "one does (is the timer running? run `amber-tesla-sync sync`)"
+            )
+        elif item.in_force(now) and item.kind == "pause":
+            status.warnings.append(
+                f"paused by the owner until {item.end.astimezone(status.shown):%a %H:%M} "
+                f"(override {item.id}): nothing is written to the Powerwall"
+            )
     for setting, record in (status.sync_state.restores if status.sync_state else {}).items():
         since = f" for {_ago(record.due_since, now)}" if record.due_since else ""
         since = "" if since == " for 0 min" else since

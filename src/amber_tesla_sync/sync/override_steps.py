@@ -124,8 +124,6 @@ class OverrideSteps:
             return plan
         shaped, labels = overrides.shape(plan, current)
         if labels and not self.powerwall.dry_run:
-            if current.kind == "export":
-                self.powerwall.allow_sell_above_buy = True  # for this push only
             current.slots = sorted(set(current.slots) | set(labels))
         return shaped
 

@@ -2,8 +2,11 @@
 
 - ``charge``: the tariff's slots within the window buy (and sell) at 0, the backup reserve raised
   to the target and grid charging allowed: a Powerwall charges from the grid;
-- ``export``: the window's sell price raised above every buy price of the tariff (so above every
-  later one), the export rule ``battery_ok``: a Powerwall in Time-Based Control exports;
+- ``export``: the window's sell price raised above every buy price outside it, a cent a slot
+  higher the sooner the slot (the slot of the moment is the dearest of all: every sync in the
+  window shapes it again), its buy price the same (Tesla raises a buy price below the sell price
+  to it anyway, so no price is ever above buy), the export rule ``battery_ok``: a Powerwall in
+  Time-Based Control exports;
 - ``hold``: the backup reserve at the floor (the battery does not discharge below it), the tariff
   as the prices make it;
 - ``pause``: nothing is written to the Powerwall at all until the end.
@@ -180,21 +183,23 @@ def change_line(setting: str, before: str | None, after: str) -> str:
 
 def shape(plan: TariffPlan, override: Override) -> tuple[TariffPlan, list[str]]:
     """The tariff while ``override`` is in force, and the labels of the slots it changed (charge:
-    buy and sell 0; export: sell above every buy price; hold and pause: as it is)."""
+    buy and sell 0; export: sell and buy above every other buy price; hold and pause: as it is)."""
     if override.kind not in ("charge", "export"):
         return plan, []
-    top = max(slot.buy for slot in plan.slots)
+    inside = [s.span.start < override.end and s.span.end > override.start for s in plan.slots]
+    top = max((s.buy for s, is_in in zip(plan.slots, inside, strict=True) if not is_in), default=0)
+    steps = sum(inside)
     slots, changed = [], []
-    for slot in plan.slots:
-        if not (slot.span.start < override.end and slot.span.end > override.start):
+    for slot, is_in in zip(plan.slots, inside, strict=True):
+        if not is_in:
             slots.append(slot)
             continue
         changed.append(slot.label)
         if override.kind == "charge":
             slots.append(dataclasses.replace(slot, buy=0.0, sell=0.0))
-        else:
-            sell = round(max(slot.sell, top + EXPORT_MARGIN), 4)
-            slots.append(dataclasses.replace(slot, sell=sell, sell_capped=False))
+        else:  # a step down each slot: the slot of the moment sells dearest of all
+            price = round(top + EXPORT_MARGIN * (steps - len(changed) + 1), 4)
+            slots.append(dataclasses.replace(slot, buy=price, sell=price, sell_capped=False))
     demand = plan.demand.rates() if plan.demand is not None else None
     body = build_request_body({slot.label: (slot.buy, slot.sell) for slot in slots}, demand)
     return dataclasses.replace(plan, slots=tuple(slots), body=body), changed
