@@ -124,7 +124,7 @@ class OverrideSteps:
             return plan
         shaped, labels = overrides.shape(plan, current)
         if labels and not self.powerwall.dry_run:
-            current.slots = sorted(set(current.slots) | set(labels))
+            current.slots += [label for label in labels if label not in current.slots]
         return shaped
 
     def reason(self, reason: str, force: bool) -> str:
