@@ -45,6 +45,9 @@ HELP_SCREENS = (
     ("sandbox",),
     ("notify",),
     ("notify", "test"),
+    *(("override", *sub) for sub in ((), ("charge",), ("export",), ("hold",), ("pause",))),
+    ("override", "list"),
+    ("override", "clear"),
 )
 
 

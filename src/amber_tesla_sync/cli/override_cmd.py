@@ -160,10 +160,17 @@ def list_(
         typer.echo(line)
 
 
-@override_app.command(epilog=examples("amber-tesla-sync override clear 3", "… clear --all"))
+@override_app.command(
+    epilog=examples("amber-tesla-sync override clear 3", "amber-tesla-sync override clear --all")
+)
 def clear(
     ctx: typer.Context,
-    ident: Annotated[str | None, typer.Argument(metavar="[ID]", help="The override.")] = None,
+    ident: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="ID", help="The override (see `override list`).", show_default=False
+        ),
+    ] = None,
     every: Annotated[bool, typer.Option("--all", help="Every override.")] = False,
     site: SiteOption = None,
     as_json: JsonOption = False,

@@ -15,6 +15,7 @@ from amber_tesla_sync.render.chart import axis_labels, bar_rows, chart
 from amber_tesla_sync.render.envelope import iso
 from amber_tesla_sync.report.model import DayReport, Money, SiteReport, Slot
 from amber_tesla_sync.report.totals import Totals, totals
+from amber_tesla_sync.store.override_history import OverrideRecord
 
 COLUMNS = 48  # chart columns per day: half-hours
 
@@ -29,8 +30,17 @@ def _price(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f} c/kWh"
 
 
+OVERRIDDEN = "⚑"  # an override of the owner's touched the day
+
+
 def _mark(day: DayReport) -> str:
-    return " (est.)" if day.estimated else ""
+    return (" (est.)" if day.estimated else "") + (f" {OVERRIDDEN}" if day.overrides else "")
+
+
+def _override_line(item: OverrideRecord, zone: ZoneInfo) -> str:
+    start, end = item.start.astimezone(zone), (item.ended_at or item.end).astimezone(zone)
+    done = "; ".join(item.changes) or "no setting changed"
+    return f"override {item.id}: {item.kind} {start:%a %H:%M}–{end:%a %H:%M} ({done})"
 
 
 def _money_cells(row: DayReport | Totals) -> list[str]:
@@ -50,7 +60,7 @@ def _money_cells(row: DayReport | Totals) -> list[str]:
 def _table(days: Sequence[DayReport], total: Totals) -> Table:
     table = Table(show_edge=False, pad_edge=False)
     for name in ("Day", "Bought", "Cost", "Sold", "Earned", "Net bill", "No battery", "Battery"):
-        table.add_column(name, justify="left" if name == "Day" else "right")
+        table.add_column(name, justify="left" if name == "Day" else "right", no_wrap=name == "Day")
     table.add_column("Tool's tariff", justify="right")
     for day in days:
         table.add_row(
@@ -187,6 +197,8 @@ def render_report(
             console.print(Text(f"{day.day:%A %d %B %Y}{_mark(day)}", style="bold"))
             for line in _working(day):
                 console.print(Text(line))
+            for item in day.overrides:
+                console.print(Text(_override_line(item, ZoneInfo(day.zone))))
             for line in day_chart(day) if charts and day.slots else []:
                 console.print(Text(line), no_wrap=True, overflow="crop")
         console.print()
@@ -194,6 +206,8 @@ def render_report(
         "Figures marked (est.) are estimates where Amber has no usage record yet. Money in AUD "
         "incl. GST."
     )
+    if any(day.overrides for site in sites for day in site.days):
+        console.print(f"{OVERRIDDEN} an override of yours (`override`) decided part of the day.")
     console.print(f"Tesla requests: {tesla_reads} read")
 
 
@@ -282,6 +296,19 @@ def _day_json(day: DayReport) -> dict[str, Any]:
             "agrees": rec.agrees,
         },
         "notes": day.notes,
+        "overrides": [
+            {
+                "id": item.id,
+                "kind": item.kind,
+                "start": iso(item.start),
+                "end": iso(item.end),
+                "ended_at": iso(item.ended_at),
+                "cleared": item.cleared,
+                "changes": list(item.changes),
+                "tariff_slots": list(item.slots),
+            }
+            for item in day.overrides
+        ],
         "intervals": [_slot_json(slot, ZoneInfo(day.zone)) for slot in day.slots],
     }
 

@@ -24,6 +24,7 @@ from amber_tesla_sync.report.compute import compute_day, day_bounds, nem_date
 from amber_tesla_sync.report.coverage import tariff_share
 from amber_tesla_sync.report.model import PricePoint, SiteReport
 from amber_tesla_sync.store.history import FetchCache, History
+from amber_tesla_sync.store.override_history import overrides_between
 from amber_tesla_sync.store.state import load_state, save_state
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.sync.zones import site_zone
@@ -129,6 +130,7 @@ class Gatherer:
                 )
             runs = self.history.runs(start - dt.timedelta(days=7), target.key, limit=100_000)
             one.share = tariff_share([r for r in runs if r.started_at < end], start, end, self.now)
+            one.overrides = overrides_between(self.history, target.key, start, end)
             report.days.append(one)
         return report
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from amber_tesla_sync.store.override_history import OverrideRecord
+
 
 @dataclass(frozen=True)
 class PricePoint:
@@ -129,6 +131,8 @@ class DayReport:
     share: TariffShare | None = None
     complete: bool = True  # the whole day is over
     notes: list[str] = field(default_factory=list)
+    # the owner's overrides that touched the day (the prices did not decide all of it)
+    overrides: list[OverrideRecord] = field(default_factory=list)
 
     @property
     def net_bill(self) -> float:

@@ -5,7 +5,9 @@ Versions (SQLite's ``PRAGMA user_version``; 0, never set, is version 1):
 
 1. ``runs``, ``prices`` and ``fetched`` as every version before schema versions wrote them;
 2. ``runs.foreign_tariff``: the name of another app's tariff a run found on the Powerwall
-   (filled, for older rows, from what their reason said).
+   (filled, for older rows, from what their reason said);
+3. ``overrides``: the owner's overrides (``amber-tesla-sync override``), each with its window,
+   when a sync ended it and what it changed (older files had none: the table starts empty).
 
 An older file is upgraded when it is first opened, in one transaction under SQLite's write lock
 (``BEGIN IMMEDIATE``), after a copy of it is kept with SQLite's backup API
@@ -23,6 +25,19 @@ from pathlib import Path
 from amber_tesla_sync.store.migrate import Step, backup_path, latest, newer_file, pending
 
 log = logging.getLogger(__name__)
+
+OVERRIDES = """CREATE TABLE IF NOT EXISTS overrides (
+    site TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    start TEXT NOT NULL,
+    end_at TEXT NOT NULL,
+    ended_at TEXT,
+    cleared INTEGER NOT NULL,
+    changes TEXT NOT NULL,
+    slots TEXT NOT NULL,
+    PRIMARY KEY (site, id, start)
+)"""
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS runs (
@@ -51,6 +66,7 @@ TABLES = (
     seen_at TEXT NOT NULL,
     PRIMARY KEY (site, channel, start, duration)
 )""",
+    OVERRIDES,
     """CREATE TABLE IF NOT EXISTS fetched (
     source TEXT NOT NULL,
     site TEXT NOT NULL,
@@ -86,8 +102,14 @@ def _foreign_tariff(db: sqlite3.Connection) -> None:
         db.execute("UPDATE runs SET foreign_tariff = ? WHERE id = ?", (name, row_id))
 
 
+def _overrides(db: sqlite3.Connection) -> None:
+    """2 → 3: the ``overrides`` table (empty: older versions had no overrides)."""
+    db.execute(OVERRIDES)
+
+
 STEPS: tuple[Step[sqlite3.Connection], ...] = (
     Step(1, "the runs' foreign_tariff column", _foreign_tariff),
+    Step(2, "the overrides table", _overrides),
 )
 HISTORY_SCHEMA = latest(STEPS)
 

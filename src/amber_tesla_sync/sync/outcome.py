@@ -75,7 +75,6 @@ class SiteOutcome:
     owed: dict[str, str] = field(default_factory=dict)  # setting → warning: a value owed back
     intervals: list[Interval] = field(default_factory=list)  # Amber's answer (for publishing)
     override: Override | None = None  # the owner's override in force after this run
-    manual: list[Override] = field(default_factory=list)  # the site's overrides (in force, ended)
 
     @property
     def exit_code(self) -> ExitCode:

@@ -14,6 +14,8 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
+from amber_tesla_sync.store.history import History
+from amber_tesla_sync.store.override_history import record_overrides
 from amber_tesla_sync.store.overrides import Override
 from amber_tesla_sync.store.state import Curtailment
 from amber_tesla_sync.sync import overrides
@@ -38,6 +40,7 @@ class OverrideSteps:
         self.zone = zone
         self.actions: list[str] = []
         self.forced = False  # an override began or ended: push the tariff now
+        self.ended: list[Override] = []  # ended in this run
         self.current: Override | None = overrides.in_force(self.state.manual, self.now)
         powerwall.held = overrides.held(self.state.manual)
 
@@ -51,6 +54,7 @@ class OverrideSteps:
                 self.state.restores.setdefault(setting, record)
             item.ended_at = self.now
             ended.append(item)
+            self.ended.append(item)
             self.forced = self.forced or item.kind in ("charge", "export")
             self.actions.append(f"the override {item.id} ({item.kind}) ended")
         keep = self.now - KEEP_ENDED
@@ -62,6 +66,16 @@ class OverrideSteps:
         if ended and not self.powerwall.dry_run:
             self.powerwall.save_state()  # owed before anything is sent
         return ended
+
+    @property
+    def touched(self) -> list[Override]:
+        """The overrides this run saw in force or ended (for the history)."""
+        return self.ended + ([self.current] if self.current is not None else [])
+
+    def record(self, history: History, touched: list[Override]) -> None:
+        """Write the overrides ``touched`` in the history (their start, end, what they did)."""
+        if touched and not self.powerwall.dry_run:
+            record_overrides(history, self.powerwall.target.key, touched)
 
     @property
     def paused(self) -> Override | None:

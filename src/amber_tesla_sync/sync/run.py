@@ -104,21 +104,15 @@ class SiteSync:
         try:
             outcome = self._run(target, site_state, powerwall, manual)
         except ClockError as error:
-            outcome = SiteOutcome(
-                target.key,
-                Outcome.REFUSED,
-                False,
-                error.message,
-                error=error,
-                refusal=(error.message,),
-            )
+            outcome = SiteOutcome(target.key, Outcome.REFUSED, False, error.message, error=error)
+            outcome.refusal = (error.message,)
             log.error("%s: %s", target.key, error.message)
         except AppError as error:
             log.error("%s: %s", target.key, error.message)
             outcome = SiteOutcome(target.key, Outcome.FAILED, False, error.message, error=error)
         note_owed(outcome, site_state, powerwall.restore_actions, powerwall.restore_error)
         outcome.actions[:0] = manual.actions
-        outcome.override, outcome.manual = manual.current, list(site_state.manual)
+        outcome.override = manual.current
         if self._tesla is not None:
             outcome.backend = self._tesla.backend
         if not outcome.checked:
@@ -146,6 +140,8 @@ class SiteSync:
                     )
                 ),
             )
+            touched = manual.touched
+            self._remember("record the overrides", lambda: manual.record(self.history, touched))
         outcome.warnings.extend(self.notes)
         outcome.intervals = self.intervals
         return outcome
