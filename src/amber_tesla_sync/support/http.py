@@ -90,8 +90,37 @@ def _seconds(value: str | None, dates: bool = False) -> float | None:
 def tls_context() -> ssl.SSLContext:
     """The one TLS context of the process, as httpx makes it by default (certificates verified
     against its CA bundle). Every client shares it: loading the bundle again for each client
-    (Amber, Tesla, the token endpoint, each healthcheck ping) would cost tens of milliseconds."""
+    (Amber, Tesla, the token endpoint, each healthcheck ping) would cost tens of milliseconds.
+    It is made at the first ``https://`` request: a run that speaks only plain HTTP (the sandbox
+    on loopback) never loads the bundle."""
     return httpx.create_ssl_context()
+
+
+@functools.cache
+def _no_tls() -> ssl.SSLContext:
+    """The context given to the transport of plain ``http://`` requests, which never use it: it
+    loads no certificates, and would verify (and so refuse) any it were shown."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+class ByScheme(httpx.BaseTransport):
+    """A transport per scheme, each made at its first request: ``http://`` on one without
+    certificates, everything else on one with :func:`tls_context`."""
+
+    def __init__(self, make: Callable[[ssl.SSLContext], httpx.BaseTransport]) -> None:
+        self._make = make
+        self._made: dict[bool, httpx.BaseTransport] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        secure = request.url.scheme != "http"
+        transport = self._made.get(secure)
+        if transport is None:
+            transport = self._made[secure] = self._make(tls_context() if secure else _no_tls())
+        return transport.handle_request(request)
+
+    def close(self) -> None:
+        for transport in self._made.values():
+            transport.close()
 
 
 def make_client(
@@ -104,6 +133,10 @@ def make_client(
     by the end of the run's deadline, if one is set), with its answer's body capped at
     :data:`MAX_BODY_BYTES`. Only gzip and deflate are asked for: those are what the cap can
     measure as they inflate."""
+
+    def bounded(context: ssl.SSLContext) -> httpx.BaseTransport:
+        return Bounded(httpx.HTTPTransport(verify=context), timeout, within_run)
+
     client = httpx.Client(
         base_url=base_url,
         timeout=httpx.Timeout(timeout),
@@ -114,7 +147,7 @@ def make_client(
             **(headers or {}),
         },
         follow_redirects=False,
-        transport=Bounded(httpx.HTTPTransport(verify=tls_context()), timeout, within_run),
+        transport=ByScheme(bounded),
     )
     mounts = getattr(client, "_mounts", None)  # proxies from the environment, if any
     if isinstance(mounts, dict):
