@@ -3,7 +3,8 @@ zone, billing interval), the last push, and the Powerwall settings changed on th
 
 A value the owner had is never lost (design rule 12). Before this tool changes a Powerwall
 setting it saves the owner's value here (``Curtailment.user_rule`` for the export rule while
-curtailing, ``Overrides`` for the ``sync.ensure_*`` options). When the value is due back it moves
+curtailing, ``Overrides`` for the ``sync.ensure_*`` options, ``Override.saved`` in ``manual`` for
+an owner's override: :mod:`amber_tesla_sync.store.overrides`). When the value is due back it moves
 into a :class:`Restore` record in ``SyncState.restores`` (saved before the command is sent), and
 that record is cleared ONLY once Tesla accepted the restore, or once the Powerwall shows that the
 owner set a value of their own by hand meanwhile (the owner's value wins: nothing is

@@ -150,7 +150,8 @@ class OverrideSteps:
         return "an override ended: the tariff of the prices again"
 
     def paused_reason(self, current: Override) -> str:
+        end = current.end.astimezone(self.zone)
         return (
-            f"paused by the owner ({overrides.describe(current, self.zone)}): nothing is written "
-            "to the Powerwall (no push, no settings, no restores) until then"
+            f"paused by the owner until {end:%a %H:%M} (override {current.id}): nothing is "
+            "written to the Powerwall (no push, no settings, no restores) until then"
         )
