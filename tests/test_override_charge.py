@@ -9,6 +9,7 @@ from typing import Any
 
 from amber_tesla_sync.errors import ExitCode
 from overridekit import live, override, posts, powerwall, sync_state
+from receiverkit import Receiver
 from synckit import Synced
 
 WINDOW = ["PERIOD_16_30", "PERIOD_17_00", "PERIOD_17_30", "PERIOD_18_00"]  # 16:42 + 90 min
@@ -107,3 +108,27 @@ def test_the_owners_hand_change_during_the_override_wins(synced: Synced) -> None
     assert powerwall(synced)["backup_reserve"] == 50
     assert any("set by hand" in action for action in after["sites"][0]["actions"])
     assert sync_state(synced)["restores"] == {}
+
+
+def test_a_failing_restore_is_told_once_and_its_settling_too(
+    synced: Synced, receiver: Receiver
+) -> None:
+    synced.site.config.write_text(
+        synced.site.config.read_text() + f'\n[notify]\nurls = ["{receiver.notify_url()}"]\n'
+    )
+    started(synced)
+    synced.advance(95)
+    receiver.clear()
+    path = f"/teslemetry/api/1/energy_sites/{synced.sandbox.energy_site_id}/backup"
+    synced.sandbox.add_fault(path, "status", status=503, count=6)
+    for _ in range(2):
+        assert synced.sync().code == ExitCode.SERVICE
+        synced.advance(5)
+    # (the owner's grid charging is off again: that the tariff cannot work fully is told apart)
+    told = [m for m in receiver.messages() if "cannot follow" not in m["title"]]
+    assert len(told) == 1, told
+    assert "not restored yet" in told[0]["title"]
+    assert "backup reserve 20" in told[0]["message"]
+    assert synced.sync().code == 0
+    told = [m for m in receiver.messages() if "cannot follow" not in m["title"]]
+    assert len(told) == 2 and told[1]["title"].endswith("settled"), told
