@@ -15,7 +15,9 @@ Two things make it cheaper (``bench/startup.py`` measures them):
   changes.
 * pydantic looks through every installed distribution's entry points for plugins when the first
   model is built. The tool's models are its own, so the search is switched off (unless
-  ``PYDANTIC_DISABLE_PLUGINS`` is already set: set it empty to have plugins again).
+  ``PYDANTIC_DISABLE_PLUGINS`` is already set: set it empty to have plugins again), and so is
+  the import of the module that would search (``importlib.metadata``, about 5 ms): pydantic is
+  given one that finds no plugins.
 
 Running out of memory is no bug of the tool's: wherever it happens, the command ends with one
 message saying so and what to do, and exit code 18 (:func:`out_of_memory`). It is reported here,
@@ -29,13 +31,14 @@ import gc
 import os
 import sys
 import threading
-import traceback
+import types
 from typing import NoReturn
 
 from amber_tesla_sync.errors import OUT_OF_MEMORY, OUT_OF_MEMORY_HINT, ExitCode
 
 START_UP_SECONDS = 1.0
 UNUSED_MODULES = ("httpx._main",)
+PLUGIN_LOADER = "pydantic.plugin._loader"  # pydantic's search for plugins (importlib.metadata)
 VERBOSE = ("-v", "-vv", "-vvv", "--verbose")
 # written as it is when even the usual report cannot be made (made now, while memory is free)
 OUT_OF_MEMORY_TEXT = (
@@ -48,7 +51,17 @@ def skip_unused_imports() -> None:
     pydantic's search for plugins."""
     for name in UNUSED_MODULES:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if "PYDANTIC_DISABLE_PLUGINS" not in os.environ:
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+        sys.modules.setdefault(PLUGIN_LOADER, no_plugins())
+
+
+def no_plugins() -> types.ModuleType:
+    """A stand-in for pydantic's plugin loader that finds none (as the real one does when
+    ``PYDANTIC_DISABLE_PLUGINS`` is ``__all__``), without importing ``importlib.metadata``."""
+    loader = types.ModuleType(PLUGIN_LOADER, "No pydantic plugins: the tool's models are its own.")
+    loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
+    return loader
 
 
 def main() -> None:
@@ -64,6 +77,8 @@ def main() -> None:
     except MemoryError:
         if any(arg in VERBOSE for arg in sys.argv[1:]):
             with contextlib.suppress(MemoryError):
+                import traceback
+
                 traceback.print_exc()
     else:
         return

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import functools
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +149,8 @@ def _run(arguments: list[str]) -> int:
             return int(ExitCode.INTERRUPTED)
         # a bug: say so plainly, details with -v
         if any(arg in VERBOSE for arg in arguments):
+            import traceback
+
             traceback.print_exc()
         _report(
             AppError(

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from amber_tesla_sync.notify.send import Kind
 from amber_tesla_sync.store.notify_memory import NotifyMemory, SiteMemory
+
+if TYPE_CHECKING:
+    from amber_tesla_sync.notify.send import Kind
 
 PROG = "amber-tesla-sync"
 RUN = "*"  # the memory key of failures that stop the whole run

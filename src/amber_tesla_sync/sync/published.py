@@ -2,7 +2,8 @@
 MQTT broker and the Prometheus textfile (see the README's "Home Assistant and Prometheus").
 
 Everything comes from the run's outcomes and the state it leaves: no request is made for it.
-Nothing here can fail the sync: a problem is one warning.
+Nothing here can fail the sync: a problem is one warning. The publishing modules are imported
+only when something is configured to receive the figures.
 """
 
 from __future__ import annotations
@@ -14,17 +15,6 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.errors import AppError
-from amber_tesla_sync.publish.figures import (
-    SUCCESSES,
-    PowerwallSeen,
-    RunFigures,
-    SiteFigures,
-    TeslaRequests,
-    amber_now,
-    tariff_slots,
-)
-from amber_tesla_sync.publish.outlets import publish_figures
-from amber_tesla_sync.store.history import History
 from amber_tesla_sync.store.secret_names import MQTT_PASSWORD
 from amber_tesla_sync.store.state import State, SyncState
 from amber_tesla_sync.support.times import check_timezone
@@ -34,6 +24,7 @@ from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.sync.zones import known_zone, remembered_zone
 
 if TYPE_CHECKING:
+    from amber_tesla_sync.publish.figures import SiteFigures, TeslaRequests
     from amber_tesla_sync.tesla.api import TeslaApi
 
 log = logging.getLogger(__name__)
@@ -56,6 +47,9 @@ def publish_run(
     if not (config.mqtt.url or config.metrics.textfile):
         return
     try:
+        from amber_tesla_sync.publish.figures import RunFigures
+        from amber_tesla_sync.publish.outlets import publish_figures
+
         by_key = {target.key: target for target in chosen}
         sites = tuple(
             site_figures(by_key[o.site], o, state, now, names.get(o.site, o.site))
@@ -71,6 +65,8 @@ def publish_run(
 def site_figures(
     target: Target, outcome: SiteOutcome, state: State, now: dt.datetime, name: str
 ) -> SiteFigures:
+    from amber_tesla_sync.publish.figures import PowerwallSeen, SiteFigures, amber_now, tariff_slots
+
     site_state = state.sync.get(target.key) or SyncState()
     last_push = site_state.last_push
     zone = _zone(target, outcome, state)
@@ -119,6 +115,9 @@ def _zone(target: Target, outcome: SiteOutcome, state: State) -> ZoneInfo | None
 
 def _last_success(key: str, outcome: SiteOutcome, now: dt.datetime) -> dt.datetime | None:
     """This run's time when it succeeded, else the latest success in the history."""
+    from amber_tesla_sync.publish.figures import SUCCESSES
+    from amber_tesla_sync.store.history import History
+
     if outcome.outcome in SUCCESSES:
         return now
     try:
@@ -133,6 +132,7 @@ def tesla_requests(tesla: TeslaApi | None) -> tuple[TeslaRequests, ...]:
     """The run's Tesla requests by backend (Fleet and, after a fallback, Teslemetry)."""
     if tesla is None:
         return ()
+    from amber_tesla_sync.publish.figures import TeslaRequests
     from amber_tesla_sync.tesla.fallback import FallbackConnection
 
     connection = tesla.connection

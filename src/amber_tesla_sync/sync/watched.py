@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from amber_tesla_sync.errors import AppError, AuthError, BusyError, ExitCode, UsageError
 from amber_tesla_sync.notify import healthcheck
 from amber_tesla_sync.notify.events import RUN, Message, RunFacts, SiteFacts, changes
-from amber_tesla_sync.notify.send import send
 from amber_tesla_sync.settings.config import Config, NotifySettings
 from amber_tesla_sync.store.notify_memory import NotifyMemory
 from amber_tesla_sync.store.state import State, load_state, save_state
@@ -95,6 +94,8 @@ def tell(
 
 
 def deliver(urls: list[str], message: Message) -> bool:
+    from amber_tesla_sync.notify.send import send  # Apprise: only when there is someone to tell
+
     log.info("notifying: %s", message.title)
     return any(result.ok for result in send(urls, message.title, message.body, message.kind))
 
