@@ -4,7 +4,6 @@ import typer
 
 from amber_tesla_sync.cli.app import JsonOption, app, state
 from amber_tesla_sync.errors import ConfigError, NotifyError
-from amber_tesla_sync.notify.send import send
 
 notify_app = typer.Typer(help="Notifications: test the configured URLs.", no_args_is_help=True)
 app.add_typer(notify_app, name="notify")
@@ -19,6 +18,8 @@ def test(
     as_json: JsonOption = False,
 ) -> None:
     """Send a test message to each URL in notify.urls and report each."""
+    from amber_tesla_sync.notify.send import send
+
     config = state(ctx).app().config
     if not config.notify.urls:
         raise ConfigError(

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from amber_tesla_sync.render.chart import chart
 from amber_tesla_sync.render.envelope import cents, iso
 from amber_tesla_sync.tariff.demand import describe, windows
 from amber_tesla_sync.tariff.model import ChannelValue, DemandPlan, Slot, Source, TariffPlan
@@ -159,6 +158,8 @@ def with_demand_marks(lines: list[str], flags: Sequence[bool]) -> list[str]:
 
 
 def plan_chart(plan: TariffPlan) -> list[str]:
+    from amber_tesla_sync.render.chart import chart
+
     zone = ZoneInfo(plan.timezone)
     hours = [slot.span.start.astimezone(zone).strftime("%H") for slot in plan.slots]
     lines = chart("Buy c/kWh (next 24 h)", [slot.buy * 100 for slot in plan.slots], hours)
