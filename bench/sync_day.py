@@ -2,6 +2,12 @@
 costs and how stale the Powerwall's tariff gets.
 
     python bench/sync_day.py [--start 2026-01-15T00:00:30+11:00] [--hours 24] [--seed 5]
+    python bench/sync_day.py --days all --seeds 11-17 --no-baseline --json
+
+``--days`` takes named days (comma-separated, or ``all``): summer (2026-01-15), autumn-dst
+(2026-04-05, Sydney's clocks go back at 03:00), winter (2026-07-15) and spring-dst (2026-10-04,
+clocks go forward at 02:00), each from local midnight; ``--start`` (repeatable) adds any other.
+``--seeds`` takes a list or a range ("11-17" or "1,4,9"); ``--seed`` one seed.
 
 Two policies run over the same simulated day (same seed, same prices):
   * "push every run": the baseline — force a push on every run;
@@ -11,6 +17,14 @@ $0.001 per request), how far the Powerwall's tariff was from a fresh fold of Amb
 prices after each run (worst and typical, near term = slots starting within 2 h, and far), the
 wall time per run as a ratio to the baseline's, measured in the same process, and how often the
 export rule was changed (with ``--sync-option curtail_exports=true``: export curtailment).
+``--no-baseline`` runs the default policy only (half the time).
+
+The breakdown (``breakdown``): billed Fleet requests by kind (site_info read as a check, or as a
+push's read-back; tariff writes; other writes and reads; answers 401) and the pushes by reason
+(``reasons``). With several days or seeds it ends with the median and range per day.
+
+The tool's wall clock is the simulated one (its Fleet tokens expire on the sandbox's clock, as
+they would on Tesla's).
 """
 
 from __future__ import annotations
@@ -23,9 +37,11 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -45,10 +61,71 @@ from amber_tesla_sync.sync.outcome import SyncOptions
 from amber_tesla_sync.sync.run import sync_all
 from amber_tesla_sync.sync.targets import targets
 from amber_tesla_sync.tariff import TariffPlan, fold
+from amber_tesla_sync.tesla import oauth, tokens
 from amber_tesla_sync.tesla.oauth import TokenEndpoint, authorize_url, new_pkce
 
 DATA_USD, COMMAND_USD = 0.002, 0.001
 NEAR = dt.timedelta(hours=2)
+DAYS = {
+    "summer": "2026-01-15T00:00:30+11:00",
+    "autumn-dst": "2026-04-05T00:00:30+11:00",
+    "winter": "2026-07-15T00:00:30+10:00",
+    "spring-dst": "2026-10-04T00:00:30+10:00",
+}
+# the reason of a push (sync's words) → its kind, first match wins
+REASONS = (
+    ("first push", "first"),
+    ("forced", "forced"),
+    ("the current slot moved", "current slot"),
+    ("changed materially", "near term"),
+    ("changed what the Powerwall would do", "reordering"),
+    ("re-asserting", "re-assert"),
+    ("sending it once more", "resend"),
+    ("not ours", "foreign"),
+    ("not the last one pushed", "earlier"),
+)
+
+
+class SimClock:
+    """The tool's wall clock, set to the simulated moment (the rest of ``time`` unchanged)."""
+
+    def __init__(self) -> None:
+        self.at = dt.datetime.now(dt.UTC)
+
+    def time(self) -> float:
+        return self.at.timestamp()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def reason_kind(reason: str) -> str:
+    """The kind of a push by its reason (see REASONS)."""
+    return next((kind for text, kind in REASONS if text in reason), "other")
+
+
+def billed_kinds(entries: list[dict[str, Any]]) -> Counter[str]:
+    """One run's billed Fleet requests by kind: a site_info read after the run's tariff write is
+    its read-back, one before it a check."""
+    kinds: Counter[str] = Counter()
+    wrote = False
+    for entry in entries:
+        if entry["service"] != "fleet" or entry["category"] not in ("data", "command"):
+            continue
+        if not 0 < entry["status"] < 500:
+            continue
+        if entry["status"] == 401:
+            kinds["401 answers"] += 1
+        if entry["path"].endswith("/time_of_use_settings"):
+            kinds["tariff writes"] += 1
+            wrote = True
+        elif entry["category"] == "command":
+            kinds["other writes"] += 1
+        elif entry["path"].endswith("/site_info"):
+            kinds["read-backs" if wrote else "checks"] += 1
+        else:
+            kinds["other reads"] += 1
+    return kinds
 
 
 @dataclass
@@ -65,6 +142,10 @@ class Result:
     far_typical: float
     seconds_per_run: float
     export_rule_changes: int  # grid_import_export commands (curtailment, ensure_battery_export)
+    start: str = ""
+    seed: int = 0
+    breakdown: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)
 
 
 def _config(sandbox: Sandbox) -> str:
@@ -135,68 +216,162 @@ def replay(
     policy: str, start: dt.datetime, hours: int, seed: int, sync_options: tuple[str, ...] = ()
 ) -> Result:
     force = policy == "push every run"
+    clock = SimClock()
+    clock.at = start
     with (
+        mock.patch.object(oauth, "time", clock),
+        mock.patch.object(tokens, "time", clock),
         tempfile.TemporaryDirectory() as workdir,
         Sandbox(seed=seed, partner_registered=True) as sandbox,
     ):
-        sandbox.set_amber_rate_limit(None)
-        sandbox.set_time(start)
-        os.environ[STATE_ENV] = str(Path(workdir) / "state")
-        config = Path(workdir) / "config.toml"
-        extra = "\n[sync]\n" + "\n".join(sync_options) + "\n" if sync_options else ""
-        config.write_text(_config(sandbox) + extra)
-        ctx = AppContext(load_config(config))
-        _login(sandbox, ctx.store)
-        sandbox.clear_requests()
-        chosen = targets(ctx.config)
-        near: list[float] = []
-        far: list[float] = []
-        pushes = 0
-        elapsed = 0.0
-        steps = hours * 12
-        for step in range(steps):
-            now = start + dt.timedelta(minutes=5 * step)
-            sandbox.set_time(now)
-            began = time.perf_counter()
-            outcomes, _ = sync_all(ctx, chosen, now, SyncOptions(force=force), sleep=lambda s: None)
-            elapsed += time.perf_counter() - began
-            bad = [o for o in outcomes if o.error is not None]
-            if bad:
-                raise SystemExit(f"{policy}: run {step} failed: {bad[0].error}")
-            pushes += sum(o.pushed for o in outcomes)
-            counts = sandbox.request_counts()
-            n, f = _staleness(sandbox, now)
-            near.append(n)
-            far.append(f)
-        rule_changes = sum(
-            1 for r in sandbox.requests() if r["path"].endswith("/grid_import_export")
+        return _replay(sandbox, clock, workdir, policy, force, start, hours, seed, sync_options)
+
+
+def _replay(
+    sandbox: Sandbox,
+    clock: SimClock,
+    workdir: str,
+    policy: str,
+    force: bool,
+    start: dt.datetime,
+    hours: int,
+    seed: int,
+    sync_options: tuple[str, ...],
+) -> Result:
+    sandbox.set_amber_rate_limit(None)
+    sandbox.set_time(start)
+    os.environ[STATE_ENV] = str(Path(workdir) / "state")
+    config = Path(workdir) / "config.toml"
+    extra = "\n[sync]\n" + "\n".join(sync_options) + "\n" if sync_options else ""
+    config.write_text(_config(sandbox) + extra)
+    ctx = AppContext(load_config(config))
+    _login(sandbox, ctx.store)
+    sandbox.clear_requests()
+    chosen = targets(ctx.config)
+    near: list[float] = []
+    far: list[float] = []
+    pushes = 0
+    elapsed = 0.0
+    breakdown: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    seen = 0
+    steps = hours * 12
+    for step in range(steps):
+        now = start + dt.timedelta(minutes=5 * step)
+        sandbox.set_time(now)
+        clock.at = now
+        began = time.perf_counter()
+        outcomes, _ = sync_all(ctx, chosen, now, SyncOptions(force=force), sleep=lambda s: None)
+        elapsed += time.perf_counter() - began
+        bad = [o for o in outcomes if o.error is not None]
+        if bad:
+            raise SystemExit(f"{policy}: run {step} failed: {bad[0].error}")
+        for outcome in outcomes:
+            if outcome.pushed:
+                pushes += 1
+                reasons[reason_kind(outcome.reason)] += 1
+        entries = [e for e in sandbox.requests() if e["seq"] > seen]
+        seen = max((e["seq"] for e in entries), default=seen)
+        breakdown.update(billed_kinds(entries))
+        counts = sandbox.request_counts()
+        n, f = _staleness(sandbox, now)
+        near.append(n)
+        far.append(f)
+    rule_changes = sum(1 for r in sandbox.requests() if r["path"].endswith("/grid_import_export"))
+    billing = counts["fleet_billing"]
+    data, commands = billing["data_requests"], billing["command_requests"]
+    usd = (data * DATA_USD + commands * COMMAND_USD) * 24 / hours
+    return Result(
+        policy=policy,
+        runs=steps,
+        pushes=pushes,
+        data_requests=data,
+        command_requests=commands,
+        usd_per_day=round(usd, 4),
+        near_worst=round(max(near), 2),
+        near_typical=round(statistics.median(near), 2),
+        far_worst=round(max(far), 2),
+        far_typical=round(statistics.median(far), 2),
+        seconds_per_run=elapsed / steps,
+        export_rule_changes=rule_changes,
+        start=start.isoformat(),
+        seed=seed,
+        breakdown=dict(sorted(breakdown.items())),
+        reasons=dict(sorted(reasons.items())),
+    )
+
+
+def seed_list(text: str) -> list[int]:
+    """ "11-17" or "1,4,9" → the seeds."""
+    found: list[int] = []
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        found.extend(range(int(low), int(high or low) + 1))
+    return found
+
+
+def starts(days: str | None, extra: list[str]) -> list[tuple[str, str]]:
+    """(name, start) of every day asked for (``--days`` then ``--start``)."""
+    names = list(DAYS) if days == "all" else [d for d in (days or "").split(",") if d]
+    unknown = [name for name in names if name not in DAYS]
+    if unknown:
+        raise SystemExit(f"unknown day {unknown[0]!r}: one of {', '.join(DAYS)} or all")
+    chosen = [(name, DAYS[name]) for name in names] + [(text, text) for text in extra]
+    return chosen or [("summer", DAYS["summer"])]
+
+
+HEADER = (
+    ("policy", "policy"),
+    ("start", "start"),
+    ("seed", "seed"),
+    ("pushes", "pushes"),
+    ("data_requests", "Tesla reads"),
+    ("command_requests", "Tesla writes"),
+    ("usd_per_day", "Fleet $/day"),
+    ("near_worst", "near worst"),
+    ("near_typical", "near typical"),
+    ("far_worst", "far worst"),
+    ("far_typical", "far typical"),
+    ("wall_time_vs_baseline", "time vs baseline"),
+    ("export_rule_changes", "export rule changes"),
+    ("breakdown", "billed requests"),
+    ("reasons", "push reasons"),
+)
+
+
+def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Median and range of $/day and near-term typical staleness per day and policy."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["day"], row["policy"]), []).append(row)
+    found = []
+    for (day, policy), group in groups.items():
+        usd = [row["usd_per_day"] for row in group]
+        stale = [row["near_typical"] for row in group]
+        found.append(
+            {
+                "day": day,
+                "policy": policy,
+                "seeds": [row["seed"] for row in group],
+                "usd_per_day": [statistics.median(usd), min(usd), max(usd)],
+                "near_typical": [statistics.median(stale), min(stale), max(stale)],
+                "near_typical_above_0_3": sum(1 for value in stale if value > 0.3),
+                "near_worst_max": max(row["near_worst"] for row in group),
+            }
         )
-        billing = counts["fleet_billing"]
-        data, commands = billing["data_requests"], billing["command_requests"]
-        usd = (data * DATA_USD + commands * COMMAND_USD) * 24 / hours
-        return Result(
-            policy=policy,
-            runs=steps,
-            pushes=pushes,
-            data_requests=data,
-            command_requests=commands,
-            usd_per_day=round(usd, 4),
-            near_worst=round(max(near), 2),
-            near_typical=round(statistics.median(near), 2),
-            far_worst=round(max(far), 2),
-            far_typical=round(statistics.median(far), 2),
-            seconds_per_run=elapsed / steps,
-            export_rule_changes=rule_changes,
-        )
+    return found
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--start", default="2026-01-15T00:00:30+11:00")
+    parser.add_argument("--start", action="append", default=[], help="a start (repeatable)")
+    parser.add_argument("--days", help=f"named days, comma-separated, or all: {', '.join(DAYS)}")
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--seeds", help='several seeds: "11-17" or "1,4,9"')
+    parser.add_argument("--no-baseline", action="store_true", help="skip 'push every run'")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
         "--sync-option",
@@ -206,59 +381,38 @@ def main() -> int:
         help="a [sync] setting for the default policy, e.g. near_tolerance_cents=0.75",
     )
     args = parser.parse_args()
-    start = dt.datetime.fromisoformat(args.start).astimezone(dt.UTC)
-    results = [
-        replay(policy, start, args.hours, args.seed, tuple(args.sync_option) if index else ())
-        for index, policy in enumerate(("push every run", "on material change"))
-    ]
-    baseline = results[0].seconds_per_run
+    policies = ["on material change"]
+    if not args.no_baseline:
+        policies.insert(0, "push every run")
     rows: list[dict[str, Any]] = []
-    for result in results:
-        row = dict(result.__dict__)
-        row["wall_time_vs_baseline"] = round(result.seconds_per_run / baseline, 2)
-        row["seconds_per_run"] = round(result.seconds_per_run, 4)
-        rows.append(row)
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    print(
-        f"Simulated {args.hours} h from {args.start} at a 5-minute cadence (seed {args.seed});"
-        " staleness in c/kWh"
-    )
-    header = (
-        "policy",
-        "runs",
-        "pushes",
-        "Tesla reads",
-        "Tesla writes",
-        "Fleet $/day",
-        "near worst",
-        "near typical",
-        "far worst",
-        "far typical",
-        "time vs baseline",
-        "export rule changes",
-    )
-    print(" | ".join(header))
-    for row in rows:
-        print(
-            " | ".join(
-                str(row[key])
-                for key in (
-                    "policy",
-                    "runs",
-                    "pushes",
-                    "data_requests",
-                    "command_requests",
-                    "usd_per_day",
-                    "near_worst",
-                    "near_typical",
-                    "far_worst",
-                    "far_typical",
-                    "wall_time_vs_baseline",
-                    "export_rule_changes",
+    for day, text in starts(args.days, args.start):
+        start = dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+        for seed in seed_list(args.seeds) if args.seeds else [args.seed]:
+            baseline = None
+            for policy in policies:
+                options = tuple(args.sync_option) if policy == "on material change" else ()
+                result = replay(policy, start, args.hours, seed, options)
+                baseline = baseline or result.seconds_per_run
+                row = dict(result.__dict__)
+                row["day"] = day
+                row["wall_time_vs_baseline"] = (
+                    round(result.seconds_per_run / baseline, 2) if not args.no_baseline else None
                 )
-            )
+                row["seconds_per_run"] = round(result.seconds_per_run, 4)
+                rows.append(row)
+                if not args.json:
+                    print(" | ".join(f"{title}: {row[key]}" for key, title in HEADER), flush=True)
+    if args.json:
+        print(json.dumps({"runs": rows, "summary": summary(rows)}, indent=2))
+        return 0
+    print(f"\n{args.hours} h per day at a 5-minute cadence; staleness in c/kWh")
+    for line in summary(rows):
+        usd, stale = line["usd_per_day"], line["near_typical"]
+        print(
+            f"{line['day']} ({line['policy']}, seeds {line['seeds']}): ${usd[0]:.3f}/day "
+            f"({usd[1]:.3f}–{usd[2]:.3f}); near typical {stale[0]:.2f} ({stale[1]:.2f}–"
+            f"{stale[2]:.2f}), above 0.3 on {line['near_typical_above_0_3']}; near worst "
+            f"{line['near_worst_max']:.2f}"
         )
     return 0
 

@@ -1,4 +1,5 @@
-"""The push decision (pure): tolerances by how soon a slot starts, re-assertion, force, foreign."""
+"""The push decision (pure): tolerances for the current and near-term slots, later moves by what
+they change for the Powerwall, spikes at once, re-assertion, force, foreign."""
 
 from __future__ import annotations
 
@@ -34,14 +35,24 @@ def test_first_push_and_force() -> None:
     assert forced.reason == "forced (--force)"
 
 
-def test_near_slots_are_tight_and_far_slots_loose() -> None:
+def test_near_slots_are_tight_and_far_slots_count_by_what_they_change() -> None:
     pushed_at = NOW - dt.timedelta(minutes=15)
     assert not decide(plan(), moved("13:00", 0.7), pushed_at, NOW, TOL).push
     near = decide(plan(), moved("13:00", 0.8), pushed_at, NOW, TOL)
     assert near.push
     assert "13:00 buy 30.80 → 30.00" in near.reason
-    assert not decide(plan(), moved("20:00", 1.9, side=1), pushed_at, NOW, TOL).push
-    assert decide(plan(), moved("20:00", 2.1, side=1), pushed_at, NOW, TOL).push
+    # a later sell price 5 c higher is still far below every buy price and above zero: no push
+    quiet = decide(plan(), moved("20:00", 5.0, side=1), pushed_at, NOW, TOL)
+    assert not quiet.push
+    assert quiet.reason.startswith("no material change (largest move 5.00 c/kWh")
+    # a later sell price crossing zero changes what the Powerwall does with it
+    crossed = decide(plan(), moved("20:00", -10.6, side=1), pushed_at, NOW, TOL)
+    assert crossed.push
+    assert "changed what the Powerwall would do; 20:00 sell -0.60 → 10.00" in crossed.reason
+    assert "a sell price below zero: changed" in crossed.reason
+    assert [c.relation for c in crossed.changes] == ["sell sign"]
+    # a later buy price back on a flat day, from just above it: on the boundary, not past it
+    assert not decide(plan(), moved("20:00", 1.0), pushed_at, NOW, TOL).push
 
 
 def test_small_moves_settle_for_ten_minutes_after_a_push() -> None:
@@ -51,15 +62,28 @@ def test_small_moves_settle_for_ten_minutes_after_a_push() -> None:
     assert decide(plan(), moved("13:00", 1.5), NOW - dt.timedelta(minutes=10), NOW, TOL).push
 
 
-def test_the_current_slot_has_its_own_tolerance_and_is_left_alone_at_its_end() -> None:
+def test_a_spike_in_the_current_slot_is_pushed_even_in_its_last_minutes() -> None:
     pushed_at = NOW - dt.timedelta(minutes=15)
     assert not decide(plan(), moved("12:00", 1.9), pushed_at, NOW, TOL).push
     assert decide(plan(), moved("12:00", 2.5), pushed_at, NOW, TOL).push
     late = NOW + dt.timedelta(minutes=20)  # 12:25: five minutes of the slot left
     late_plan = plan_of(site_payload(late, buy=30.0, sell=-10.0), ZONE, late)
     before = plan_rates(late_plan)
-    before["12:00"] = (0.9, before["12:00"][1])
-    assert not decide(late_plan, before, pushed_at, late, TOL).push
+    before["12:00"] = (0.9, before["12:00"][1])  # the Powerwall has 90 c; Amber now says 30 c
+    spike = decide(late_plan, before, pushed_at, late, TOL)
+    assert spike.push
+    assert spike.reason.startswith("the current slot moved: 12:00 buy 90.00 → 30.00")
+    # even right after a push (the settle time lets only big moves through)
+    assert decide(late_plan, before, late - dt.timedelta(minutes=2), late, TOL).push
+
+
+def test_a_spike_in_the_next_slot_is_pushed_at_once() -> None:
+    late = NOW + dt.timedelta(minutes=20)  # 12:25: the next slot starts in five minutes
+    late_plan = plan_of(site_payload(late, buy=30.0, sell=-10.0), ZONE, late)
+    before = plan_rates(late_plan)
+    before["12:30"] = (before["12:30"][0] + 0.5, before["12:30"][1])  # the next slot: 50 c off
+    assert decide(late_plan, before, late - dt.timedelta(minutes=2), late, TOL).push
+    assert decide(late_plan, before, late - dt.timedelta(minutes=30), late, TOL).push
 
 
 def test_reassert_after_and_foreign_tariffs() -> None:

@@ -63,15 +63,19 @@ def test_material_change_pushes_once_and_a_small_one_not_at_all(synced: Synced) 
     assert abs(synced.stored_rates()["PERIOD_17_30"] * 100 - first["rates"]["17:30"]["buy"]) < 1e-6
 
 
-def test_far_slots_have_a_looser_tolerance(synced: Synced) -> None:
-    body = synced.amber_prices()
+def test_far_slots_push_only_what_changes_the_powerwalls_choices(synced: Synced) -> None:
+    body = flat(synced.amber_prices(), buy=20.0)
     synced.serve_prices(body)
     assert synced.sync().code == 0
     far = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)  # 23:00 local, 6 h ahead
-    synced.serve_prices(shifted(body, "general", far, 1.5))  # < 2 c far tolerance
+    synced.serve_prices(shifted(body, "feedIn", far, -3.0))  # sells 3 c higher, still below buy
     assert synced.sync_json()["sites"][0]["outcome"] == "unchanged"
-    synced.serve_prices(shifted(body, "general", far, 2.5))
-    assert synced.sync_json()["sites"][0]["outcome"] == "verified"
+    synced.serve_prices(shifted(body, "general", far, 1.5))  # < 2 c past the flat day's edge
+    assert synced.sync_json()["sites"][0]["outcome"] == "unchanged"
+    synced.serve_prices(shifted(body, "general", far, 2.5))  # the day's dearest slot now
+    pushed = synced.sync_json()["sites"][0]
+    assert pushed["outcome"] == "verified"
+    assert "changed what the Powerwall would do" in pushed["reason"]
 
 
 def test_reassert_after_two_hours(synced: Synced) -> None:

@@ -196,7 +196,7 @@ class SyncSettings(_Section):
         default=0.75, ge=0, le=100, description="c/kWh move that pushes a near-term slot"
     )
     far_tolerance_cents: float = Field(
-        default=2.0, ge=0, le=100, description="c/kWh move that pushes a later slot"
+        default=2.0, ge=0, le=100, description="c/kWh past a price boundary that pushes"
     )
     current_tolerance_cents: float = Field(
         default=2.0, ge=0, le=100, description="c/kWh move that pushes the current half-hour"

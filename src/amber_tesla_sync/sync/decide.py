@@ -1,9 +1,19 @@
 """Whether a freshly folded tariff is worth pushing (pure: no I/O, ``now`` is an argument).
 
-Tesla bills every Fleet request, so the tool pushes only on a material change: some slot's buy or
-sell price moved by more than a tolerance that is tight for the near term and loose further
-ahead; or the Powerwall runs a tariff that is not ours, or an earlier one of ours; or
-``reassert_after`` has passed; or the user forces it.
+Tesla bills every Fleet request, so the tool pushes only on a material change (:func:`changes`):
+
+- the current half-hour's buy or sell moved by more than ``current_dollars`` (a spike: pushed at
+  once, however few minutes of the slot are left);
+- a near-term slot (starting within ``near_term``) moved by more than ``near_dollars``;
+- a move anywhere in the horizon changes what the Powerwall would do with it
+  (:func:`~amber_tesla_sync.sync.push_value.reorderings`, over the next 12 h: a slot enters or
+  leaves the cheapest or dearest few, its sell crosses the later buy prices, a price crosses
+  zero), clear of the
+  boundary by more than ``far_dollars``; a later move that keeps every such relation waits for
+  the re-assert.
+
+It also pushes when the Powerwall runs a tariff that is not ours, or an earlier one of ours; when
+``reassert_after`` has passed; or when the user forces it.
 
 One write per change: while the last push is not in effect yet (Tesla applies some late) and the
 Powerwall still shows an earlier tariff of ours (or the one the push replaced), the same tariff
@@ -20,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from amber_tesla_sync.sync.push_value import HORIZON, Reordering, reorderings
 from amber_tesla_sync.tariff.model import TariffPlan
 
 Rates = Mapping[str, tuple[float, float]]
@@ -34,9 +45,8 @@ RESEND_AFTER = dt.timedelta(minutes=30)
 class Tolerances:
     near_term: dt.timedelta = dt.timedelta(hours=2)
     near_dollars: float = 0.0075
-    far_dollars: float = 0.02
+    far_dollars: float = 0.005  # how far past a boundary a move must go (see push_value)
     current_dollars: float = 0.02
-    current_minimum_left: dt.timedelta = dt.timedelta(minutes=10)
     settle: dt.timedelta = dt.timedelta(minutes=10)
     reassert_after: dt.timedelta = dt.timedelta(hours=2)
     resend_after: dt.timedelta = RESEND_AFTER
@@ -59,6 +69,7 @@ class Change:
     side: str  # "buy" | "sell"
     before: float
     after: float
+    relation: str = ""  # a relation the move changed (see push_value), else a tolerance passed
 
     @property
     def size(self) -> float:
@@ -86,23 +97,75 @@ def fingerprint(body: Mapping[str, Any]) -> str:
 def changes(
     plan: TariffPlan, before: Rates, now: dt.datetime, tolerances: Tolerances
 ) -> list[Change]:
-    """Slots whose buy or sell moved by more than the tolerance for how soon they start."""
-    found = []
+    """The material moves (see the module): the current slot past ``current_dollars``, a
+    near-term slot past ``near_dollars``, any slot whose move changes a relation that steers the
+    Powerwall; a slot never pushed always."""
+    found: list[Change] = []
+    rates = plan_rates(plan)
     for slot in plan.slots:
         old = before.get(slot.label)
-        if slot.span.start <= now:  # the current slot: only worth a push if there is time left
-            if slot.span.end - now < tolerances.current_minimum_left:
-                continue
-            limit = tolerances.current_dollars
+        if slot.span.start <= now:  # the current slot: a spike is pushed whatever time is left
+            limit: float | None = tolerances.current_dollars
         elif slot.span.start - now < tolerances.near_term:
             limit = tolerances.near_dollars
         else:
-            limit = tolerances.far_dollars
+            limit = None  # later slots: only what changes the Powerwall's choices
         for side, index, value in (("buy", 0, slot.buy), ("sell", 1, slot.sell)):
             previous = old[index] if old is not None else None
-            if previous is None or abs(value - previous) > limit + 1e-9:
+            if previous is None or (limit is not None and abs(value - previous) > limit + 1e-9):
                 found.append(Change(slot.label, slot.span.start, side, previous or 0.0, value))
+    seen = {(change.label, change.side) for change in found}
+    starts = {slot.label: slot.span.start for slot in plan.slots}
+    labels = [slot.label for slot in plan.slots if slot.span.start - now < HORIZON]
+    for moved in reorderings(labels, before, rates, tolerances.far_dollars):
+        change = _reordered(moved, before, rates, starts)
+        if (change.label, change.side) not in seen:
+            seen.add((change.label, change.side))
+            found.append(change)
     return found
+
+
+def _reordered(
+    moved: Reordering, before: Rates, after: Rates, starts: Mapping[str, dt.datetime]
+) -> Change:
+    index = 1 if moved.relation in ("export", "sell sign") else 0
+    side = "sell" if index else "buy"
+    return Change(
+        moved.label,
+        starts[moved.label],
+        side,
+        before[moved.label][index],
+        after[moved.label][index],
+        moved.relation,
+    )
+
+
+RELATIONS = {
+    "cheap": "among the cheapest slots",
+    "dear": "among the dearest slots",
+    "export": "selling above every later buy price",
+    "buy sign": "a buy price below zero",
+    "sell sign": "a sell price below zero",
+}
+
+
+def describe(moved: list[Change], now: dt.datetime) -> str:
+    """The reason of a push for material moves: a move of the current slot (a spike), else the
+    largest near-term move past its tolerance, else the largest move that changed a relation."""
+    count = len({c.label for c in moved})
+    current = [change for change in moved if change.start <= now and not change.relation]
+    plain = [change for change in moved if not change.relation]
+    biggest = max(current or plain or moved, key=lambda change: change.size)
+    prices = (
+        f"{biggest.label} {biggest.side} {biggest.before * 100:.2f} → "
+        f"{biggest.after * 100:.2f} c/kWh"
+    )
+    if current:
+        return f"the current slot moved: {prices} ({count} slot(s) changed materially)"
+    if plain:
+        return f"{count} slot(s) changed materially; largest {prices}"
+    relation = RELATIONS.get(biggest.relation, biggest.relation)
+    return f"{count} slot(s) changed what the Powerwall would do; {prices} ({relation}: changed)"
 
 
 def decide(
@@ -131,16 +194,9 @@ def decide(
     moved = changes(plan, last_rates, now, tolerances)
     if moved and now - last_pushed_at < tolerances.settle:
         # just pushed: let small moves settle (5-minute forecasts jitter); big ones go at once
-        moved = [change for change in moved if change.size > tolerances.far_dollars + 1e-9]
+        moved = [c for c in moved if c.size > tolerances.current_dollars + 1e-9]
     if moved:
-        biggest = max(moved, key=lambda change: change.size)
-        return Decision(
-            True,
-            f"{len({c.label for c in moved})} slot(s) changed materially; largest "
-            f"{biggest.label} {biggest.side} {biggest.before * 100:.2f} → "
-            f"{biggest.after * 100:.2f} c/kWh",
-            tuple(moved),
-        )
+        return Decision(True, describe(moved, now), tuple(moved))
     if waiting is not None:
         late = now - waiting.pushed_at
         if late >= tolerances.resend_after:
@@ -169,5 +225,6 @@ def decide(
         default=0.0,
     )
     return Decision(
-        False, f"no material change (largest move {largest * 100:.2f} c/kWh, within tolerance)"
+        False,
+        f"no material change (largest move {largest * 100:.2f} c/kWh, within tolerance)",
     )

@@ -7,7 +7,15 @@ lost (:class:`~amber_tesla_sync.tesla.lost.AnswerLost`: a timeout or a dropped c
 sending, a 504, an unreadable success) is recorded as the last push, unverified ("sent, answer
 lost"), and read back in the same run like any other push; it is never sent again blindly. Only
 an answer that proves a refusal (a 4xx, ``result: false``, a 5xx from Tesla's own servers after
-the retries) means nothing was accepted."""
+the retries) means nothing was accepted.
+
+Verification (each read of ``site_info`` is billed): a push is read back in the same run, and
+that read is also the run's check of the Powerwall's settings (the next check is an hour later).
+When the first read shows the tariff as sent, nothing more is read; else it is read again after
+:data:`VERIFY_DELAYS` (within ``sync.verify_seconds``): at most three reads. A push accepted but
+not in effect by then is reported in the same run (exit 11, "unverified"); the next run reads
+the Powerwall again before deciding anything (an unverified push is always read), reports it
+again while it waits, and sends the tariff once more 30 min after the push."""
 
 from __future__ import annotations
 
@@ -32,7 +40,7 @@ if TYPE_CHECKING:
     from amber_tesla_sync.tesla.models import SiteInfo
 
 log = logging.getLogger(__name__)
-VERIFY_DELAYS = (0.0, 1.0, 3.0, 7.0, 15.0, 25.0)
+VERIFY_DELAYS = (0.0, 5.0, 20.0)  # seconds after the push: the reads of a read-back
 NEXT_RUN = (
     "the next run reads the Powerwall's tariff again before deciding anything (it is not sent "
     "again blindly)"

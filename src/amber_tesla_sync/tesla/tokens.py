@@ -5,6 +5,12 @@ store's lock (one per store, whatever the state directory) held across "read →
 and the new tokens are saved (atomically, in the secret store) before the new access token is
 used. Overlapping runs (cron, several sites or users sharing a store) therefore never burn the
 chain: a run that waited for the lock finds the tokens already refreshed and uses them.
+
+The access token is refreshed *before* it expires (its expiry is saved with it), never by sending
+a billed request that comes back 401 and sending it again: :data:`MARGIN` ahead, which covers the
+clock skew a run tolerates (``sync.max_clock_skew_minutes``, 5 min by default: the tool's clock may
+run behind Tesla's) and a request's time on the wire. The token endpoint is not billed; a 401 is.
+A 401 is still answered by one refresh and one retry (a token revoked early).
 """
 
 from __future__ import annotations
@@ -28,6 +34,12 @@ from amber_tesla_sync.tesla.oauth import (
 )
 
 log = logging.getLogger(__name__)
+MARGIN = 6 * 60.0  # seconds before its expiry an access token is refreshed (see the module)
+
+
+def wall_clock() -> float:
+    """The tool's clock (``time.time``, looked up at each call)."""
+    return time.time()
 
 
 class TokenSource(Protocol):
@@ -58,13 +70,13 @@ class FleetTokens:
         store: SecretStore,
         endpoint: TokenEndpoint,
         client_id: str,
-        clock: Callable[[], float] = time.time,
-        margin: float = 60.0,
+        clock: Callable[[], float] | None = None,
+        margin: float = MARGIN,
     ) -> None:
         self.store = store
         self.endpoint = endpoint
         self.client_id = client_id
-        self.clock = clock
+        self.clock = clock or wall_clock
         self.margin = margin
         self.refreshes = 0
 
