@@ -249,3 +249,25 @@ def test_the_password_from_the_secret_store(synced: Synced, broker: Broker) -> N
     assert result.code == 0 and warnings(result) == [], result.stderr
     assert state_of(synced, broker.retained())["outcome"] == "verified"
     no_password(result)
+
+
+def test_an_override_is_published_when_it_starts_and_when_it_is_cleared(
+    synced: Synced, broker: Broker
+) -> None:
+    from overridekit import override
+
+    configure(synced, broker.url)
+    assert synced.sync().code == 0
+    assert state_of(synced, broker.retained())["overrides"] == []
+    synced.advance(5)
+    started = override(synced, "charge", "--for", "90m", "--target", "80")
+    assert started["_code"] == 0, started["_stderr"]
+    published = state_of(synced, broker.retained())["overrides"]
+    assert [(o["kind"], o["percent"], o["ended"]) for o in published] == [("charge", 80, False)]
+    until = dt.datetime.fromisoformat(published[0]["until"])
+    assert until == synced.now + dt.timedelta(minutes=90)
+    assert any("backup reserve" in change for change in published[0]["changes"])
+    synced.advance(5)
+    cleared = override(synced, "clear", "--all")
+    assert cleared["_code"] == 0, cleared["_stderr"]
+    assert state_of(synced, broker.retained())["overrides"] == []

@@ -65,13 +65,16 @@ class PowerwallSeen:
 
 @dataclass(frozen=True)
 class Override:
-    """A price override in force (none yet: the payloads carry an empty list, so consumers
-    already read the shape)."""
+    """An owner's override of the site (``amber-tesla-sync override``) in force, or past its end
+    but not yet undone by a sync."""
 
-    setting: str
-    value: str
-    until: dt.datetime | None = None
-    reason: str = ""
+    id: str
+    kind: str  # charge, export, hold, pause
+    start: dt.datetime
+    until: dt.datetime
+    percent: float | None = None  # charge: the target; hold: the floor
+    changes: tuple[str, ...] = ()  # what it changed on the Powerwall ("backup reserve 20 → 100")
+    ended: bool = False  # past its end: a sync has yet to put back what it changed
 
 
 @dataclass(frozen=True)

@@ -212,10 +212,13 @@ def state_payload(site: SiteFigures) -> dict[str, Any]:
         },
         "overrides": [
             {
-                "setting": o.setting,
-                "value": o.value,
+                "id": o.id,
+                "kind": o.kind,
+                "start": _iso(o.start),
                 "until": _iso(o.until),
-                "reason": o.reason,
+                "percent": o.percent,
+                "changes": list(o.changes),
+                "ended": o.ended,
             }
             for o in site.overrides
         ],

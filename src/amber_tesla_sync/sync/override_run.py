@@ -4,6 +4,8 @@ Amber fetch and fold, the same refusals), with the override added before it (or 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,8 +15,10 @@ from amber_tesla_sync.store.state import State, SyncState, load_state
 from amber_tesla_sync.sync import overrides
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.outcome import SiteOutcome, SyncOptions
+from amber_tesla_sync.sync.published import publish_run
 from amber_tesla_sync.sync.run import sync_all
 from amber_tesla_sync.sync.targets import Target
+from amber_tesla_sync.sync.watched import site_name
 
 if TYPE_CHECKING:
     from amber_tesla_sync.tesla.api import TeslaApi
@@ -83,16 +87,33 @@ def start(
 
     kept: list[bool] = []
 
-    def after(state: State, outcomes: list[SiteOutcome], _: object) -> None:
+    publish = publishing(ctx, [target], now)
+
+    def after(state: State, outcomes: list[SiteOutcome], tesla: TeslaApi | None) -> None:
         site = state.sync[target.key]
         override = next(o for o in site.manual if o.id == made[0].id)
         if not override.started and not override.saved and not override.sent:
             site.manual.remove(override)  # nothing changed: no override
         else:
             kept.append(True)
+        publish(state, outcomes, tesla)
 
     outcomes, tesla = sync_all(ctx, [target], now, SyncOptions(), after=after, before=before)
     return Started(made[0], outcomes[0], bool(kept), requests_of(tesla))
+
+
+def publishing(
+    ctx: AppContext, chosen: list[Target], now: dt.datetime
+) -> Callable[[State, list[SiteOutcome], TeslaApi | None], None]:
+    """What a sync's run publishes ([mqtt], [metrics]), for an override's run: the figures then
+    carry the override started (or, after ``clear``, no longer carry it)."""
+    began = time.monotonic()
+
+    def publish(state: State, outcomes: list[SiteOutcome], tesla: TeslaApi | None) -> None:
+        names = {target.key: site_name(ctx.config, target, state) for target in chosen}
+        publish_run(ctx, chosen, state, outcomes, tesla, now, time.monotonic() - began, names)
+
+    return publish
 
 
 def requests_of(tesla: TeslaApi | None) -> dict[str, int]:
@@ -121,7 +142,9 @@ def clear(
                 item.cleared, item.end = True, min(item.end, now)
                 cleared.append(item)
 
-    outcomes, tesla = sync_all(ctx, wanted, now, SyncOptions(), before=before)
+    outcomes, tesla = sync_all(
+        ctx, wanted, now, SyncOptions(), before=before, after=publishing(ctx, wanted, now)
+    )
     return cleared, outcomes, requests_of(tesla)
 
 

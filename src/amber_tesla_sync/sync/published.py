@@ -65,7 +65,13 @@ def publish_run(
 def site_figures(
     target: Target, outcome: SiteOutcome, state: State, now: dt.datetime, name: str
 ) -> SiteFigures:
-    from amber_tesla_sync.publish.figures import PowerwallSeen, SiteFigures, amber_now, tariff_slots
+    from amber_tesla_sync.publish.figures import (
+        Override,
+        PowerwallSeen,
+        SiteFigures,
+        amber_now,
+        tariff_slots,
+    )
 
     site_state = state.sync.get(target.key) or SyncState()
     last_push = site_state.last_push
@@ -97,6 +103,19 @@ def site_figures(
             mode=site_state.remote_mode,
             export_rule=site_state.remote_export_rule,
             reserve_percent=site_state.remote_reserve,
+        ),
+        overrides=tuple(
+            Override(
+                id=o.id,
+                kind=o.kind,
+                start=local(o.start) or o.start,
+                until=local(o.end) or o.end,
+                percent=o.percent,
+                changes=tuple(o.changes),
+                ended=o.overdue(now),
+            )
+            for o in site_state.manual
+            if o.in_force(now) or o.overdue(now)
         ),
     )
 
