@@ -294,3 +294,32 @@ def test_apprise_is_imported_only_to_send() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_message_about_a_site_says_which_override_is_in_force(
+    synced: Synced, receiver: Receiver
+) -> None:
+    from overridekit import override
+
+    configure(synced, receiver)
+    assert synced.sync().code == 0
+    synced.advance(5)
+    started = override(synced, "charge", "--for", "2h", "--target", "80")
+    assert started["_code"] == 0, started["_stderr"]
+    receiver.clear()
+    break_amber(synced)
+    synced.advance(5)
+    assert synced.sync().code == ExitCode.SERVICE
+    messages = receiver.messages()
+    assert len(messages) == 1, messages
+    assert "is failing" in messages[0]["title"]
+    assert "Override in force: charge to 80 % until " in messages[0]["message"]
+    assert f"(override {started['override']['id']})" in messages[0]["message"], started
+
+
+def test_without_an_override_a_message_says_nothing_of_one() -> None:
+    facts = RunFacts(sites=[SiteFacts("home", "failed", "x", 8, "Amber failed", "wait")])
+    said, _ = changes(
+        NotifyMemory(), facts, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.timedelta(0)
+    )
+    assert said and all("Override" not in m.body for m in said)

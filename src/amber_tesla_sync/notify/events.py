@@ -6,7 +6,8 @@ longer than ``refusal_after``; someone else's tariff replaced ours (at most once
 the Fleet login needs the browser again, or the Fleet path is down while Teslemetry carries the
 run, and Fleet works again; a Powerwall setting stops the tariff working (each setting once,
 while it lasts); a value of the owner's that this tool changed could not be restored (each
-setting once, while it is owed) and when it is settled.
+setting once, while it is owed) and when it is settled. A message about a site with an owner's
+override in force says so (``amber-tesla-sync override``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class SiteFacts:
     findings: dict[str, str] | None = None  # key → line; None: not checked in this run
     owed: dict[str, str] | None = None  # setting → line: the owner's values not yet restored
     name: str | None = None  # how messages name the site (default: ``site``)
+    override: str | None = None  # the owner's override in force ("charge to 80 % until …")
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,11 @@ def _site(
         memory.powerwall = list(facts.findings)
     if facts.owed is not None:
         said += _owed(facts.owed, memory, name)
+    if facts.override:  # what the owner set is part of what the Powerwall is doing
+        said = [
+            Message(m.title, f"{m.body}\nOverride in force: {facts.override}.", m.kind)
+            for m in said
+        ]
     return said
 
 

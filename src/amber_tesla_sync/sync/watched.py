@@ -61,7 +61,21 @@ def site_facts(outcome: SiteOutcome, name: str | None = None) -> SiteFacts:
         foreign=outcome.foreign,
         findings={f.key: f.line for f in outcome.findings} if outcome.checked else None,
         owed=outcome.owed,
+        override=_override_line(outcome),
     )
+
+
+def _override_line(outcome: SiteOutcome) -> str | None:
+    """The owner's override in force, in the site's time (``charge to 80 % until Mon 17:30``)."""
+    override = outcome.override
+    if override is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    from amber_tesla_sync.sync.overrides import describe
+
+    zone = ZoneInfo(outcome.plan.timezone) if outcome.plan is not None else dt.UTC
+    return f"{describe(override, zone)} (override {override.id})"
 
 
 def run_facts(
