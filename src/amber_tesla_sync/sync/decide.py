@@ -5,12 +5,11 @@ Tesla bills every Fleet request, so the tool pushes only on a material change (:
 - the current half-hour's buy or sell moved by more than ``current_dollars`` (a spike: pushed at
   once, however few minutes of the slot are left);
 - a near-term slot (starting within ``near_term``) moved by more than ``near_dollars``;
-- a move anywhere in the horizon changes what the Powerwall would do with it
-  (:func:`~amber_tesla_sync.sync.push_value.reorderings`, over the next 12 h: a slot enters or
-  leaves the cheapest or dearest few, its sell crosses the later buy prices, a price crosses
-  zero), clear of the
+- a move anywhere in the tariff's 24 h changes what the Powerwall would do with it
+  (:func:`~amber_tesla_sync.sync.push_value.reorderings`: a slot enters or leaves the cheapest
+  or dearest few, its sell crosses the later buy prices, a price crosses zero), clear of the
   boundary by more than ``far_dollars``; a later move that keeps every such relation waits for
-  the re-assert.
+  the next push or the re-assert.
 
 It also pushes when the Powerwall runs a tariff that is not ours, or an earlier one of ours; when
 ``reassert_after`` has passed; or when the user forces it.
@@ -45,7 +44,7 @@ RESEND_AFTER = dt.timedelta(minutes=30)
 class Tolerances:
     near_term: dt.timedelta = dt.timedelta(hours=2)
     near_dollars: float = 0.0075
-    far_dollars: float = 0.005  # how far past a boundary a move must go (see push_value)
+    far_dollars: float = 0.02  # how far past a boundary a move must go (see push_value)
     current_dollars: float = 0.02
     settle: dt.timedelta = dt.timedelta(minutes=10)
     reassert_after: dt.timedelta = dt.timedelta(hours=2)

@@ -16,7 +16,7 @@ tariff on the Powerwall and the fresh one:
   every later buy: worth exporting now rather than keeping the energy);
 - ``buy sign`` / ``sell sign``: its buy or sell price against zero.
 
-The horizon is the slots starting within :data:`HORIZON` (12 h).
+The horizon is the slots starting within :data:`HORIZON` (the tariff's 24 h).
 
 A relation counts as changed only when it is on the other side now *and* clear of the boundary
 by more than ``margin``: prices that sit on a boundary (two slots a fraction of a cent apart)
@@ -30,10 +30,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 RANK_SLOTS = 6  # 3 h of half-hour slots: about what a Powerwall needs to charge or discharge
-# the slots whose relations count: what the Powerwall does over the next half-day. A slot further
-# ahead (one that just rolled over to tomorrow) is pushed with the next push or re-assert, long
-# before it comes this near.
-HORIZON = dt.timedelta(hours=12)
+# the slots whose relations count: the whole tariff (a slot that just rolled over to tomorrow
+# counts too: the Powerwall plans over the day ahead)
+HORIZON = dt.timedelta(hours=24)
 TIE = 1e-9  # $/kWh: closer than this to a boundary is on it
 
 Rates = Mapping[str, tuple[float, float]]
