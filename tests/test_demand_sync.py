@@ -116,3 +116,49 @@ def test_without_the_setting_sync_pushes_no_demand_charge_and_status_shows_none(
     assert "demand" not in status.stdout.lower()
     shown = json.loads(synced.run("status", "--json", "--now", synced.now.isoformat()).stdout)
     assert shown["sites"][0]["demand"] is None
+
+
+def test_a_powerwall_that_lost_its_demand_charges_is_noticed_and_pushed_again(
+    site: SandboxSite, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last push keeps its demand charge: the hourly check compares the Powerwall's tariff
+    with it, demand charges included, so one that lost them is not taken for ours."""
+    _with_demand(site, "charge_per_kw = 0.45")
+    synced = _demand_site(site, cli, monkeypatch)
+    assert synced.sync_json()["sites"][0]["outcome"] == "verified"
+    stripped = json.loads(json.dumps(synced.sandbox.readback_tariff()))
+    for season in stripped["demand_charges"].values():
+        if "rates" in season:
+            season["rates"] = dict.fromkeys(season["rates"], 0.0)
+    synced.sandbox.set_tariff(stripped)
+    synced.advance(61)  # the hourly check reads the Powerwall
+    posts = len(synced.sandbox.tariff_posts())
+    again = synced.sync_json()
+    assert again["_code"] == 0, again["_stderr"]
+    assert "demand" in again["sites"][0]["reason"], again["sites"][0]["reason"]
+    assert len(synced.sandbox.tariff_posts()) == posts + 1
+    assert _window(_pushed_demand(synced)) == AMBER_WINDOW
+
+
+def test_a_new_demand_charge_is_pushed_though_no_price_moved(
+    site: SandboxSite, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced = _demand_site(site, cli, monkeypatch)
+    assert synced.sync_json()["sites"][0]["outcome"] == "verified"
+    assert not any(
+        rate
+        for season in synced.sandbox.tariff_posts()[-1]["body"]["tou_settings"][
+            "tariff_content_v2"
+        ]["demand_charges"].values()
+        for rate in season.get("rates", {}).values()
+    )
+    _with_demand(site, "charge_per_kw = 0.45")
+    synced.advance(5)
+    posts = len(synced.sandbox.tariff_posts())
+    again = synced.sync_json()
+    assert again["_code"] == 0, again["_stderr"]
+    assert again["sites"][0]["reason"].startswith("the demand charge or its window changed")
+    assert len(synced.sandbox.tariff_posts()) == posts + 1
+    assert _window(_pushed_demand(synced)) == AMBER_WINDOW
+    synced.advance(5)  # once pushed, the same charge pushes nothing more
+    assert synced.sync_json()["sites"][0]["outcome"] == "unchanged"

@@ -66,6 +66,9 @@ class LastPush(BaseModel):
     # Powerwall was read in its run: while the push is not in effect yet, that tariff showing
     # is the push lagging, not another one replacing ours
     replaced: str | None = None
+    # the demand charge ($/kW) by slot label when the push carried one (tariff.demand): the
+    # tariff this push is compared with has it too
+    demand: dict[str, float] | None = None
 
 
 class OwnPush(BaseModel):

@@ -87,6 +87,12 @@ def plan_rates(plan: TariffPlan) -> dict[str, tuple[float, float]]:
     return {slot.label: (slot.buy, slot.sell) for slot in plan.slots}
 
 
+def plan_demand(plan: TariffPlan) -> dict[str, float] | None:
+    """The demand charge ($/kW) by slot the plan's tariff carries (None: none)."""
+    rates = plan.demand.rates() if plan.demand is not None else {}
+    return rates or None
+
+
 def fingerprint(body: Mapping[str, Any]) -> str:
     """A short, stable fingerprint of a request body (canonical JSON)."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
@@ -178,6 +184,7 @@ def decide(
     foreign_tariff: str | None = None,
     waiting: Waiting | None = None,
     earlier: str | None = None,
+    demand_changed: bool = False,
 ) -> Decision:
     """Push or not, and why (one line, for the log and the history). ``waiting``: the last push
     is not in effect yet; ``earlier``: the Powerwall runs an earlier tariff of ours (what it is)
@@ -190,6 +197,8 @@ def decide(
         return Decision(True, f"{FOREIGN_REASON} ({foreign_tariff})")
     if earlier:
         return Decision(True, f"the Powerwall runs {earlier}, not the last one pushed")
+    if demand_changed:
+        return Decision(True, "the demand charge or its window changed (tariff.demand)")
     moved = changes(plan, last_rates, now, tolerances)
     if moved and now - last_pushed_at < tolerances.settle:
         # just pushed: let small moves settle (5-minute forecasts jitter); big ones go at once

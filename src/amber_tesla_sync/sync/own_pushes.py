@@ -116,12 +116,16 @@ def recognise(
     if not read or last is None:
         return Seen("unknown")
     if is_ours(tariff):
-        found = differences(build_tariff(last.rates), tariff, tolerance=TOLERANCE)
+        found = differences(build_tariff(last.rates, last.demand), tariff, tolerance=TOLERANCE)
         if not found:
             return Seen("last")
         rates = rates_of(tariff)
         content = rates_print(rates) if rates is not None else None
-        match = next((push for push in reversed(pushes) if push.content == content), None)
+        # the last push's prices without its demand charges: changed, not an earlier push
+        demand_only = all(line.startswith("demand") for line in found)
+        match = next(
+            (p for p in reversed(pushes) if p.content == content and not demand_only), None
+        )
         if match is not None:
             return Seen("earlier", pushed_at=match.pushed_at, rates=rates)
         why = f"ours, but changed: {found[0]}"

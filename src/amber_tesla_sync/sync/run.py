@@ -230,6 +230,7 @@ class SiteSync:
             foreign_tariff=outcome.foreign,
             waiting=waiting,
             earlier=earlier,
+            demand_changed=tariff.demand_changed(plan),
         )
         outcome.reason = manual.reason(decision.reason, self.options.force)
         log.info("%s: %s", target.key, outcome.reason)

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from amber_tesla_sync.errors import AppError, VerifyError
 from amber_tesla_sync.store.state import LastPush
 from amber_tesla_sync.sync import own_pushes
-from amber_tesla_sync.sync.decide import Waiting, fingerprint, plan_rates
+from amber_tesla_sync.sync.decide import Waiting, fingerprint, plan_demand, plan_rates
 from amber_tesla_sync.sync.own_pushes import Seen
 from amber_tesla_sync.tariff import TariffPlan, build_request_body, validate_request_body
 from amber_tesla_sync.tariff.compare import differences
@@ -84,6 +84,11 @@ class TariffPush:
         log.info("a tariff of ours pushed at %s is in effect: taken as the last push", at)
         return Seen("last")
 
+    def demand_changed(self, plan: TariffPlan) -> bool:
+        """The plan's demand charge or window is not the last push's (a push is due for it)."""
+        last = self.steps.site_state.last_push
+        return last is not None and plan_demand(plan) != last.demand
+
     def confirm(self, seen: Seen) -> bool:
         """An earlier push that was sent but not read back: is it in effect now?"""
         last = self.steps.site_state.last_push
@@ -110,6 +115,7 @@ class TariffPush:
             fingerprint=fingerprint(plan.body),
             verified=False,
             replaced=own_pushes.tariff_print(remote.tariff) if remote is not None else None,
+            demand=plan_demand(plan),
         )
         state.own_pushes = own_pushes.remember(state.own_pushes, rates, steps.now)
         steps.save_state()  # ours before it is sent: read back late, it is never "foreign"
