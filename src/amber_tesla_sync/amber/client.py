@@ -8,6 +8,7 @@ import email.utils
 import json
 import logging
 import math
+import threading
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
 
@@ -70,7 +71,18 @@ class AmberClient:
             base_url.rstrip("/") + "/", self.policy.timeout, {"Authorization": f"Bearer {token}"}
         )
         self.requests = 0
-        self.server_time: dt.datetime | None = None  # the last answer's ``Date`` header
+        self._answered = threading.local()  # one client may serve several threads at once
+
+    @property
+    def server_time(self) -> dt.datetime | None:
+        """The ``Date`` header of the last answer this thread received (the client may be shared
+        by threads fetching several sites at once: each sees its own answer's time)."""
+        found: dt.datetime | None = getattr(self._answered, "server_time", None)
+        return found
+
+    @server_time.setter
+    def server_time(self, value: dt.datetime | None) -> None:
+        self._answered.server_time = value
 
     def __enter__(self) -> Self:
         return self

@@ -120,6 +120,27 @@ def build_sites(seed: int) -> tuple[AmberSite, ...]:
     )
 
 
+def extra_sites(seed: int, count: int) -> tuple[AmberSite, ...]:
+    """``count`` more active 30-minute NSW sites, each with its own flat network rate (so that
+    every site's prices differ from every other's)."""
+    return tuple(
+        AmberSite(
+            id=ulid_like(seed, f"amber-site-extra-{n}"),
+            nmi="41" + digits(seed, f"nmi-extra-{n}", 8),
+            network="Ausgrid",
+            status="active",
+            interval_length=30,
+            channels=(Channel("E1", "general", "EA010"), Channel("B1", "feedIn", "EA029")),
+            region="NSW1",
+            time_zone="Australia/Sydney",
+            network_tariff="flat",
+            active_from="2024-06-01",
+            flat_network_c=12.0 + 3.0 * n,
+        )
+        for n in range(1, count + 1)
+    )
+
+
 _TOU_RATES_C = {"peak": 24.0, "shoulder": 9.5, "offPeak": 5.5}
 _SEASONS = {
     12: "summer", 1: "summer", 2: "summer", 3: "autumn", 4: "autumn", 5: "autumn",

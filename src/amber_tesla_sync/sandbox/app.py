@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from amber_tesla_sync.sandbox.amber import AmberService, AmberSettings
-from amber_tesla_sync.sandbox.amber_sites import AmberSite, build_sites
+from amber_tesla_sync.sandbox.amber_sites import AmberSite, build_sites, extra_sites
 from amber_tesla_sync.sandbox.auth import AuthService
+from amber_tesla_sync.sandbox.busy import PowerwallBusy
 from amber_tesla_sync.sandbox.clock import SandboxClock
 from amber_tesla_sync.sandbox.config import (
     APP_SCOPES,
@@ -52,7 +53,18 @@ class SandboxApp:
         self.log = RequestLog()
 
         self.energy_site = EnergySite(energy_site_id=energy_site_id(config.seed), seed=config.seed)
-        self.amber_sites: tuple[AmberSite, ...] = build_sites(config.seed)
+        self.more_powerwalls = tuple(
+            EnergySite(
+                energy_site_id=energy_site_id(config.seed, n),
+                seed=config.seed + n,
+                site_name=f"Sandbox Home {n + 1}",
+            )
+            for n in range(1, config.powerwalls)
+        )
+        self.powerwall_busy = PowerwallBusy()
+        self.amber_sites: tuple[AmberSite, ...] = build_sites(config.seed) + extra_sites(
+            config.seed, config.extra_amber_sites
+        )
         self.amber_settings = AmberSettings()
         self.amber = AmberService(
             seed=config.seed,
@@ -109,6 +121,8 @@ class SandboxApp:
             limiter=FixedWindowLimiter(config.teslemetry_rate_limit, 60),
             settings=self.teslemetry_settings,
         )
+        others = {str(site.energy_site_id): site for site in self.more_powerwalls}
+        self.fleet.others = self.teslemetry.others = others
         self.control_handler: Callable[[Request, str], Response] | None = None
 
     # -- URLs --------------------------------------------------------------------------------
@@ -142,8 +156,17 @@ class SandboxApp:
 
     # -- request handling --------------------------------------------------------------------
 
+    def powerwalls(self) -> tuple[EnergySite, ...]:
+        """Every Powerwall of the user, the first one first."""
+        return (self.energy_site, *self.more_powerwalls)
+
     def handle(self, request: Request) -> Response:
-        """Answer one request (faults applied, request logged)."""
+        """Answer one request (faults applied, request logged), counted while it is answered
+        against its Powerwall (see :class:`PowerwallBusy`)."""
+        with self.powerwall_busy.serving(request.path):
+            return self._handle(request)
+
+    def _handle(self, request: Request) -> Response:
         path = request.path
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
             if self.control_handler is None:

@@ -63,6 +63,10 @@ class SandboxConfig:
     partner_registered: bool = False
     allowed_domain: str = DEFAULT_DOMAIN
     public_key_file: Path | None = None
+    powerwalls: int = 1
+    """How many Powerwalls (energy sites) the Tesla user has: the first is ``energy_site``."""
+    extra_amber_sites: int = 0
+    """Active 30-minute Amber sites added after the usual three (each its own network rate)."""
     """Where the sandbox "downloads" the partner public key from when a domain has none hosted
     through the control API (e.g. the PEM file ``keygen`` wrote)."""
 
@@ -84,9 +88,10 @@ def make_credentials(config: SandboxConfig) -> SandboxCredentials:
     )
 
 
-def energy_site_id(seed: int) -> int:
-    """The energy site id (a 16-digit integer, like Tesla's)."""
-    return int("2" + digits(seed, "energy-site", 15))
+def energy_site_id(seed: int, number: int = 0) -> int:
+    """The energy site id (a 16-digit integer, like Tesla's) of the user's first Powerwall, or of
+    a further one (``number`` ≥ 1)."""
+    return int("2" + digits(seed, "energy-site" if number == 0 else f"energy-site-{number}", 15))
 
 
 def user_id(seed: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -30,14 +30,19 @@ def energy_request(
     path: str,
     scopes: tuple[str, ...],
     now: datetime,
+    others: Mapping[str, EnergySite] | None = None,
 ) -> Response | None:
-    """Answer an energy-site request, or None when ``path`` is not one."""
+    """Answer an energy-site request, or None when ``path`` is not one. ``others``: the user's
+    further Powerwalls by id (a sandbox built with more than one)."""
     match = ENERGY_PATH.match(path)
     if match is None:
         return None
     site_id, operation = match.groups()
     if site_id != str(site.energy_site_id):
-        return error(404, "not_found", f"energy site {site_id} not found for this user")
+        found = (others or {}).get(site_id)
+        if found is None:
+            return error(404, "not_found", f"energy site {site_id} not found for this user")
+        site = found
     method = request.method
     if (method, operation) not in {("GET", op) for op in READS} | {("POST", op) for op in COMMANDS}:
         return error(404, "not_found", f"unknown endpoint {method} {path}")

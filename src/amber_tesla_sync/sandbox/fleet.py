@@ -46,6 +46,7 @@ class FleetService:
     ) -> None:
         self._oauth = oauth
         self._site = site
+        self.others: dict[str, EnergySite] = {}  # further Powerwalls (see SandboxApp)
         self._partners = partners
         self._base_url = base_url
         self._clock = clock
@@ -114,7 +115,7 @@ class FleetService:
             return ok({"region": user_region, "fleet_api_base_url": self._base_url(user_region)})
         if request.method == "GET" and path.rstrip("/") == "/api/1/products":
             return ok([self._site.product(now)], count=1)
-        response = energy_request(self._site, request, path, scopes, now)
+        response = energy_request(self._site, request, path, scopes, now, self.others)
         if response is None:
             return error(404, "not_found", f"no such endpoint: {request.method} {path}")
         return response

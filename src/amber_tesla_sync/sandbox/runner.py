@@ -19,6 +19,7 @@ from amber_tesla_sync.sandbox.config import (
     SandboxCredentials,
 )
 from amber_tesla_sync.sandbox.control import ControlAPI
+from amber_tesla_sync.sandbox.energy_site import EnergySite
 from amber_tesla_sync.sandbox.server import HTTPService
 from amber_tesla_sync.sandbox.steering import SandboxSteering
 from amber_tesla_sync.sandbox.tariff_readback import readback
@@ -48,6 +49,8 @@ class Sandbox(SandboxSteering):
         partner_registered: bool = False,
         allowed_domain: str = DEFAULT_DOMAIN,
         public_key_file: Path | None = None,
+        powerwalls: int = 1,
+        extra_amber_sites: int = 0,
     ) -> None:
         self.config = SandboxConfig(
             seed=seed,
@@ -60,6 +63,8 @@ class Sandbox(SandboxSteering):
             partner_registered=partner_registered,
             allowed_domain=allowed_domain,
             public_key_file=public_key_file,
+            powerwalls=powerwalls,
+            extra_amber_sites=extra_amber_sites,
         )
         self.clock = clock if isinstance(clock, SandboxClock) else SandboxClock(clock)
         self.app = SandboxApp(self.config, self.clock)
@@ -191,6 +196,19 @@ class Sandbox(SandboxSteering):
     def energy_site_id(self) -> int:
         """The Powerwall's energy site id."""
         return self.app.energy_site.energy_site_id
+
+    @property
+    def energy_site_ids(self) -> list[int]:
+        """Every Powerwall's energy site id, the first (``energy_site_id``) first."""
+        return [site.energy_site_id for site in self.app.powerwalls()]
+
+    def powerwall(self, energy_site_id: int) -> EnergySite:
+        """The Powerwall with this id (its tariff, settings and posts, for inspection)."""
+        return next(s for s in self.app.powerwalls() if s.energy_site_id == energy_site_id)
+
+    def most_at_once(self, energy_site_id: int) -> int:
+        """The most requests about this Powerwall ever answered at the same time."""
+        return self.app.powerwall_busy.most.get(str(energy_site_id), 0)
 
     @property
     def seed(self) -> int:

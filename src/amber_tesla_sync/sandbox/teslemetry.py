@@ -50,6 +50,7 @@ class TeslemetryService:
         self._token = token
         self._uid = uid
         self._site = site
+        self.others: dict[str, EnergySite] = {}  # further Powerwalls (see SandboxApp)
         self._fleet_base_url = fleet_base_url
         self._clock = clock
         self.limiter = limiter
@@ -99,7 +100,7 @@ class TeslemetryService:
             if path == "/api/1/users/region":
                 return ok({"region": "na", "fleet_api_base_url": self._fleet_base_url()})
         response = energy_request(
-            self._site, request, path, tuple(self.settings.scopes), self._clock()
+            self._site, request, path, tuple(self.settings.scopes), self._clock(), self.others
         )
         if response is None:
             return error(404, "not_found", f"no such endpoint: {request.method} {path}")

@@ -1,11 +1,14 @@
-"""One pass of fetch → fold → decide → push → verify → record, for each configured site."""
+"""One pass of fetch → fold → decide → push → verify → record, for each configured site (several
+sites side by side: :mod:`amber_tesla_sync.sync.sites`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -15,7 +18,6 @@ from amber_tesla_sync.store.history import History, RunRecord
 from amber_tesla_sync.store.paths import state_dir
 from amber_tesla_sync.store.runlock import run_lock
 from amber_tesla_sync.store.state import State, SyncState, load_state, save_state
-from amber_tesla_sync.sync.clock import check_clock
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.decide import Decision, Tolerances, decide, fingerprint, plan_rates
 from amber_tesla_sync.sync.fold_settings import fold_options, known_channels
@@ -29,7 +31,8 @@ from amber_tesla_sync.sync.outcome import (
 from amber_tesla_sync.sync.override_steps import OverrideSteps
 from amber_tesla_sync.sync.powerwall import PowerwallSteps, SettingsCheck
 from amber_tesla_sync.sync.powerwall_checks import Finding
-from amber_tesla_sync.sync.sources import PAST_HOURS, Span, fetch_prices
+from amber_tesla_sync.sync.sites import Fetched, fetching, run_sites, site_prices
+from amber_tesla_sync.sync.sources import PAST_HOURS, Span
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.sync.tariff_push import Pushed, TariffPush, lagging, not_in_effect
 from amber_tesla_sync.sync.zones import shown_zone, site_zone
@@ -43,6 +46,7 @@ if TYPE_CHECKING:  # made by the caller's factory, only when a run needs Tesla
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 HISTORY_DAYS = 3  # the persistence estimate needs the most recent day with data
+_HISTORY = threading.Lock()  # sites run side by side use the history one at a time
 
 
 class SiteSync:
@@ -58,8 +62,10 @@ class SiteSync:
         options: SyncOptions,
         save_state: Callable[[], None],
         sleep: Callable[[float], None] = time.sleep,
+        fetched: Mapping[str, Future[Fetched]] | None = None,
     ) -> None:
         self.ctx = ctx
+        self.fetched = fetched  # Amber's answers fetched ahead (several sites at once)
         self.save_state = save_state
         self._tesla_factory = tesla
         self._tesla: TeslaApi | None = None
@@ -150,7 +156,8 @@ class SiteSync:
         """Use the history; a history problem never blocks or repeats a push (it becomes a
         warning: the state, which decides the next push, is saved apart from it)."""
         try:
-            return action()
+            with _HISTORY:
+                return action()
         except AppError as error:
             log.warning("could not %s in the history: %s", what, error.message)
             self.notes.append(f"the history was not used ({what}: {error.message})")
@@ -309,21 +316,8 @@ class SiteSync:
             outcome.actions.append(curtailed.action)
 
     def _fetch(self, target: Target, recorded: Sequence[Span]) -> list[Interval]:
-        """Amber's prices; the past day only as far back as the recorded prices do not reach."""
-        with self.ctx.amber() as client:
-            intervals = fetch_prices(
-                client, self.state, target.amber_site_id, recorded=recorded, now=self.now
-            )
-            server_time = client.server_time
-        # before anything is written or folded: a wrong clock would shift the whole tariff
-        check_clock(
-            self.now,
-            server_time,
-            intervals,
-            dt.timedelta(minutes=self.ctx.config.sync.max_clock_skew_minutes),
-        )
-        self.intervals = intervals
-        return intervals
+        self.intervals = site_prices(self.ctx, self.state, target, self.now, recorded, self.fetched)
+        return self.intervals
 
     def _zone(self, target: Target, powerwall: PowerwallSteps) -> tuple[ZoneInfo, SiteInfo | None]:
         """The site's zone; reading site_info for it (the first time) also serves as the remote
@@ -364,7 +358,8 @@ def sync_all(
     after: Callable[[State, list[SiteOutcome], TeslaApi | None], None] | None = None,
     before: Callable[[State], None] | None = None,
 ) -> tuple[list[SiteOutcome], TeslaApi | None]:
-    """Sync every target (one failing does not stop the others), under the run lock.
+    """Sync every target (one failing does not stop the others), under the run lock; several
+    targets side by side (:func:`run_sites`), their outcomes in the order of ``targets``.
 
     ``before`` may change the state first (an override begins or ends); ``after`` sees the state
     and the outcomes before its last save (the notifications remember what they told)."""
@@ -374,22 +369,28 @@ def sync_all(
             before(state)
         history = History.checked(keep_days=ctx.config.history.keep_days)
         tesla: list[TeslaApi] = []
+        lock = threading.Lock()  # one Tesla client and one state file for every thread
 
         def api() -> TeslaApi:
-            if not tesla:
-                tesla.append(ctx.tesla())
-            return tesla[0]
+            with lock:
+                if not tesla:
+                    tesla.append(ctx.tesla())
+                return tesla[0]
 
         def save() -> None:
             if not options.dry_run:
-                save_state(state)
+                with lock:
+                    save_state(state)
 
-        outcomes = []
-        for target in targets:
-            outcomes.append(
-                SiteSync(ctx, api, history, state, now, options, save, sleep).run(target)
-            )
-            save()
+        with fetching(ctx, targets, history, state, now) as fetched:
+
+            def run_one(target: Target) -> SiteOutcome:
+                one = SiteSync(ctx, api, history, state, now, options, save, sleep, fetched)
+                outcome = one.run(target)
+                save()
+                return outcome
+
+            outcomes = run_sites(targets, run_one)
         if after is not None:
             after(state, outcomes, tesla[0] if tesla else None)
             save()
