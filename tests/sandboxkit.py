@@ -96,20 +96,26 @@ class SandboxSite:
         return self.run(*args, input=token)
 
 
+def sandbox_site(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SandboxSite:
+    """A config file for ``sandbox`` and a state directory under ``tmp_path``, both in the
+    environment of this process and of the CLI processes the site runs."""
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    config = config_dir / "config.toml"
+    config.write_text(sandbox_config(sandbox))
+    state = tmp_path / "state"
+    monkeypatch.setenv("AMBER_TESLA_SYNC_CONFIG", str(config))
+    monkeypatch.setenv("AMBER_TESLA_SYNC_STATE_DIR", str(state))
+    env = {
+        **os.environ,
+        "AMBER_TESLA_SYNC_CONFIG": str(config),
+        "AMBER_TESLA_SYNC_STATE_DIR": str(state),
+        "PYTHONPATH": os.pathsep.join([str(SRC), str(Path(__file__).parent)]),
+    }
+    return SandboxSite(sandbox, config, state, env)
+
+
 @pytest.fixture
 def site(tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxSite]:
     with Sandbox(seed=11, callback_port=free_port(), partner_registered=True) as sandbox:
-        config_dir = tmp_path / "config"
-        config_dir.mkdir()
-        config = config_dir / "config.toml"
-        config.write_text(sandbox_config(sandbox))
-        state = tmp_path / "state"
-        monkeypatch.setenv("AMBER_TESLA_SYNC_CONFIG", str(config))
-        monkeypatch.setenv("AMBER_TESLA_SYNC_STATE_DIR", str(state))
-        env = {
-            **os.environ,
-            "AMBER_TESLA_SYNC_CONFIG": str(config),
-            "AMBER_TESLA_SYNC_STATE_DIR": str(state),
-            "PYTHONPATH": os.pathsep.join([str(SRC), str(Path(__file__).parent)]),
-        }
-        yield SandboxSite(sandbox, config, state, env)
+        yield sandbox_site(sandbox, tmp_path, monkeypatch)

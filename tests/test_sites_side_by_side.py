@@ -4,7 +4,6 @@ one site's failure kept to itself, and two targets on one Powerwall never run at
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from amber_tesla_sync.sandbox import Sandbox
-from sandboxkit import SRC, SandboxSite, free_port, sandbox_config
+from sandboxkit import SandboxSite, free_port, sandbox_site
 from synckit import Synced
 
 PRICES = "/amber/v1/sites/{}/prices/current"
@@ -29,19 +28,7 @@ def site(tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         powerwalls=3,
         extra_amber_sites=2,
     ) as sandbox:
-        config = tmp_path / "config" / "config.toml"
-        config.parent.mkdir()
-        config.write_text(sandbox_config(sandbox))
-        state = tmp_path / "state"
-        monkeypatch.setenv("AMBER_TESLA_SYNC_CONFIG", str(config))
-        monkeypatch.setenv("AMBER_TESLA_SYNC_STATE_DIR", str(state))
-        env = {
-            **os.environ,
-            "AMBER_TESLA_SYNC_CONFIG": str(config),
-            "AMBER_TESLA_SYNC_STATE_DIR": str(state),
-            "PYTHONPATH": os.pathsep.join([str(SRC), str(Path(__file__).parent)]),
-        }
-        yield SandboxSite(sandbox, config, state, env)
+        yield sandbox_site(sandbox, tmp_path, monkeypatch)
 
 
 def configure(synced: Synced, links: list[tuple[str, str, int]]) -> None:
