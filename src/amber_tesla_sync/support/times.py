@@ -31,22 +31,29 @@ def parse_zone(name: str) -> ZoneInfo:
         raise UsageError(str(exc), "pass an IANA zone name such as Australia/Sydney") from exc
 
 
-def parse_now(text: str, zone: dt.tzinfo) -> dt.datetime:
-    """An ISO 8601 instant; one without an offset is taken as local time in ``zone``."""
+def parse_instant(text: str, zone: dt.tzinfo, refused: str, hint: str) -> dt.datetime:
+    """An ISO 8601 date-time as a local time of its own offset, or without one of ``zone``
+    (aware, not converted); not one is a usage error ``refused``, with ``hint``."""
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError as exc:
-        raise UsageError(
-            f"--now {text!r} is not an ISO 8601 date-time",
-            "use e.g. 2025-10-05T09:41:00+11:00 or 2025-10-04T22:41:00Z",
-        ) from exc
+        raise UsageError(refused, hint) from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def parse_now(text: str, zone: dt.tzinfo) -> dt.datetime:
+    """An ISO 8601 instant; one without an offset is taken as local time in ``zone``."""
+    moment = parse_instant(
+        text,
+        zone,
+        f"--now {text!r} is not an ISO 8601 date-time",
+        "use e.g. 2025-10-05T09:41:00+11:00 or 2025-10-04T22:41:00Z",
+    )
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
         raise UsageError(
             f"--now {text!r} is out of range",
             f"use a time between the years {MIN_YEAR} and {MAX_YEAR}",
         )
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
     return moment.astimezone(dt.UTC)
 
 

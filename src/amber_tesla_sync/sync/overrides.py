@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from amber_tesla_sync.errors import UsageError
 from amber_tesla_sync.store.overrides import Kind, Override
 from amber_tesla_sync.store.state import Restore
+from amber_tesla_sync.support.times import parse_instant
 from amber_tesla_sync.sync.owner_settings import LABELS, ON, value_of
 from amber_tesla_sync.tariff import TariffPlan, build_request_body
 
@@ -61,14 +62,12 @@ def until(text: str, now: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
         if moment <= local:
             moment = dt.datetime.combine(local.date() + dt.timedelta(days=1), moment.time(), zone)
         return moment.astimezone(dt.UTC)
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise UsageError(
-            f"--until {text!r} is neither HH:MM nor an ISO 8601 date-time",
-            "use e.g. 17:30 or 2026-01-15T17:30",
-        ) from exc
-    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(dt.UTC)
+    return parse_instant(
+        value,
+        zone,
+        f"--until {text!r} is neither HH:MM nor an ISO 8601 date-time",
+        "use e.g. 17:30 or 2026-01-15T17:30",
+    ).astimezone(dt.UTC)
 
 
 def window(
