@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -68,3 +69,17 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def drip(out: Any, data: bytes, stop: threading.Event, for_at_most: float, every: float) -> None:
+    """Write ``data`` one byte every ``every`` seconds, for at most ``for_at_most`` seconds (or
+    until ``stop`` is set, or the client hangs up)."""
+    ends = time.monotonic() + for_at_most
+    for byte in data:
+        if stop.is_set() or time.monotonic() > ends:
+            return
+        try:
+            out.write(bytes([byte]))
+        except OSError:
+            return
+        stop.wait(every)

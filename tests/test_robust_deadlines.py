@@ -70,15 +70,7 @@ def drip_proxy(upstream: str, drip: Drip) -> Iterator[str]:
                 self.send_header("Content-Length", "1000")
                 self.end_headers()
                 data = b" " * 1000
-            ends = time.monotonic() + drip.for_at_most
-            for byte in data:
-                if stop.is_set() or time.monotonic() > ends:
-                    return
-                try:
-                    self.wfile.write(bytes([byte]))
-                except OSError:
-                    return
-                stop.wait(drip.every)
+            stubserver.drip(self.wfile, data, stop, drip.for_at_most, drip.every)
 
         do_GET = do_POST = _handle
 

@@ -57,15 +57,7 @@ def serving(part: str, date: str = "Thu, 15 Jan 2026 05:42:10 GMT") -> Iterator[
                 return
 
         def _drip(self, data: bytes) -> None:
-            ends = time.monotonic() + DRIP_SECONDS
-            for byte in data:
-                if stop.is_set() or time.monotonic() > ends:
-                    return
-                try:
-                    self.wfile.write(bytes([byte]))
-                except OSError:
-                    return
-                stop.wait(0.2)
+            stubserver.drip(self.wfile, data, stop, DRIP_SECONDS, 0.2)
 
         do_GET = do_POST = _handle
 
