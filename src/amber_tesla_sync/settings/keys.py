@@ -101,13 +101,6 @@ def effective_data(config: Config) -> dict[str, Any]:
     return masked_settings(data)
 
 
-def effective_toml(config: Config) -> str:
-    """:func:`effective_data` as TOML."""
-    import tomli_w
-
-    return tomli_w.dumps(effective_data(config))
-
-
 ALIGN_UP_TO = 48  # origin comments line up after values this long; a longer one has its own
 
 
