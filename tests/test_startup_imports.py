@@ -6,7 +6,8 @@ modules it imported, and how often a CA bundle was loaded, when it exits. What i
 was measured (``bench/startup.py``): the publishing, reporting and chart modules when nothing is
 configured for them, Apprise and the other notification libraries with nobody to tell, Tesla's
 clients and the secret stores' crypto when no Tesla request is made, the settings editor, the
-retry machinery, the terminal's rich output, and any CA bundle for ``http://`` URLs.
+retry machinery, filelock (the run lock is a plain flock on POSIX, and the secret store's lock is
+taken only to write), the terminal's rich output, and any CA bundle for ``http://`` URLs.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ NOT_IMPORTED = (
     "keyring",
     "tomlkit",
     "tenacity",
+    "filelock",
     "platformdirs",
     "rich",
     "click",
