@@ -27,6 +27,7 @@ from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the comma
     tariff,
 )
 from amber_tesla_sync.cli.app import PROG, app
+from amber_tesla_sync.cli.chosen import chosen_app
 from amber_tesla_sync.cli.output import (
     click_exception_class,
     is_broken_pipe,
@@ -119,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
 def _run(arguments: list[str]) -> int:
     parser_error = click_exception_class()
     try:
-        result = app(args=arguments, prog_name=PROG, standalone_mode=False)
+        # only the command named is built (see cli/chosen.py)
+        result = chosen_app(app, arguments)(args=arguments, prog_name=PROG, standalone_mode=False)
     except AppError as error:
         _report(error)
         return int(error.exit_code)
