@@ -165,7 +165,7 @@ class Channel(_Model):
 class Site(_Model):
     id: str
     nmi: str | None = None
-    channels: list[Channel] = Field(default_factory=list)
+    channels: list[Channel] = []
     network: str | None = None
     status: str = "active"
     active_from: dt.date | None = Field(default=None, alias="activeFrom")

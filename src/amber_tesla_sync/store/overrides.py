@@ -7,6 +7,10 @@ setting, the owner's value is saved here as a :class:`~amber_tesla_sync.store.st
 record (``Override.saved``); when the override ends, the first sync moves those records into
 ``SyncState.restores``, from where every run sends them back until Tesla accepts them (or the
 owner set a value by hand meanwhile: theirs wins).
+
+The empty defaults (``[]``, ``{}``) are copied for each record by pydantic; unlike a
+``default_factory=list`` they cost nothing when the model is built (pydantic reads a factory's
+signature, and a builtin's is parsed from text).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from amber_tesla_sync.store.state import Restore
@@ -33,11 +37,11 @@ class Override(BaseModel):
     end: dt.datetime
     percent: float | None = None  # charge: the target; hold: the floor (backup reserve, %)
     # setting → the owner's value, saved BEFORE the change (moved to restores at the end)
-    saved: dict[str, Restore] = Field(default_factory=dict)
-    wanted: dict[str, str] = Field(default_factory=dict)  # setting → the value set
-    sent: list[str] = Field(default_factory=list)  # the settings Tesla accepted
-    changes: list[str] = Field(default_factory=list)  # "backup reserve 20 → 100", …
-    slots: list[str] = Field(default_factory=list)  # the tariff slots ("HH:MM") changed
+    saved: dict[str, Restore] = {}
+    wanted: dict[str, str] = {}  # setting → the value set
+    sent: list[str] = []  # the settings Tesla accepted
+    changes: list[str] = []  # "backup reserve 20 → 100", …
+    slots: list[str] = []  # the tariff slots ("HH:MM") changed
     started: bool = False  # its changes were made (after a trusted fold)
     ended_at: dt.datetime | None = None  # when a sync ended it (its values now owed back)
     cleared: bool = False  # ended early by `override clear`
