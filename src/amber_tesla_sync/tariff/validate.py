@@ -142,17 +142,16 @@ def _season(name: str, raw: Any, where: str, problems: list[str]) -> Season | No
             problems.append(f"{where}: label {label} has no periods")
             continue
         for period in plist:
-            for minute in _period_minutes(period, f"{where} label {label}", problems):
-                if grid[minute] is not None:
-                    overlaps += 1
-                grid[minute] = str(label)
-    uncovered = [minute for minute, label in enumerate(grid) if label is None]
+            for start, end in _period_spans(period, f"{where} label {label}", problems):
+                overlaps += end - start - grid[start:end].count(None)
+                grid[start:end] = [str(label)] * (end - start)
     if overlaps:
         problems.append(f"{where}: periods overlap for {overlaps} minutes of the week")
+    uncovered = grid.count(None)
     if uncovered:
         problems.append(
-            f"{where}: {len(uncovered)} minutes of the week are not covered "
-            f"(first: {minute_name(uncovered[0])})"
+            f"{where}: {uncovered} minutes of the week are not covered "
+            f"(first: {minute_name(grid.index(None))})"
         )
     return Season(name=name, days=frozenset(days), labels=tuple(grid))
 
@@ -186,7 +185,8 @@ def _check_year(seasons: list[Season], side: str, problems: list[str]) -> None:
         problems.append(f"{side}: {len(doubles)} days of the year are in more than one season")
 
 
-def _period_minutes(period: Any, where: str, problems: list[str]) -> list[int]:
+def _period_spans(period: Any, where: str, problems: list[str]) -> list[tuple[int, int]]:
+    """The minutes of the week ``period`` covers, as ``(start, end)`` spans (end excluded)."""
     if not isinstance(period, Mapping):
         problems.append(f"{where}: a period must be an object")
         return []
@@ -206,16 +206,16 @@ def _period_minutes(period: Any, where: str, problems: list[str]) -> list[int]:
     days = [day % 7 for day in range(first_day, last_day + (7 if last_day < first_day else 0) + 1)]
     start = fields["fromHour"] * 60 + fields["fromMinute"]
     end = fields["toHour"] * 60 + fields["toMinute"]
-    minutes: list[int] = []
+    spans: list[tuple[int, int]] = []
     for day in days:
         base = day * MINUTES_PER_DAY
         if end > start:
-            minutes.extend(range(base + start, base + end))
+            spans.append((base + start, base + end))
         else:  # runs past midnight (an all-zero window is the whole day)
-            minutes.extend(range(base + start, base + MINUTES_PER_DAY))
+            spans.append((base + start, base + MINUTES_PER_DAY))
             following = (day + 1) % 7 * MINUTES_PER_DAY
-            minutes.extend(range(following, following + end))
-    return minutes
+            spans.append((following, following + end))
+    return spans
 
 
 def _check_rate_values(charges: Any, where: str, problems: list[str]) -> None:
