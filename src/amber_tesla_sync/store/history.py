@@ -63,6 +63,8 @@ def _iso(moment: dt.datetime) -> str:
 
 def _utc(text: str) -> dt.datetime:
     moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is dt.UTC:  # as written here (``…Z``): nothing to convert
+        return moment
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no offset")
     return moment.astimezone(dt.UTC)
