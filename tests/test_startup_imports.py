@@ -51,6 +51,7 @@ NOT_IMPORTED = (
     "amber_tesla_sync.report",
     "amber_tesla_sync.render.chart",
     "amber_tesla_sync.render.status_view",
+    "amber_tesla_sync.render.override_view",
     "amber_tesla_sync.notify.send",
     "amber_tesla_sync.sandbox",
     "amber_tesla_sync.demo",
@@ -75,6 +76,8 @@ NOT_IMPORTED = (
     "httpx._main",
     "importlib.metadata",
     "statistics",
+    "concurrent.futures.thread",
+    "queue",
 )
 # and what it does import (the dump is of the sync that ran)
 IMPORTED = ("amber_tesla_sync.sync.run", "amber_tesla_sync.store.history", "sqlite3", "httpx")

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from amber_tesla_sync.render.envelope import cents
-from amber_tesla_sync.render.override_view import override_json
 from amber_tesla_sync.render.tariff_view import plan_summary
 from amber_tesla_sync.support.redact import clean
 from amber_tesla_sync.sync.decide import plan_rates
@@ -19,6 +18,16 @@ def _requests(requests: Mapping[str, int]) -> str:
 
 
 BACKENDS = {"fleet": "the Fleet API", "teslemetry": "Teslemetry"}
+
+
+def _override(outcome: SiteOutcome) -> dict[str, Any] | None:
+    """The owner's override in force, as ``override --json`` shows it (its view is loaded only
+    when there is one)."""
+    if outcome.override is None:
+        return None
+    from amber_tesla_sync.render.override_view import override_json
+
+    return override_json(outcome.site, outcome.override, outcome.override.start)
 
 
 def sync_lines(
@@ -87,9 +96,7 @@ def sync_summary(
                     {"setting": f.key, "problem": f.problem, "fix": f.fix} for f in outcome.findings
                 ],
                 "actions": outcome.actions,
-                "override": None
-                if outcome.override is None
-                else override_json(outcome.site, outcome.override, outcome.override.start),
+                "override": _override(outcome),
                 "paused": outcome.override is not None and outcome.override.kind == "pause",
                 "error": clean(outcome.error.message) if outcome.error else None,
                 "refusal": [clean(reason) for reason in outcome.refusal] or None,

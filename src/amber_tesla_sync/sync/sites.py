@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from amber_tesla_sync.amber.models import Interval
@@ -48,6 +48,8 @@ def fetching(
     wanted = list(dict.fromkeys(target.amber_site_id for target in targets))
     since = now - dt.timedelta(hours=PAST_HOURS)
     recorded = {site: _recorded(history, site, since) for site in wanted}
+    from concurrent.futures import ThreadPoolExecutor  # threads only for several sites
+
     with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
         try:
             client = ctx.amber()
@@ -95,6 +97,8 @@ def run_sites(
     if len(groups) <= 1:
         serve(list(range(len(targets))))
     else:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=len(groups)) as pool:
             for future in [pool.submit(serve, indexes) for indexes in groups.values()]:
                 future.result()  # a bug in one thread is raised here, as it would be serially
