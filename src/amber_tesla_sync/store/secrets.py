@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 from amber_tesla_sync.errors import SecretsError
 from amber_tesla_sync.store import fleet_env
@@ -46,9 +46,6 @@ from amber_tesla_sync.store.secret_names import (
 )
 from amber_tesla_sync.support import redact
 from amber_tesla_sync.support.files import DISK_FULL, atomic_write_text
-
-if TYPE_CHECKING:
-    import filelock
 
 __all__ = [
     "ALL_SECRETS",
@@ -246,7 +243,6 @@ class SecretStore:
         self.lock_path = (
             file_path.with_name(file_path.name + ".lock") if kind == "file" else _keyring_lock()
         )
-        self._lock: filelock.FileLock | None = None  # made at the first write (reads take none)
 
     @property
     def backend(self) -> Backend:
@@ -279,7 +275,11 @@ class SecretStore:
         to guard, and a lock that cannot be taken is no error."""
         try:
             self.lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            lock = self._file_lock()
+            import filelock  # only to write: reads take no lock
+
+            # one lock object per path in this process, so that two stores on one file never
+            # wait for each other
+            lock = filelock.FileLock(self.lock_path, mode=0o600, is_singleton=True)
             lock.acquire()
         except OSError as exc:
             if not self.available():
@@ -294,15 +294,6 @@ class SecretStore:
             yield
         finally:
             lock.release()
-
-    def _file_lock(self) -> filelock.FileLock:
-        # one lock object per path in this process, so that two stores on one file never wait
-        # for each other
-        if self._lock is None:
-            import filelock
-
-            self._lock = filelock.FileLock(self.lock_path, mode=0o600, is_singleton=True)
-        return self._lock
 
     def find(self, name: str) -> Found | None:
         variable = ENVIRONMENT.get(name)
