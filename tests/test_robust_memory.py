@@ -157,7 +157,7 @@ def test_the_cli_leaves_a_memory_error_to_the_entry_point(
     """cli.main does not turn it into an internal error (exit 1) on its way out."""
     from amber_tesla_sync import cli
 
-    monkeypatch.setattr(cli, "app", lambda **_: _raises_memory_error())
+    monkeypatch.setattr(cli, "chosen_app", lambda *_: lambda **_: _raises_memory_error())
     with pytest.raises(MemoryError):
         cli.main(["status"])
 
