@@ -58,7 +58,7 @@ from amber_tesla_sync.store.secrets import (
 )
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.outcome import SyncOptions
-from amber_tesla_sync.sync.run import sync_all
+from amber_tesla_sync.sync.run_all import sync_all
 from amber_tesla_sync.sync.targets import targets
 from amber_tesla_sync.tariff import TariffPlan, fold
 from amber_tesla_sync.tesla import oauth, tokens

@@ -45,8 +45,9 @@ def test_near_slots_are_tight_and_far_slots_count_by_what_they_change() -> None:
     quiet = decide(plan(), moved("20:00", 5.0, side=1), pushed_at, NOW, TOL)
     assert not quiet.push
     assert quiet.reason.startswith("no material change (largest move 5.00 c/kWh")
-    # a later sell price crossing zero changes what the Powerwall does with it
-    crossed = decide(plan(), moved("20:00", -10.6, side=1), pushed_at, NOW, TOL)
+    # a later sell price crossing zero changes what the Powerwall does with it (once the last
+    # push is far_wait old: before, it waits for a near-term push to carry it)
+    crossed = decide(plan(), moved("20:00", -10.6, side=1), NOW - TOL.far_wait, NOW, TOL)
     assert crossed.push
     assert "changed what the Powerwall would do; 20:00 sell -0.60 → 10.00" in crossed.reason
     assert "a sell price below zero: changed" in crossed.reason
@@ -102,3 +103,22 @@ def test_fingerprint_is_stable_and_sensitive() -> None:
     assert fingerprint(body) == fingerprint(dict(reversed(list(body.items()))))
     other = plan_of(site_payload(NOW, buy=30.01, sell=-10.0), ZONE, NOW).body
     assert fingerprint(other) != fingerprint(body)
+
+
+def test_the_current_half_hours_tolerance_grows_as_it_runs_out() -> None:
+    tight = Tolerances(current_dollars=0.005)
+    cases = (  # minutes into the 12:00 slot, move in c/kWh, pushed
+        (0, 0.45, False),  # 30 min left: 0.5 c
+        (0, 0.6, True),
+        (15, 0.9, False),  # 15 min left: 1 c
+        (15, 1.1, True),
+        (27, 1.9, False),  # 3 min left: capped at 2 c, so a spike still goes at once
+        (27, 2.1, True),
+    )
+    for minutes, cents, expected in cases:
+        now = NOW - dt.timedelta(minutes=5) + dt.timedelta(minutes=minutes, seconds=1)
+        at_now = plan_of(site_payload(now, buy=30.0, sell=-10.0), ZONE, now)
+        before = plan_rates(at_now)
+        before["12:00"] = (round(before["12:00"][0] + cents / 100, 4), before["12:00"][1])
+        pushed_at = now - dt.timedelta(minutes=20)
+        assert decide(at_now, before, pushed_at, now, tight).push is expected, (minutes, cents)

@@ -33,7 +33,7 @@ from amber_tesla_sync.store.paths import STATE_ENV
 from amber_tesla_sync.store.state import load_state
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.outcome import SyncOptions, worst
-from amber_tesla_sync.sync.run import sync_all
+from amber_tesla_sync.sync.run_all import sync_all
 from amber_tesla_sync.sync.targets import targets
 
 

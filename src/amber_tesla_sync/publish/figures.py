@@ -20,8 +20,9 @@ PRICE_UNIT = "AUD/kWh"
 SLOT = dt.timedelta(minutes=30)
 SLOTS = 48  # a tariff covers the coming 24 hours
 # what a sync's outcome can be once it is published (a dry run publishes nothing)
-OUTCOMES = ("verified", "unverified", "unchanged", "refused", "failed")
-SUCCESSES = ("verified", "unchanged")  # the tariff on the Powerwall is the one wanted
+OUTCOMES = ("verified", "pushed", "unverified", "unchanged", "refused", "failed")
+# the tariff on the Powerwall is the one wanted ("pushed": accepted, read back by the next check)
+SUCCESSES = ("verified", "pushed", "unchanged")
 # Tesla's Fleet API prices (US dollars): a data request (GET) and a command (POST)
 FLEET_DATA_DOLLARS = 0.002
 FLEET_COMMAND_DOLLARS = 0.001

@@ -193,13 +193,16 @@ class SyncSettings(_Section):
         default=2.0, gt=0, le=24, description="hours ahead that count as near term"
     )
     near_tolerance_cents: float = Field(
-        default=0.75, ge=0, le=100, description="c/kWh move that pushes a near-term slot"
+        default=0.45, ge=0, le=100, description="c/kWh move that pushes a near-term slot"
     )
     far_tolerance_cents: float = Field(
         default=2.0, ge=0, le=100, description="c/kWh past a price boundary that pushes"
     )
     current_tolerance_cents: float = Field(
-        default=2.0, ge=0, le=100, description="c/kWh move that pushes the current half-hour"
+        default=0.5,
+        ge=0,
+        le=100,
+        description="c/kWh move that pushes the current half-hour (growing as it runs out)",
     )
     settle_minutes: int = Field(
         default=10, ge=0, le=120, description="after a push, only big moves count this long"
@@ -208,10 +211,14 @@ class SyncSettings(_Section):
         default=120, ge=5, le=7 * 24 * 60, description="push again after this long regardless"
     )
     check_remote_every_minutes: int = Field(
-        default=60,
+        default=90,
         ge=5,
         le=7 * 24 * 60,
         description="read the Powerwall's settings at most this often",
+    )
+    read_back_every_push: bool = Field(
+        default=False,
+        description="read every push back in its own run (else routine ones at the next check)",
     )
     verify_seconds: float = Field(
         default=30.0, ge=0, le=120, description="how long to read a push back until it matches"

@@ -62,6 +62,9 @@ class LastPush(BaseModel):
     # seen in effect, so the next run reads the Powerwall's tariff before deciding anything
     verified: bool = True
     answer_lost: bool = False  # sent, but Tesla's answer was lost (accepted or not: unknown)
+    # accepted and not read back in its own run: the next check of the Powerwall reads it back
+    # (sync.tariff_push.read_back_now says which pushes wait for it); unverified until then
+    deferred: bool = False
     # the content (sync.own_pushes.tariff_print) of the tariff this push replaced, when the
     # Powerwall was read in its run: while the push is not in effect yet, that tariff showing
     # is the push lagging, not another one replacing ours

@@ -2,14 +2,19 @@
 
 Tesla bills every Fleet request, so the tool pushes only on a material change (:func:`changes`):
 
-- the current half-hour's buy or sell moved by more than ``current_dollars`` (a spike: pushed at
-  once, however few minutes of the slot are left);
+- the current half-hour's buy or sell moved by more than :func:`current_limit` (``current_dollars``
+  with all 30 minutes to run, growing as the slot runs out, up to :data:`CURRENT_CAP`: a spike is
+  pushed at once, however few minutes of the slot are left);
 - a near-term slot (starting within ``near_term``) moved by more than ``near_dollars``;
 - a move anywhere in the tariff's 24 h changes what the Powerwall would do with it
   (:func:`~amber_tesla_sync.sync.push_value.reorderings`: a slot enters or leaves the cheapest
   or dearest few, its sell crosses the later buy prices, a price crosses zero), clear of the
-  boundary by more than ``far_dollars``; a later move that keeps every such relation waits for
-  the next push or the re-assert.
+  boundary by more than ``far_dollars`` (beyond the near term, only once ``far_wait`` has
+  passed since the last push: until then the next near-term push carries it); a later move that
+  keeps every such relation waits for the next push or the re-assert.
+
+A push that only keeps the tariff fresh is :attr:`Decision.routine` (its read-back may wait for
+the next check: :func:`~amber_tesla_sync.sync.tariff_push.read_back_now`).
 
 It also pushes when the Powerwall runs a tariff that is not ours, or an earlier one of ours; when
 ``reassert_after`` has passed; or when the user forces it.
@@ -36,6 +41,10 @@ Rates = Mapping[str, tuple[float, float]]
 
 # the reason of a run that found another tariff (the history keeps it; ``report`` reads it)
 FOREIGN_REASON = "the Powerwall runs a tariff that is not ours"
+# the largest tolerance of the current half-hour, reached as it runs out (see current_limit)
+CURRENT_CAP = 0.02
+# a move of the current half-hour this large is a spike: its push is read back at once
+SPIKE_DOLLARS = 0.10
 # how long a push that is not in effect yet is waited for before it is sent once more
 RESEND_AFTER = dt.timedelta(minutes=30)
 
@@ -47,6 +56,9 @@ class Tolerances:
     far_dollars: float = 0.02  # how far past a boundary a move must go (see push_value)
     current_dollars: float = 0.02
     settle: dt.timedelta = dt.timedelta(minutes=10)
+    # a later slot's changed relation (no near-term move) waits this long after a push, so the
+    # next push for a near-term move carries it (each push is billed)
+    far_wait: dt.timedelta = dt.timedelta(minutes=30)
     reassert_after: dt.timedelta = dt.timedelta(hours=2)
     resend_after: dt.timedelta = RESEND_AFTER
 
@@ -81,6 +93,9 @@ class Decision:
     reason: str
     changes: tuple[Change, ...] = ()
     waiting: bool = False  # not pushed: the last push is waited for (see Waiting)
+    # a push that only keeps the tariff fresh (near-term moves, a changed relation, a re-assert):
+    # Tesla's acceptance is trusted until the next check reads it back (tariff_push.read_back_now)
+    routine: bool = False
 
 
 def plan_rates(plan: TariffPlan) -> dict[str, tuple[float, float]]:
@@ -99,6 +114,14 @@ def fingerprint(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
+def current_limit(tolerance: float, left: dt.timedelta) -> float:
+    """The current half-hour's tolerance with ``left`` of it to run: ``tolerance`` while it has
+    all 30 minutes, growing as it runs out (a push then serves fewer minutes), to at most
+    :data:`CURRENT_CAP` (a move past it is pushed however few minutes are left)."""
+    minutes = max(left.total_seconds() / 60, 1.0)
+    return min(max(tolerance, CURRENT_CAP), tolerance * 30 / minutes)
+
+
 def changes(
     plan: TariffPlan, before: Rates, now: dt.datetime, tolerances: Tolerances
 ) -> list[Change]:
@@ -110,7 +133,7 @@ def changes(
     for slot in plan.slots:
         old = before.get(slot.label)
         if slot.span.start <= now:  # the current slot: a spike is pushed whatever time is left
-            limit: float | None = tolerances.current_dollars
+            limit: float | None = current_limit(tolerances.current_dollars, slot.span.end - now)
         elif slot.span.start - now < tolerances.near_term:
             limit = tolerances.near_dollars
         else:
@@ -203,8 +226,12 @@ def decide(
     if moved and now - last_pushed_at < tolerances.settle:
         # just pushed: let small moves settle (5-minute forecasts jitter); big ones go at once
         moved = [c for c in moved if c.size > tolerances.current_dollars + 1e-9]
-    if moved:
-        return Decision(True, describe(moved, now), tuple(moved))
+    urgent = moved
+    if now - last_pushed_at < tolerances.far_wait:  # later relations ride with the next push
+        urgent = [c for c in moved if not c.relation or c.start - now < tolerances.near_term]
+    if urgent:
+        spike = any(change.start <= now and change.size >= SPIKE_DOLLARS for change in moved)
+        return Decision(True, describe(moved, now), tuple(moved), routine=not spike)
     if waiting is not None:
         late = now - waiting.pushed_at
         if late >= tolerances.resend_after:
@@ -222,7 +249,8 @@ def decide(
         )
     if now - last_pushed_at >= tolerances.reassert_after:
         minutes = (now - last_pushed_at).total_seconds() / 60
-        return Decision(True, f"re-asserting the tariff ({minutes:.0f} min since the last push)")
+        reason = f"re-asserting the tariff ({minutes:.0f} min since the last push)"
+        return Decision(True, reason, routine=True)
     largest = max(
         (
             abs(value - last_rates[label][index])

@@ -44,6 +44,7 @@ class Outcome(StrEnum):
 
     VERIFIED = "verified"  # pushed and read back as sent
     UNVERIFIED = "unverified"  # pushed and accepted, the read-back not matching yet
+    PUSHED = "pushed"  # pushed and accepted; the next check reads it back (see tariff_push)
     UNCHANGED = "unchanged"
     REFUSED = "refused"
     FAILED = "failed"

@@ -16,7 +16,7 @@ from amber_tesla_sync.sync import overrides
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.outcome import SiteOutcome, SyncOptions
 from amber_tesla_sync.sync.published import publish_run
-from amber_tesla_sync.sync.run import sync_all
+from amber_tesla_sync.sync.run_all import sync_all
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.sync.watched import site_name
 

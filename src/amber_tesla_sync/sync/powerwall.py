@@ -110,7 +110,8 @@ class PowerwallSteps:
         site_state, settings = self.site_state, self.settings
         every = dt.timedelta(minutes=settings.check_remote_every_minutes)
         last = site_state.last_remote_check
-        unverified = site_state.last_push is not None and not site_state.last_push.verified
+        last_push = site_state.last_push  # one left to the next check waits for it
+        unverified = last_push is not None and not (last_push.verified or last_push.deferred)
         restore = (site_state.overrides.owner_mode and not settings.ensure_autonomous) or (
             site_state.overrides.owner_export_rule and not settings.ensure_battery_export
         )

@@ -15,9 +15,7 @@ from zoneinfo import ZoneInfo
 from amber_tesla_sync.amber.models import Interval
 from amber_tesla_sync.errors import AppError, ClockError, RefusedError, TimeZoneError
 from amber_tesla_sync.store.history import History, RunRecord
-from amber_tesla_sync.store.paths import state_dir
-from amber_tesla_sync.store.runlock import run_lock
-from amber_tesla_sync.store.state import State, SyncState, load_state, save_state
+from amber_tesla_sync.store.state import State, SyncState
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.decide import Decision, Tolerances, decide, fingerprint, plan_rates
 from amber_tesla_sync.sync.fold_settings import fold_options, known_channels
@@ -31,7 +29,7 @@ from amber_tesla_sync.sync.outcome import (
 from amber_tesla_sync.sync.override_steps import OverrideSteps
 from amber_tesla_sync.sync.powerwall import PowerwallSteps, SettingsCheck
 from amber_tesla_sync.sync.powerwall_checks import Finding
-from amber_tesla_sync.sync.sites import Fetched, fetching, run_sites, site_prices
+from amber_tesla_sync.sync.sites import Fetched, site_prices
 from amber_tesla_sync.sync.sources import PAST_HOURS, Span
 from amber_tesla_sync.sync.targets import Target
 from amber_tesla_sync.sync.tariff_push import Pushed, TariffPush, lagging, not_in_effect
@@ -276,6 +274,11 @@ class SiteSync:
         intervals: list[Interval],
         outcome: SiteOutcome,
     ) -> SiteOutcome:
+        if tariff.defer(pushed, decision.routine, self.tesla.backend):
+            outcome.outcome = Outcome.PUSHED
+            outcome.reason = f"{decision.reason}; accepted, read back by the next check"
+            self._curtail(powerwall, intervals, None, outcome)
+            return outcome
         back = tariff.read_back(plan, pushed)
         lost = pushed.lost is not None
         if back.error is not None:  # the Powerwall did not answer as expected: no more now
@@ -347,51 +350,3 @@ class SiteSync:
                 "nothing was pushed: Powerwall tariffs have half-hour slots, which a zone with "
                 "this offset cannot use; if the zone is wrong, set site.timezone",
             ) from exc
-
-
-def sync_all(
-    ctx: AppContext,
-    targets: list[Target],
-    now: dt.datetime,
-    options: SyncOptions,
-    sleep: Callable[[float], None] = time.sleep,
-    after: Callable[[State, list[SiteOutcome], TeslaApi | None], None] | None = None,
-    before: Callable[[State], None] | None = None,
-) -> tuple[list[SiteOutcome], TeslaApi | None]:
-    """Sync every target (one failing does not stop the others), under the run lock; several
-    targets side by side (:func:`run_sites`), their outcomes in the order of ``targets``.
-
-    ``before`` may change the state first (an override begins or ends); ``after`` sees the state
-    and the outcomes before its last save (the notifications remember what they told)."""
-    with run_lock(state_dir() / "sync.lock"):
-        state = load_state()
-        if before is not None:
-            before(state)
-        history = History.checked(keep_days=ctx.config.history.keep_days)
-        tesla: list[TeslaApi] = []
-        lock = threading.Lock()  # one Tesla client and one state file for every thread
-
-        def api() -> TeslaApi:
-            with lock:
-                if not tesla:
-                    tesla.append(ctx.tesla())
-                return tesla[0]
-
-        def save() -> None:
-            if not options.dry_run:
-                with lock:
-                    save_state(state)
-
-        with fetching(ctx, targets, history, state, now) as fetched:
-
-            def run_one(target: Target) -> SiteOutcome:
-                one = SiteSync(ctx, api, history, state, now, options, save, sleep, fetched)
-                outcome = one.run(target)
-                save()
-                return outcome
-
-            outcomes = run_sites(targets, run_one)
-        if after is not None:
-            after(state, outcomes, tesla[0] if tesla else None)
-            save()
-        return outcomes, (tesla[0] if tesla else None)

@@ -9,13 +9,23 @@ lost"), and read back in the same run like any other push; it is never sent agai
 an answer that proves a refusal (a 4xx, ``result: false``, a 5xx from Tesla's own servers after
 the retries) means nothing was accepted.
 
-Verification (each read of ``site_info`` is billed): a push is read back in the same run, and
-that read is also the run's check of the Powerwall's settings (the next check is an hour later).
-When the first read shows the tariff as sent, nothing more is read; else it is read again after
+Verification (each read of ``site_info`` is billed on the Fleet API, twice a write): a push is
+read back in its own run unless :func:`read_back_now` finds it routine, and that read is also the
+run's check of the Powerwall's settings (the next check is ``sync.check_remote_every_minutes``
+later). When the first read shows the tariff as sent, nothing more is read; else it is read again
+after
 :data:`VERIFY_DELAYS` (within ``sync.verify_seconds``): at most three reads. A push accepted but
 not in effect by then is reported in the same run (exit 11, "unverified"); the next run reads
 the Powerwall again before deciding anything (an unverified push is always read), reports it
-again while it waits, and sends the tariff once more 30 min after the push."""
+again while it waits, and sends the tariff once more 30 min after the push.
+
+A routine push (:attr:`~amber_tesla_sync.sync.decide.Decision.routine`: it only keeps the tariff
+fresh) on the Fleet API, after a push that was read back in effect, in an hour already checked,
+is not read in its own run: it ends "pushed" (``LastPush.deferred``), and the hour's next check
+(at most ``sync.check_remote_every_minutes`` after the last read) reads the newest push back. A
+push not in effect then is reported by that run (exit 11) and sent once more, as above. Tesla's
+acceptance of the write is trusted meanwhile: Tesla has refused nothing it then failed to apply
+for a tariff of the same shape read back in effect before."""
 
 from __future__ import annotations
 
@@ -36,6 +46,7 @@ from amber_tesla_sync.tariff.compare import differences
 from amber_tesla_sync.tesla.lost import AnswerLost
 
 if TYPE_CHECKING:
+    from amber_tesla_sync.settings.config import SyncSettings
     from amber_tesla_sync.sync.powerwall import PowerwallSteps
     from amber_tesla_sync.tesla.models import SiteInfo
 
@@ -68,6 +79,7 @@ class TariffPush:
 
     def __init__(self, steps: PowerwallSteps) -> None:
         self.steps = steps
+        self.previous: LastPush | None = None  # the last push before this run's, if it pushed
 
     def seen(self, remote: SiteInfo | None) -> Seen:
         """What the Powerwall's tariff (``remote``: read in this run, or None) is to us. A push
@@ -94,7 +106,9 @@ class TariffPush:
         last = self.steps.site_state.last_push
         if last is None or last.verified or seen.kind != "last":
             return False
-        self.steps.site_state.last_push = last.model_copy(update={"verified": True})
+        self.steps.site_state.last_push = last.model_copy(
+            update={"verified": True, "deferred": False}
+        )
         log.info("the tariff pushed at %s is now read back as sent", last.pushed_at)
         return True
 
@@ -109,6 +123,7 @@ class TariffPush:
                 "please report this bug",
             )
         state, rates = steps.site_state, plan_rates(plan)
+        self.previous = state.last_push
         pushed = LastPush(
             rates=rates,
             pushed_at=steps.now,
@@ -135,6 +150,22 @@ class TariffPush:
             raise
         state.last_push = pushed
         return Pushed(pushed)
+
+    def defer(self, pushed: Pushed, routine: bool, backend: str | None) -> bool:
+        """Leave a routine push to the next check (:func:`read_back_now`): True when it is."""
+        steps = self.steps
+        last_check = steps.site_state.last_remote_check
+        now = read_back_now(routine, self.previous, last_check, steps.now, steps.settings, backend)
+        if now or pushed.lost is not None:
+            return False
+        steps.site_state.last_push = pushed.last.model_copy(update={"deferred": True})
+        steps.save_state()
+        log.info(
+            "%s: pushed tariff %s; accepted, read back by the next check",
+            steps.target.key,
+            pushed.last.fingerprint,
+        )
+        return True
 
     def read_back(self, plan: TariffPlan, pushed: Pushed) -> ReadBack:
         """Read the pushed tariff back until it is in effect as sent (or the time is up)."""
@@ -200,6 +231,29 @@ class TariffPush:
             "back again before deciding anything and sends it once more only if it is still not "
             "in effect 30 min after the push (if this persists, check the site in the Tesla app)",
         )
+
+
+def read_back_now(
+    routine: bool,
+    previous: LastPush | None,
+    last_check: dt.datetime | None,
+    now: dt.datetime,
+    settings: SyncSettings,
+    backend: str | None,
+) -> bool:
+    """Whether a push is read back in its own run (see the module): always, unless it is
+    routine, on the Fleet API, follows a push read back in effect (or one waiting for the same
+    check), and the check is not due yet (a read-back due anyway is the check)."""
+    every = dt.timedelta(minutes=settings.check_remote_every_minutes)
+    trusted = previous is not None and (previous.verified or previous.deferred)
+    check_due = last_check is None or now - last_check >= every
+    return (
+        settings.read_back_every_push
+        or not routine
+        or backend != "fleet"
+        or not trusted
+        or check_due
+    )
 
 
 def clock(moment: dt.datetime, zone: ZoneInfo) -> str:

@@ -23,7 +23,7 @@ from amber_tesla_sync.store.state import State, load_state, save_state
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.outcome import SiteOutcome, SyncOptions, worst
 from amber_tesla_sync.sync.published import publish_run
-from amber_tesla_sync.sync.run import sync_all
+from amber_tesla_sync.sync.run_all import sync_all
 from amber_tesla_sync.sync.targets import Target, targets
 
 if TYPE_CHECKING:
