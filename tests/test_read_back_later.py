@@ -13,6 +13,7 @@ import pytest
 from amber_tesla_sync.errors import ExitCode
 from amber_tesla_sync.store.state import LastPush
 from amber_tesla_sync.sync.decide import Tolerances, decide, plan_rates
+from amber_tesla_sync.sync.published import tariff_verified
 from amber_tesla_sync.sync.tariff_push import read_back_now
 from foldkit import plan_of
 from payloads import site_payload, utc
@@ -157,3 +158,10 @@ def test_read_back_every_push_reads_each_one(fleet: Synced) -> None:
     fleet.advance(15)
     site = routine_push(fleet, 22)["sites"][0]  # type: ignore[index]
     assert site["outcome"] == "verified" and site_info_reads(fleet) == 1, site
+
+
+def test_a_push_left_to_the_next_check_is_published_as_not_read_yet() -> None:
+    assert tariff_verified(last(False, True)) is None  # not read back yet: unknown
+    assert tariff_verified(last(False)) is False  # read back, not in effect
+    assert tariff_verified(last()) is True
+    assert tariff_verified(None) is None

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.errors import AppError
 from amber_tesla_sync.store.secret_names import MQTT_PASSWORD
-from amber_tesla_sync.store.state import State, SyncState
+from amber_tesla_sync.store.state import LastPush, State, SyncState
 from amber_tesla_sync.support.times import check_timezone
 from amber_tesla_sync.sync.context import AppContext
 from amber_tesla_sync.sync.outcome import Outcome, SiteOutcome, worst
@@ -97,7 +97,7 @@ def site_figures(
         amber=amber_now(outcome.intervals, now),
         tariff=tariff_slots(last_push.rates, zone, now) if last_push and zone else (),
         tariff_pushed_at=local(last_push.pushed_at) if last_push else None,
-        tariff_verified=last_push.verified if last_push else None,
+        tariff_verified=tariff_verified(last_push),
         powerwall=PowerwallSeen(
             read_at=local(site_state.last_remote_check),
             mode=site_state.remote_mode,
@@ -168,3 +168,10 @@ def tesla_requests(tesla: TeslaApi | None) -> tuple[TeslaRequests, ...]:
         )
         for part in parts
     )
+
+
+def tariff_verified(last_push: LastPush | None) -> bool | None:
+    """The last push read back as sent (None: none, or left to the next check, not read yet)."""
+    if last_push is None or (last_push.deferred and not last_push.verified):
+        return None
+    return last_push.verified
