@@ -13,19 +13,18 @@ Verification (each read of ``site_info`` is billed on the Fleet API, twice a wri
 read back in its own run unless :func:`read_back_now` finds it routine, and that read is also the
 run's check of the Powerwall's settings (the next check is ``sync.check_remote_every_minutes``
 later). When the first read shows the tariff as sent, nothing more is read; else it is read again
-after
-:data:`VERIFY_DELAYS` (within ``sync.verify_seconds``): at most three reads. A push accepted but
-not in effect by then is reported in the same run (exit 11, "unverified"); the next run reads
+after :data:`VERIFY_DELAYS` (within ``sync.verify_seconds``): at most three reads. A push accepted
+but not in effect by then is reported in the same run (exit 11, "unverified"); the next run reads
 the Powerwall again before deciding anything (an unverified push is always read), reports it
 again while it waits, and sends the tariff once more 30 min after the push.
 
 A routine push (:attr:`~amber_tesla_sync.sync.decide.Decision.routine`: it only keeps the tariff
-fresh) on the Fleet API, after a push that was read back in effect, in an hour already checked,
-is not read in its own run: it ends "pushed" (``LastPush.deferred``), and the hour's next check
-(at most ``sync.check_remote_every_minutes`` after the last read) reads the newest push back. A
-push not in effect then is reported by that run (exit 11) and sent once more, as above. Tesla's
-acceptance of the write is trusted meanwhile: Tesla has refused nothing it then failed to apply
-for a tariff of the same shape read back in effect before."""
+fresh) on the Fleet API, after a push that was read back in effect, before the check is due, is
+not read in its own run: it ends "pushed" (``LastPush.deferred``), and the next check (at most
+``sync.check_remote_every_minutes`` after the last read) reads the newest push back. A push not
+in effect then is reported by that run (exit 11) and sent once more, as above. Until then
+Tesla's acceptance of the write is trusted, for a tariff of the shape read back in effect
+before (only its prices differ)."""
 
 from __future__ import annotations
 
