@@ -20,8 +20,9 @@ export rule was changed (with ``--sync-option curtail_exports=true``: export cur
 ``--no-baseline`` runs the default policy only (half the time).
 
 The breakdown (``breakdown``): billed Fleet requests by kind (site_info read as a check, or as a
-push's read-back; tariff writes; other writes and reads; answers 401) and the pushes by reason
-(``reasons``). With several days or seeds it ends with the median and range per day.
+push's read-back in its own run; tariff writes; other writes and reads; answers 401), how many
+pushes were left to a later check to read back (not billed: a count of pushes) and the pushes by
+reason (``reasons``). With several days or seeds it ends with the median and range per day.
 
 The tool's wall clock is the simulated one (its Fleet tokens expire on the sandbox's clock, as
 they would on Tesla's).
@@ -256,6 +257,8 @@ def replay(
                 if outcome.pushed:
                     pushes += 1
                     reasons[reason_kind(outcome.reason)] += 1
+                    if outcome.outcome == "pushed":  # left to the next check
+                        breakdown["pushes read back by a later check"] += 1
             entries = [e for e in sandbox.requests() if e["seq"] > seen]
             seen = max((e["seq"] for e in entries), default=seen)
             breakdown.update(billed_kinds(entries))
