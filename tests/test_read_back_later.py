@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from amber_tesla_sync.errors import ExitCode
+from amber_tesla_sync.settings.config import SyncSettings
 from amber_tesla_sync.store.state import LastPush
 from amber_tesla_sync.sync.decide import Tolerances, decide, plan_rates
 from amber_tesla_sync.sync.published import tariff_verified
@@ -23,9 +24,12 @@ NOW = utc("2025-07-17T12:05:00+10:00")  # Brisbane; the current slot is 12:00–
 ZONE = "Australia/Brisbane"
 
 
+CHECK_EVERY = SyncSettings().check_remote_every_minutes
+
+
 @dataclass
 class Every:
-    check_remote_every_minutes: int = 90
+    check_remote_every_minutes: int = CHECK_EVERY
     read_back_every_push: bool = False
 
 
@@ -46,7 +50,7 @@ def test_only_a_routine_fleet_push_in_a_checked_hour_after_a_good_one_waits() ->
         "teslemetry": (True, last(), NOW, later(30), every, "teslemetry"),
         "first push": (True, None, NOW, later(30), every, "fleet"),
         "last one not in effect": (True, last(False), NOW, later(30), every, "fleet"),
-        "check due": (True, last(), NOW, later(90), every, "fleet"),
+        "check due": (True, last(), NOW, later(CHECK_EVERY), every, "fleet"),
         "never checked": (True, last(), None, later(30), every, "fleet"),
         "every push": (True, last(), NOW, later(30), Every(read_back_every_push=True), "fleet"),
     }
@@ -126,12 +130,12 @@ def test_a_routine_push_is_read_back_by_the_next_check(fleet: Synced) -> None:
     assert (result["_code"], site["outcome"], site["pushed"]) == (0, "pushed", True), site
     assert "read back by the next check" in site["reason"]
     assert site_info_reads(fleet) == 0 and len(fleet.sandbox.tariff_posts()) == 2
-    for _ in range(14):  # 20 … 85 min after the first read: no change, no read
+    for _ in range(CHECK_EVERY // 5 - 4):  # 20 min after the first read … 5 min before the check
         fleet.advance(5)
         quiet = routine_push(fleet, 22)
         assert quiet["_code"] == 0 and quiet["sites"][0]["outcome"] == "unchanged"  # type: ignore[index]
     assert site_info_reads(fleet) == 0
-    fleet.advance(5)  # 90 minutes after the last read: the check reads the push back
+    fleet.advance(5)  # check_remote_every_minutes after the last read: the check reads it back
     checked = routine_push(fleet, 22)["sites"][0]  # type: ignore[index]
     assert checked["outcome"] == "verified", checked
     assert "now read back as sent" in checked["reason"]
@@ -139,7 +143,7 @@ def test_a_routine_push_is_read_back_by_the_next_check(fleet: Synced) -> None:
 
 
 def test_a_routine_push_that_did_not_apply_is_caught_by_the_next_check(fleet: Synced) -> None:
-    fleet.advance(60)
+    fleet.advance(CHECK_EVERY - 30)
     fleet.sandbox.set_switches(tariff_apply_delay=6 * 3600)  # accepted, not in effect for hours
     assert routine_push(fleet, 22)["sites"][0]["outcome"] == "pushed"  # type: ignore[index]
     fleet.advance(30)  # the check is due: the push is not in effect, 30 min after it was sent

@@ -211,7 +211,7 @@ class SyncSettings(_Section):
         default=120, ge=5, le=7 * 24 * 60, description="push again after this long regardless"
     )
     check_remote_every_minutes: int = Field(
-        default=90,
+        default=120,
         ge=5,
         le=7 * 24 * 60,
         description="read the Powerwall's settings at most this often",

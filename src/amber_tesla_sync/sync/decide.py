@@ -225,7 +225,8 @@ def decide(
     moved = changes(plan, last_rates, now, tolerances)
     if moved and now - last_pushed_at < tolerances.settle:
         # just pushed: let small moves settle (5-minute forecasts jitter); big ones go at once
-        moved = [c for c in moved if c.size > tolerances.current_dollars + 1e-9]
+        big = max(tolerances.current_dollars, CURRENT_CAP)
+        moved = [c for c in moved if c.size > big + 1e-9]
     urgent = moved
     if now - last_pushed_at < tolerances.far_wait:  # later relations ride with the next push
         urgent = [c for c in moved if not c.relation or c.start - now < tolerances.near_term]
