@@ -12,12 +12,15 @@ from typing import Any, Literal
 import httpx
 import pytest
 
+from amber_tesla_sync.settings.config import SyncSettings
 from amber_tesla_sync.store.secrets import FLEET_CLIENT_SECRET, FLEET_TOKENS
 from amber_tesla_sync.tesla.oauth import TokenEndpoint, authorize_url, new_pkce
 from conftest import CliResult, CliRunner
 from sandboxkit import SandboxSite
 
 T0 = dt.datetime(2026, 1, 15, 5, 42, 10, tzinfo=dt.UTC)  # 16:42 in Sydney (AEDT)
+# minutes after a read of the Powerwall by which the next check is due (the default interval)
+CHECK_DUE = SyncSettings().check_remote_every_minutes + 1
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pytest
 from amber_tesla_sync.tariff import validate_request_body
 from conftest import CliRunner
 from sandboxkit import SandboxSite
-from synckit import T0, Synced
+from synckit import CHECK_DUE, T0, Synced
 
 # T0 is Thursday 16:42 in Sydney and Melbourne; the sandbox's demand-network site (the 30-minute
 # VIC site) marks weekdays 15:00-21:00 as its demand window.
@@ -62,7 +62,7 @@ def test_amber_s_marks_are_pushed_read_back_and_kept(
     readback = synced.sandbox.readback_tariff()
     assert readback["demand_charges"]["Summer"]["rates"] == rates
     # the next run that reads the Powerwall (hourly) knows the tariff there as its own
-    synced.advance(61)
+    synced.advance(CHECK_DUE)
     synced.sandbox.clear_requests()
     again = synced.sync_json()
     assert again["_code"] == 0
@@ -121,7 +121,7 @@ def test_without_the_setting_sync_pushes_no_demand_charge_and_status_shows_none(
 def test_a_powerwall_that_lost_its_demand_charges_is_noticed_and_pushed_again(
     site: SandboxSite, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The last push keeps its demand charge: the hourly check compares the Powerwall's tariff
+    """The last push keeps its demand charge: the check compares the Powerwall's tariff
     with it, demand charges included, so one that lost them is not taken for ours."""
     _with_demand(site, "charge_per_kw = 0.45")
     synced = _demand_site(site, cli, monkeypatch)
@@ -131,7 +131,7 @@ def test_a_powerwall_that_lost_its_demand_charges_is_noticed_and_pushed_again(
         if "rates" in season:
             season["rates"] = dict.fromkeys(season["rates"], 0.0)
     synced.sandbox.set_tariff(stripped)
-    synced.advance(61)  # the hourly check reads the Powerwall
+    synced.advance(CHECK_DUE)  # the check reads the Powerwall
     posts = len(synced.sandbox.tariff_posts())
     again = synced.sync_json()
     assert again["_code"] == 0, again["_stderr"]

@@ -11,7 +11,7 @@ from amber_tesla_sync.errors import ExitCode
 from amber_tesla_sync.notify.events import RunFacts, SiteFacts, changes
 from amber_tesla_sync.store.notify_memory import NotifyMemory
 from receiverkit import Receiver
-from synckit import Synced, fleet_login
+from synckit import CHECK_DUE, Synced, fleet_login
 
 
 def configure(synced: Synced, receiver: Receiver, extra: str = "") -> None:
@@ -111,7 +111,7 @@ def test_powerwall_settings_are_told_once(synced: Synced, receiver: Receiver) ->
     told = receiver.messages()
     assert len(told) == 1 and "cannot follow the tariff" in told[0]["title"]
     assert "export rule is pv_only" in told[0]["message"]
-    synced.advance(61)  # the next remote check finds it unchanged: silent
+    synced.advance(CHECK_DUE)  # the next remote check finds it unchanged: silent
     assert synced.sync().code == 0
     assert len(receiver.messages()) == 1
 
@@ -120,7 +120,7 @@ def test_a_foreign_tariff_is_told(synced: Synced, receiver: Receiver) -> None:
     configure(synced, receiver)
     assert synced.sync().code == 0
     synced.sandbox.set_tariff({"code": "SOMEONE:ELSE", "name": "x"})
-    synced.advance(61)
+    synced.advance(CHECK_DUE)
     assert synced.sync().code == 0
     told = receiver.messages()
     assert len(told) == 1 and "another tariff replaced ours" in told[0]["title"]
@@ -135,11 +135,11 @@ def test_fleet_down_is_told_once_and_its_return(synced: Synced, receiver: Receiv
     told = receiver.messages()
     assert [m["title"] for m in told] == ["amber-tesla-sync: the Tesla Fleet API path is down"]
     synced.sandbox.add_fault(f"/fleet/na/api/1/energy_sites/{site}", "status", status=503, count=9)
-    synced.advance(61)
+    synced.advance(CHECK_DUE)
     assert synced.sync().code == 0
     assert len(receiver.messages()) == 1
     synced.sandbox.clear_faults()
-    synced.advance(61)
+    synced.advance(CHECK_DUE)
     back = synced.sync_json("-v")
     assert back["_code"] == 0
     assert back["sites"][0]["backend"] == "fleet", back

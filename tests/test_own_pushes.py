@@ -16,15 +16,15 @@ from amber_tesla_sync.store.state import LastPush, OwnPush, SyncState
 from amber_tesla_sync.sync import own_pushes
 from amber_tesla_sync.tariff.body import build_tariff
 from receiverkit import Receiver
-from synckit import T0, Synced, flat
+from synckit import CHECK_DUE, T0, Synced, flat
 
 LABELS = own_pushes.LABELS
 
 
 def configure(synced: Synced, receiver: Receiver | None = None) -> None:
-    """Read-backs are one read (the sandbox's clock does not move while a run waits); messages
-    go to ``receiver``."""
-    extra = "\n[sync]\nverify_seconds = 0\n"
+    """Read-backs are one read (the sandbox's clock does not move while a run waits), no
+    re-assert falls on a check; messages go to ``receiver``."""
+    extra = "\n[sync]\nverify_seconds = 0\nreassert_after_minutes = 600\n"
     if receiver is not None:
         extra += f'\n[notify]\nurls = ["{receiver.notify_url()}"]\n'
     synced.site.config.write_text(synced.site.config.read_text() + extra)
@@ -64,7 +64,7 @@ def test_a_push_applied_late_is_ours_and_a_real_foreign_tariff_is_still_told(
     # the first push turns up again, late (Tesla applied it after the second): ours, not foreign
     synced.sandbox.set_switches(tariff_apply_delay=0)
     synced.sandbox.set_tariff(first)
-    synced.advance(61)  # the hourly check reads the Powerwall
+    synced.advance(CHECK_DUE)  # the check reads the Powerwall
     late = run(synced, 30)
     assert late["outcome"] == "verified"
     assert "not ours" not in late["reason"]
@@ -76,7 +76,7 @@ def test_a_push_applied_late_is_ours_and_a_real_foreign_tariff_is_still_told(
     other = json.loads(json.dumps(synced.sandbox.stored_tariff()))
     other["code"] = "OTHER_TOOL:PLAN"
     synced.sandbox.set_tariff(other)
-    synced.advance(61)
+    synced.advance(CHECK_DUE)
     found = run(synced, 30)
     assert found["outcome"] == "verified"
     assert "not ours (code 'OTHER_TOOL:PLAN')" in found["reason"]
@@ -148,7 +148,7 @@ def test_a_push_of_ours_the_state_missed_is_taken_as_the_last_push(synced: Synce
     for key, site in after["sync"].items():
         site["last_push"] = before["sync"][key]["last_push"]  # the record of the second is lost
     path.write_text(json.dumps(after))
-    synced.advance(61)  # the hourly check reads the Powerwall
+    synced.advance(CHECK_DUE)  # the check reads the Powerwall
     site = run(synced, 30)
     assert (site["outcome"], site["pushed"]) == ("unchanged", False), site["reason"]
     assert "not ours" not in site["reason"]

@@ -309,6 +309,8 @@ def test_the_tariffs_share_follows_pushes_refusals_and_a_foreign_tariff(synced: 
     """DAY_2 (local): the first sync at 11:00; another app's tariff found at 12:30 (it counts
     from 11:00, when it is not known to have been replaced); a refusal at 14:00 keeps the last good
     tariff until 15:00."""
+    config = synced.site.config  # the Powerwall checked hourly: the foreign tariff seen at 12:30
+    config.write_text(config.read_text() + "\n[sync]\ncheck_remote_every_minutes = 60\n")
     synced.at(dt.datetime(2026, 1, 14, 0, 0, tzinfo=dt.UTC))  # 11:00 in Sydney
     assert synced.sync().code == 0
     foreign = json.loads(json.dumps(synced.sandbox.stored_tariff()))

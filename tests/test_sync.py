@@ -14,7 +14,7 @@ from amber_tesla_sync.errors import ExitCode
 from amber_tesla_sync.tariff import validate_request_body
 from conftest import CliRunner
 from sandboxkit import SandboxSite
-from synckit import Synced, flat, fleet_login, shifted
+from synckit import CHECK_DUE, Synced, flat, fleet_login, shifted
 
 
 def test_first_sync_pushes_exactly_what_tariff_json_shows(synced: Synced) -> None:
@@ -72,6 +72,8 @@ def test_far_slots_push_only_what_changes_the_powerwalls_choices(synced: Synced)
     assert synced.sync_json()["sites"][0]["outcome"] == "unchanged"
     synced.serve_prices(shifted(body, "general", far, 1.5))  # < 2 c past the flat day's edge
     assert synced.sync_json()["sites"][0]["outcome"] == "unchanged"
+    synced.advance(30)  # a later slot's changed relation waits 30 min for a near-term push
+    body = flat(synced.amber_prices(), buy=20.0)
     synced.serve_prices(shifted(body, "general", far, 2.5))  # the day's dearest slot now
     pushed = synced.sync_json()["sites"][0]
     assert pushed["outcome"] == "verified"
@@ -151,7 +153,7 @@ def test_someone_elses_tariff_is_replaced(synced: Synced) -> None:
     foreign = json.loads(json.dumps(synced.sandbox.stored_tariff()))
     foreign["code"] = "OTHER_TOOL:PLAN"
     synced.sandbox.set_tariff(foreign)
-    synced.advance(61)  # the next remote check is due
+    synced.advance(CHECK_DUE)  # the next remote check is due
     result = synced.sync_json()["sites"][0]
     assert result["outcome"] == "verified"
     assert "not ours" in result["reason"]
@@ -163,7 +165,7 @@ def test_a_changed_tariff_of_ours_is_noticed(synced: Synced) -> None:
     edited = json.loads(json.dumps(synced.sandbox.stored_tariff()))
     edited["energy_charges"]["Summer"]["rates"]["PERIOD_03_00"] = 9.99
     synced.sandbox.set_tariff(edited)
-    synced.advance(61)
+    synced.advance(CHECK_DUE)
     result = synced.sync_json()["sites"][0]
     assert result["outcome"] == "verified"
     assert "ours, but changed" in result["reason"]
@@ -177,7 +179,7 @@ def test_mode_warning_and_ensure_autonomous(synced: Synced) -> None:
     synced.site.config.write_text(
         synced.site.config.read_text() + "\n[sync]\nensure_autonomous = true\n"
     )
-    synced.advance(61)
+    synced.advance(CHECK_DUE)
     fixed = synced.sync_json()["sites"][0]
     assert "mode self_consumption → autonomous" in fixed["actions"]
     assert synced.sandbox.energy_site_settings()["default_real_mode"] == "autonomous"
