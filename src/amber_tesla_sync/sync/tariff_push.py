@@ -59,10 +59,12 @@ NEXT_RUN = (
 
 @dataclass(frozen=True)
 class Pushed:
-    """A push sent: ``lost`` when Tesla's answer was lost (accepted or not: unknown)."""
+    """A push sent: ``lost`` when Tesla's answer was lost (accepted or not: unknown);
+    ``previous``: the last push before it."""
 
     last: LastPush
     lost: AnswerLost | None = None
+    previous: LastPush | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,6 @@ class TariffPush:
 
     def __init__(self, steps: PowerwallSteps) -> None:
         self.steps = steps
-        self.previous: LastPush | None = None  # the last push before this run's, if it pushed
 
     def seen(self, remote: SiteInfo | None) -> Seen:
         """What the Powerwall's tariff (``remote``: read in this run, or None) is to us. A push
@@ -122,7 +123,7 @@ class TariffPush:
                 "please report this bug",
             )
         state, rates = steps.site_state, plan_rates(plan)
-        self.previous = state.last_push
+        previous = state.last_push
         pushed = LastPush(
             rates=rates,
             pushed_at=steps.now,
@@ -143,18 +144,20 @@ class TariffPush:
                 steps.target.key,
                 lost.why,
             )
-            return Pushed(pushed, lost)
+            return Pushed(pushed, lost, previous)
         except AppError:
             state.own_pushes = own_pushes.forget(state.own_pushes, rates, steps.now)
             raise
         state.last_push = pushed
-        return Pushed(pushed)
+        return Pushed(pushed, previous=previous)
 
     def defer(self, pushed: Pushed, routine: bool, backend: str | None) -> bool:
         """Leave a routine push to the next check (:func:`read_back_now`): True when it is."""
         steps = self.steps
         last_check = steps.site_state.last_remote_check
-        now = read_back_now(routine, self.previous, last_check, steps.now, steps.settings, backend)
+        now = read_back_now(
+            routine, pushed.previous, last_check, steps.now, steps.settings, backend
+        )
         if now or pushed.lost is not None:
             return False
         steps.site_state.last_push = pushed.last.model_copy(update={"deferred": True})
