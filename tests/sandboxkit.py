@@ -17,8 +17,24 @@ from typing import Literal
 import pytest
 
 from amber_tesla_sync.sandbox import Sandbox
+from amber_tesla_sync.tesla.oauth import TokenEndpoint, TokenSet, authorize_url, new_pkce
 
 SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+def fleet_tokens(sandbox: Sandbox) -> TokenSet:
+    """A Fleet login at the sandbox without a browser (authorize → code → tokens), kept nowhere."""
+    c = sandbox.credentials
+    pkce = new_pkce()
+    url = authorize_url(sandbox.authorize_url, c.client_id, c.redirect_uri, "s", pkce)
+    return TokenEndpoint(sandbox.token_url).exchange_code(
+        c.client_id,
+        c.client_secret,
+        sandbox.approve(url),
+        pkce.verifier,
+        c.redirect_uri,
+        sandbox.fleet_na_base_url,
+    )
 
 
 def free_port() -> int:

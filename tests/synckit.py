@@ -14,9 +14,8 @@ import pytest
 
 from amber_tesla_sync.settings.config import SyncSettings
 from amber_tesla_sync.store.secrets import FLEET_CLIENT_SECRET, FLEET_TOKENS
-from amber_tesla_sync.tesla.oauth import TokenEndpoint, authorize_url, new_pkce
 from conftest import CliResult, CliRunner
-from sandboxkit import SandboxSite
+from sandboxkit import SandboxSite, fleet_tokens
 
 T0 = dt.datetime(2026, 1, 15, 5, 42, 10, tzinfo=dt.UTC)  # 16:42 in Sydney (AEDT)
 # minutes after a read of the Powerwall by which the next check is due (the default interval)
@@ -125,12 +124,7 @@ def fleet_login(site: SandboxSite) -> None:
     """Log in to the sandbox's Fleet API without a browser (authorize → code → tokens)."""
     sandbox = site.sandbox
     c = sandbox.credentials
-    pkce = new_pkce()
-    url = authorize_url(sandbox.authorize_url, c.client_id, c.redirect_uri, "s", pkce)
-    code = sandbox.approve(url)
-    tokens = TokenEndpoint(sandbox.token_url).exchange_code(
-        c.client_id, c.client_secret, code, pkce.verifier, c.redirect_uri, sandbox.fleet_na_base_url
-    )
+    tokens = fleet_tokens(sandbox)
     secrets = json.loads(site.secrets_file.read_text()) if site.secrets_file.exists() else {}
     secrets[FLEET_TOKENS] = tokens.to_json()
     secrets[FLEET_CLIENT_SECRET] = c.client_secret

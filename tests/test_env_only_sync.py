@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from amber_tesla_sync.store.fleet_env import SEED_FIELD
-from amber_tesla_sync.tesla.oauth import TokenEndpoint, TokenSet, authorize_url, new_pkce
+from amber_tesla_sync.tesla.oauth import TokenSet
 from e2ekit import TOKEN_PATH, assert_failed
-from sandboxkit import SRC, SandboxSite
+from sandboxkit import SRC, SandboxSite, fleet_tokens
 from synckit import T0
 
 TESTS = Path(__file__).resolve().parent
@@ -60,18 +60,7 @@ class Bare:
 
     def fleet_tokens(self) -> TokenSet:
         """A Fleet login at the sandbox (authorize → code → tokens), kept nowhere."""
-        sandbox = self.site.sandbox
-        c = sandbox.credentials
-        pkce = new_pkce()
-        url = authorize_url(sandbox.authorize_url, c.client_id, c.redirect_uri, "s", pkce)
-        return TokenEndpoint(sandbox.token_url).exchange_code(
-            c.client_id,
-            c.client_secret,
-            sandbox.approve(url),
-            pkce.verifier,
-            c.redirect_uri,
-            sandbox.fleet_na_base_url,
-        )
+        return fleet_tokens(self.site.sandbox)
 
 
 @pytest.fixture

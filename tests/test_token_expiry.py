@@ -18,8 +18,9 @@ from amber_tesla_sync.store.secrets import FLEET_TOKENS, Found
 from amber_tesla_sync.tariff import build_request_body
 from amber_tesla_sync.tesla.api import TeslaApi
 from amber_tesla_sync.tesla.connection import TeslaConnection
-from amber_tesla_sync.tesla.oauth import TokenEndpoint, TokenSet, authorize_url, new_pkce
+from amber_tesla_sync.tesla.oauth import TokenEndpoint, TokenSet
 from amber_tesla_sync.tesla.tokens import MARGIN, FleetTokens
+from sandboxkit import fleet_tokens
 
 T0 = dt.datetime(2026, 1, 15, 5, 0, tzinfo=dt.UTC)
 BEHIND = 4 * 60.0  # seconds the tool's clock runs behind Tesla's (a sync tolerates 5 min)
@@ -53,17 +54,7 @@ def expiry(access_token: str) -> float:
 
 
 def logged_in(sandbox: Sandbox) -> TokenSet:
-    c = sandbox.credentials
-    pkce = new_pkce()
-    url = authorize_url(sandbox.authorize_url, c.client_id, c.redirect_uri, "s", pkce)
-    tokens = TokenEndpoint(sandbox.token_url).exchange_code(
-        c.client_id,
-        c.client_secret,
-        sandbox.approve(url),
-        pkce.verifier,
-        c.redirect_uri,
-        sandbox.fleet_na_base_url,
-    )
+    tokens = fleet_tokens(sandbox)
     # the expiry on the tool's clock, as saved at login (then in step with Tesla's)
     return dataclasses.replace(tokens, expires_at=expiry(tokens.access_token))
 
