@@ -112,7 +112,8 @@ def idle(tmp_path: Path) -> Iterator[dict[str, Any]]:
             (["login", "teslemetry", "--token-stdin"], c.teslemetry_token),
             (["sync", "--now", NOW.isoformat()], ""),
         ]
-        for args, secret in runs:
+
+        def run(args: list[str], secret: str = "") -> str:
             done = subprocess.run(
                 [sys.executable, "-c", WRAPPER, str(dump), *args],
                 input=secret + "\n",
@@ -123,17 +124,13 @@ def idle(tmp_path: Path) -> Iterator[dict[str, Any]]:
                 check=False,
             )
             assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        for args, secret in runs:
+            run(args, secret)
         sandbox.clear_requests()
-        done = subprocess.run(
-            [sys.executable, "-c", WRAPPER, str(dump), "sync", "--now", NOW.isoformat()],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        assert "unchanged" in done.stdout
+        idle_output = run(["sync", "--now", NOW.isoformat()])
+        assert "unchanged" in idle_output
         found: dict[str, Any] = json.loads(dump.read_text())
         found["tesla"] = [
             r for r in sandbox.requests() if r.get("service") in ("fleet", "teslemetry")
