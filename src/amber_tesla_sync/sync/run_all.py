@@ -60,11 +60,9 @@ def sync_all(
 
         with fetching(ctx, targets, history, state, now) as fetched:
 
-            def run_one(target: Target) -> SiteOutcome:
+            def run_one(target: Target) -> SiteOutcome:  # it saves the state as it ends
                 one = SiteSync(ctx, api, history, state, now, options, save, sleep, fetched)
-                outcome = one.run(target)
-                save()
-                return outcome
+                return one.run(target)
 
             outcomes = run_sites(targets, run_one)
         if after is not None:
