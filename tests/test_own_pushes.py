@@ -190,6 +190,26 @@ def test_recognised_by_content() -> None:
     assert own_pushes.recognise(ours, False, last(), pushes).kind == "unknown"
 
 
+def test_the_content_holds_the_demand_charges() -> None:
+    """A push with demand charges is one content; the same prices without them are another, so
+    a Powerwall that lost a push's demand charges does not show an earlier push of ours."""
+    demand = {"17:00": 0.45, "17:30": 0.45}
+    plain = own_pushes.rates_print(rates())
+    assert own_pushes.rates_print(rates(), dict.fromkeys(demand, 0.0)) == plain  # none charged
+    assert own_pushes.rates_print(rates(), demand) != plain
+    assert own_pushes.demand_of(build_tariff(rates(), demand)) == {
+        label: demand.get(label, 0.0) for label in LABELS
+    }
+    assert own_pushes.demand_of(build_tariff(rates())) is None
+    pushed = [OwnPush(content=own_pushes.rates_print(rates(), demand), pushed_at=T0)]
+    with_demand = last(demand=demand)
+    assert own_pushes.recognise(build_tariff(rates(), demand), True, with_demand, pushed).kind == (
+        "last"
+    )
+    lost = own_pushes.recognise(build_tariff(rates()), True, with_demand, pushed)
+    assert lost.kind == "foreign" and lost.foreign and "demand" in lost.foreign
+
+
 def test_the_tariff_a_pending_push_replaced_is_not_foreign_until_it_is_in_effect() -> None:
     theirs = {"code": "RETAILER:TOU", "name": "x"}
     pending = last(verified=False, replaced=own_pushes.tariff_print(theirs))

@@ -75,8 +75,9 @@ class LastPush(BaseModel):
 
 
 class OwnPush(BaseModel):
-    """One tariff this tool sent: the content of its rates (sync.own_pushes.rates_print), so a
-    tariff of ours read back later is known as ours by what it holds, not by when it came."""
+    """One tariff this tool sent: the content of its rates and demand charges
+    (sync.own_pushes.rates_print), so a tariff of ours read back later is known as ours by what
+    it holds, not by when it came."""
 
     content: str
     pushed_at: dt.datetime

@@ -8,8 +8,9 @@ it arrived (:func:`recognise`):
 
 - ``last``: the last push, in effect as sent (rates within 1e-4 $/kWh, as a read-back is
   verified);
-- ``earlier``: one of our earlier pushes (its rates, rounded to the 4 decimals every tariff is
-  built with, so a read-back's float noise rounds away, match one sent lately);
+- ``earlier``: one of our earlier pushes (its rates and demand charges, rounded to the 4
+  decimals every tariff is built with, so a read-back's float noise rounds away, match one sent
+  lately);
 - ``replaced``: the last push is not in effect yet and the Powerwall still shows, unchanged, the
   tariff it replaced;
 - ``foreign``: anything else: another code or name, or ours with prices that match none of our
@@ -55,13 +56,16 @@ class Seen:
         return self.kind in ("last", "earlier", "replaced")
 
 
-def rates_print(rates: Rates) -> str:
-    """The content of a tariff's rates: a short hash of every slot's buy and sell, rounded to
-    the 4 decimals the fold rounds to (so float noise in a read-back does not change it)."""
-    items = [
+def rates_print(rates: Rates, demand: Mapping[str, float] | None = None) -> str:
+    """The content of a tariff's rates: a short hash of every slot's buy and sell and of its
+    demand charges ($/kW; none or all 0: the hash of the rates alone), rounded to the 4 decimals
+    the fold rounds to (so float noise in a read-back does not change it)."""
+    items: list[Any] = [
         [label, round(buy * 10_000), round(sell * 10_000)]
         for label, (buy, sell) in sorted(rates.items())
     ]
+    if demand is not None and any(value > 0 for value in demand.values()):
+        items.append(["demand", [[k, round(v * 10_000)] for k, v in sorted(demand.items()) if v]])
     canonical = json.dumps(items, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
@@ -92,17 +96,36 @@ def rates_of(tariff: Mapping[str, Any]) -> dict[str, tuple[float, float]] | None
     return rates if not differences(build_tariff(rates), tariff) else None
 
 
-def remember(pushes: Sequence[OwnPush], rates: Rates, now: dt.datetime) -> list[OwnPush]:
+def demand_of(tariff: Mapping[str, Any]) -> dict[str, float] | None:
+    """The demand charge ($/kW) by slot of a tariff in our shape (None: none, or not ours)."""
+    charges = tariff.get("demand_charges")
+    if not isinstance(charges, Mapping):
+        return None
+    found = {label: rate_for(charges, SEASON, period_name(label)) or 0.0 for label in LABELS}
+    return found if any(found.values()) else None
+
+
+def remember(
+    pushes: Sequence[OwnPush],
+    rates: Rates,
+    now: dt.datetime,
+    demand: Mapping[str, float] | None = None,
+) -> list[OwnPush]:
     """``pushes`` with one sent now added, and those older than a day (or past the 50 most
     recent) dropped."""
     kept = [push for push in pushes if now - push.pushed_at < KEEP_FOR]
-    kept.append(OwnPush(content=rates_print(rates), pushed_at=now))
+    kept.append(OwnPush(content=rates_print(rates, demand), pushed_at=now))
     return kept[-KEEP_AT_MOST:]
 
 
-def forget(pushes: Sequence[OwnPush], rates: Rates, now: dt.datetime) -> list[OwnPush]:
+def forget(
+    pushes: Sequence[OwnPush],
+    rates: Rates,
+    now: dt.datetime,
+    demand: Mapping[str, float] | None = None,
+) -> list[OwnPush]:
     """``pushes`` without the one sent now (Tesla refused it: it can never be in effect)."""
-    content = rates_print(rates)
+    content = rates_print(rates, demand)
     return [p for p in pushes if not (p.content == content and p.pushed_at == now)]
 
 
@@ -120,12 +143,8 @@ def recognise(
         if not found:
             return Seen("last")
         rates = rates_of(tariff)
-        content = rates_print(rates) if rates is not None else None
-        # the last push's prices without its demand charges: changed, not an earlier push
-        demand_only = all(line.startswith("demand") for line in found)
-        match = next(
-            (p for p in reversed(pushes) if p.content == content and not demand_only), None
-        )
+        content = rates_print(rates, demand_of(tariff)) if rates is not None else None
+        match = next((p for p in reversed(pushes) if p.content == content), None)
         if match is not None:
             return Seen("earlier", pushed_at=match.pushed_at, rates=rates)
         why = f"ours, but changed: {found[0]}"

@@ -122,7 +122,7 @@ class TariffPush:
                 "refusing to push an invalid tariff: " + "; ".join(problems[:3]),
                 "please report this bug",
             )
-        state, rates = steps.site_state, plan_rates(plan)
+        state, rates, demand = steps.site_state, plan_rates(plan), plan_demand(plan)
         previous = state.last_push
         pushed = LastPush(
             rates=rates,
@@ -130,9 +130,9 @@ class TariffPush:
             fingerprint=fingerprint(plan.body),
             verified=False,
             replaced=own_pushes.tariff_print(remote.tariff) if remote is not None else None,
-            demand=plan_demand(plan),
+            demand=demand,
         )
-        state.own_pushes = own_pushes.remember(state.own_pushes, rates, steps.now)
+        state.own_pushes = own_pushes.remember(state.own_pushes, rates, steps.now, demand)
         steps.save_state()  # ours before it is sent: read back late, it is never "foreign"
         try:
             steps.tesla.set_time_of_use(steps.target.energy_site_id, plan.body)
@@ -146,7 +146,7 @@ class TariffPush:
             )
             return Pushed(pushed, lost, previous)
         except AppError:
-            state.own_pushes = own_pushes.forget(state.own_pushes, rates, steps.now)
+            state.own_pushes = own_pushes.forget(state.own_pushes, rates, steps.now, demand)
             raise
         state.last_push = pushed
         return Pushed(pushed, previous=previous)
