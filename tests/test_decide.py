@@ -3,7 +3,10 @@ they change for the Powerwall, spikes at once, re-assertion, force, foreign."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+
+import pytest
 
 from amber_tesla_sync.sync.decide import Tolerances, decide, fingerprint, plan_rates
 from amber_tesla_sync.tariff import TariffPlan
@@ -12,7 +15,9 @@ from payloads import site_payload, utc
 
 NOW = utc("2025-07-17T12:05:00+10:00")  # Brisbane; the current slot is 12:00–12:30
 ZONE = "Australia/Brisbane"
-TOL = Tolerances()
+# the rules' numbers these tests are written for (wider than the shipped defaults, which a test
+# below holds to [sync]'s)
+TOL = Tolerances(near_dollars=0.0075, current_dollars=0.02)
 
 
 def plan() -> TariffPlan:
@@ -122,3 +127,14 @@ def test_the_current_half_hours_tolerance_grows_as_it_runs_out() -> None:
         before["12:00"] = (round(before["12:00"][0] + cents / 100, 4), before["12:00"][1])
         pushed_at = now - dt.timedelta(minutes=20)
         assert decide(at_now, before, pushed_at, now, tight).push is expected, (minutes, cents)
+
+
+def test_the_default_tolerances_are_the_settings_defaults() -> None:
+    """``Tolerances()`` is what a sync with no ``[sync]`` options decides with."""
+    from amber_tesla_sync.settings.config import SyncSettings
+
+    defaults = dataclasses.asdict(Tolerances())
+    built = dataclasses.asdict(Tolerances.of(SyncSettings()))
+    assert defaults.keys() == built.keys()
+    for name, value in built.items():
+        assert defaults[name] == (pytest.approx(value) if isinstance(value, float) else value), name

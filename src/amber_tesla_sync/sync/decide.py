@@ -32,10 +32,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amber_tesla_sync.sync.push_value import HORIZON, Reordering, reorderings
 from amber_tesla_sync.tariff.model import TariffPlan
+
+if TYPE_CHECKING:
+    from amber_tesla_sync.settings.config import SyncSettings
 
 Rates = Mapping[str, tuple[float, float]]
 
@@ -52,15 +55,27 @@ RESEND_AFTER = dt.timedelta(minutes=30)
 @dataclass(frozen=True)
 class Tolerances:
     near_term: dt.timedelta = dt.timedelta(hours=2)
-    near_dollars: float = 0.0075
+    near_dollars: float = 0.0045
     far_dollars: float = 0.02  # how far past a boundary a move must go (see push_value)
-    current_dollars: float = 0.02
+    current_dollars: float = 0.005
     settle: dt.timedelta = dt.timedelta(minutes=10)
     # a later slot's changed relation (no near-term move) waits this long after a push, so the
     # next push for a near-term move carries it (each push is billed)
     far_wait: dt.timedelta = dt.timedelta(minutes=30)
     reassert_after: dt.timedelta = dt.timedelta(hours=2)
     resend_after: dt.timedelta = RESEND_AFTER
+
+    @classmethod
+    def of(cls, settings: SyncSettings) -> Tolerances:
+        """The tolerances ``[sync]`` sets (its defaults are this class's)."""
+        return cls(
+            near_term=dt.timedelta(hours=settings.near_term_hours),
+            near_dollars=settings.near_tolerance_cents / 100,
+            far_dollars=settings.far_tolerance_cents / 100,
+            current_dollars=settings.current_tolerance_cents / 100,
+            settle=dt.timedelta(minutes=settings.settle_minutes),
+            reassert_after=dt.timedelta(minutes=settings.reassert_after_minutes),
+        )
 
 
 @dataclass(frozen=True)

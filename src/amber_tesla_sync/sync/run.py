@@ -74,15 +74,7 @@ class SiteSync:
         self.sleep = sleep
         self.notes: list[str] = []  # warnings met before the outcome exists
         self.intervals: list[Interval] = []  # Amber's answer, once fetched and the clock checked
-        settings = ctx.config.sync
-        self.tolerances = Tolerances(
-            near_term=dt.timedelta(hours=settings.near_term_hours),
-            near_dollars=settings.near_tolerance_cents / 100,
-            far_dollars=settings.far_tolerance_cents / 100,
-            current_dollars=settings.current_tolerance_cents / 100,
-            settle=dt.timedelta(minutes=settings.settle_minutes),
-            reassert_after=dt.timedelta(minutes=settings.reassert_after_minutes),
-        )
+        self.tolerances = Tolerances.of(ctx.config.sync)
 
     @property
     def tesla(self) -> TeslaApi:
