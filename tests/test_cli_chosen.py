@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 import typer.main
 
-from amber_tesla_sync.cli import app
 from amber_tesla_sync.cli.chosen import VALUE_OPTIONS, chosen_app, command_name
+from amber_tesla_sync.cli.commands import whole_app
 from amber_tesla_sync.cli.completion_cmd import COMPLETE_VAR
 from conftest import CliRunner
+
+app = whole_app()
 
 
 @pytest.mark.parametrize(
@@ -75,3 +77,38 @@ def test_a_command_after_the_config_option_runs_with_its_own_help(cli: CliRunner
     result = cli("--config", "/nowhere/config.toml", "tariff", "--help")
     assert result.code == 0
     assert "Usage: amber-tesla-sync tariff" in result.stdout
+
+
+# in a fresh process: import the modules one by one and note what each registers
+REGISTERED = """
+import importlib, json
+from amber_tesla_sync.cli.app import app, config_app
+from amber_tesla_sync.cli.commands import MODULES
+def names():
+    found = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
+    found |= {g.name for g in app.registered_groups if g.name != "config"}
+    return found | ({"config"} if config_app.registered_commands else set())
+by_module = {}
+for module in sorted(set(MODULES.values())):
+    before = names()
+    importlib.import_module("amber_tesla_sync.cli." + module)
+    by_module[module] = sorted(names() - before)
+print(json.dumps(by_module))
+"""
+
+
+def test_each_command_is_mapped_to_the_module_that_registers_it() -> None:
+    import json
+    import subprocess
+    import sys
+
+    from amber_tesla_sync.cli.commands import MODULES
+
+    done = subprocess.run(
+        [sys.executable, "-c", REGISTERED], capture_output=True, text=True, check=True
+    )
+    expected: dict[str, list[str]] = {}
+    for name, module in MODULES.items():
+        expected.setdefault(module, []).append(name)
+    assert json.loads(done.stdout) == {module: sorted(names) for module, names in expected.items()}
+    assert set(_names(app)) == set(MODULES)  # every command of the whole app is mapped

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from amber_tesla_sync.cli.app import app
+from amber_tesla_sync.cli.commands import whole_app
 from amber_tesla_sync.errors import ExitCode
 from conftest import CliRunner
 from synckit import Synced
@@ -150,6 +150,7 @@ def test_every_command_is_registered_without_importing_its_work() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+    app = whole_app()
     names = {command.name or command.callback.__name__ for command in app.registered_commands}
     assert {"sync", "status", "tariff", "doctor", "demo", "logout"} <= names
 

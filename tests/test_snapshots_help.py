@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import typer
 
-from amber_tesla_sync.cli import app
+from amber_tesla_sync.cli.commands import whole_app
 from conftest import CliRunner
 from snapkit import check_text
 
@@ -52,6 +52,9 @@ HELP_SCREENS = (
 
 
 pytestmark = pytest.mark.usefixtures("pinned")  # the terminal of the snapshots
+
+
+app = whole_app()
 
 
 def command_paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from amber_tesla_sync.cli.commands import MODULES
 from amber_tesla_sync.sandbox import Sandbox
 
 NOW = dt.datetime(2026, 1, 15, 5, 42, 30, tzinfo=dt.UTC)
@@ -152,3 +153,11 @@ def test_an_idle_sync_imports_nothing_it_does_not_use(idle: dict[str, Any]) -> N
 
 def test_an_idle_sync_over_plain_http_loads_no_ca_bundle(idle: dict[str, Any]) -> None:
     assert idle["ca_loaded"] == 0
+
+
+def test_an_idle_sync_imports_no_other_command(idle: dict[str, Any]) -> None:
+    modules = set(idle["modules"])
+    sync = f"amber_tesla_sync.cli.{MODULES['sync']}"
+    others = {f"amber_tesla_sync.cli.{module}" for module in MODULES.values()} - {sync}
+    assert sorted(others & modules) == []
+    assert sync in modules

@@ -8,26 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from amber_tesla_sync.cli import (  # noqa: F401 - importing registers the commands
-    accounts,
-    backup_cmd,
-    completion_cmd,
-    config_cmds,
-    demo_cmd,
-    doctor_cmd,
-    history_cmd,
-    notify_cmd,
-    override_cmd,
-    report_cmd,
-    run_cmd,
-    sandbox_cmd,
-    schedule,
-    status_cmd,
-    sync_cmd,
-    tariff,
-)
 from amber_tesla_sync.cli.app import PROG, app
 from amber_tesla_sync.cli.chosen import chosen_app
+from amber_tesla_sync.cli.commands import whole_app
 from amber_tesla_sync.cli.output import (
     click_exception_class,
     is_broken_pipe,
@@ -76,7 +59,7 @@ def _value_options() -> frozenset[str]:
     import typer.main
 
     names: set[str] = set()
-    commands: list[Any] = [typer.main.get_command(app)]
+    commands: list[Any] = [typer.main.get_command(whole_app())]
     while commands:  # (read by duck type: some Typer versions carry their own click)
         command = commands.pop()
         commands.extend(getattr(command, "commands", {}).values())

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from amber_tesla_sync.sync.context import AppContext
 
 PROG = "amber-tesla-sync"
+COMPLETE_VAR = "_AMBER_TESLA_SYNC_COMPLETE"  # set while the shell asks for completions
 
 # the order of `--help`: the everyday commands first, set-up next, tools last
 ORDER = (

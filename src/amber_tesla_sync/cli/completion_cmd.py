@@ -4,10 +4,9 @@ from typing import Annotated
 
 import typer
 
-from amber_tesla_sync.cli.app import PROG, app, completes, examples
+from amber_tesla_sync.cli.app import COMPLETE_VAR, PROG, app, completes, examples
 
 SHELLS = ("bash", "zsh", "fish")
-COMPLETE_VAR = "_AMBER_TESLA_SYNC_COMPLETE"
 
 
 @app.command(
