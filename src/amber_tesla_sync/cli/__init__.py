@@ -22,7 +22,7 @@ from amber_tesla_sync.cli.output import (
 from amber_tesla_sync.errors import AppError, ExitCode
 from amber_tesla_sync.support.files import DISK_FULL, file_error
 
-__all__ = ["app", "main"]
+__all__ = ["main", "whole_app"]
 
 
 VERBOSE = ("-v", "-vv", "-vvv", "--verbose")
