@@ -220,18 +220,22 @@ def test_the_tariff_a_pending_push_replaced_is_not_foreign_until_it_is_in_effect
     assert own_pushes.recognise(changed, True, pending, []).kind == "foreign"
 
 
+def sent(rates: dict[str, tuple[float, float]], at: dt.datetime) -> OwnPush:
+    return OwnPush(content=own_pushes.rates_print(rates), pushed_at=at)
+
+
 def test_the_record_keeps_a_day_and_at_most_50() -> None:
     pushes: list[OwnPush] = []
     for minutes in range(0, 60 * 30, 20):  # every 20 minutes for 30 hours
         pushes = own_pushes.remember(
-            pushes, rates(buy=minutes / 1000), T0 + dt.timedelta(minutes=minutes)
+            pushes, sent(rates(buy=minutes / 1000), T0 + dt.timedelta(minutes=minutes))
         )
     assert len(pushes) == 50
     assert pushes[-1].pushed_at == T0 + dt.timedelta(minutes=60 * 30 - 20)
     assert all(pushes[-1].pushed_at - push.pushed_at < dt.timedelta(hours=24) for push in pushes)
     hourly: list[OwnPush] = []
     for hours in range(30):
-        hourly = own_pushes.remember(hourly, rates(), T0 + dt.timedelta(hours=hours))
+        hourly = own_pushes.remember(hourly, sent(rates(), T0 + dt.timedelta(hours=hours)))
     assert len(hourly) == 24  # a day's
 
 

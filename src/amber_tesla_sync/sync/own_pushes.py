@@ -105,28 +105,17 @@ def demand_of(tariff: Mapping[str, Any]) -> dict[str, float] | None:
     return found if any(found.values()) else None
 
 
-def remember(
-    pushes: Sequence[OwnPush],
-    rates: Rates,
-    now: dt.datetime,
-    demand: Mapping[str, float] | None = None,
-) -> list[OwnPush]:
-    """``pushes`` with one sent now added, and those older than a day (or past the 50 most
-    recent) dropped."""
-    kept = [push for push in pushes if now - push.pushed_at < KEEP_FOR]
-    kept.append(OwnPush(content=rates_print(rates, demand), pushed_at=now))
+def remember(pushes: Sequence[OwnPush], sent: OwnPush) -> list[OwnPush]:
+    """``pushes`` with ``sent`` added, and those older than a day (or past the 50 most recent)
+    dropped."""
+    kept = [push for push in pushes if sent.pushed_at - push.pushed_at < KEEP_FOR]
+    kept.append(sent)
     return kept[-KEEP_AT_MOST:]
 
 
-def forget(
-    pushes: Sequence[OwnPush],
-    rates: Rates,
-    now: dt.datetime,
-    demand: Mapping[str, float] | None = None,
-) -> list[OwnPush]:
-    """``pushes`` without the one sent now (Tesla refused it: it can never be in effect)."""
-    content = rates_print(rates, demand)
-    return [p for p in pushes if not (p.content == content and p.pushed_at == now)]
+def forget(pushes: Sequence[OwnPush], sent: OwnPush) -> list[OwnPush]:
+    """``pushes`` without ``sent`` (Tesla refused it: it can never be in effect)."""
+    return [push for push in pushes if push != sent]
 
 
 def recognise(

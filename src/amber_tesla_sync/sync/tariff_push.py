@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from amber_tesla_sync.errors import AppError, VerifyError
-from amber_tesla_sync.store.state import LastPush
+from amber_tesla_sync.store.state import LastPush, OwnPush
 from amber_tesla_sync.sync import own_pushes
 from amber_tesla_sync.sync.decide import Waiting, fingerprint, plan_demand, plan_rates
 from amber_tesla_sync.sync.own_pushes import Seen
@@ -132,7 +132,8 @@ class TariffPush:
             replaced=own_pushes.tariff_print(remote.tariff) if remote is not None else None,
             demand=demand,
         )
-        state.own_pushes = own_pushes.remember(state.own_pushes, rates, steps.now, demand)
+        sent = OwnPush(content=own_pushes.rates_print(rates, demand), pushed_at=steps.now)
+        state.own_pushes = own_pushes.remember(state.own_pushes, sent)
         steps.save_state()  # ours before it is sent: read back late, it is never "foreign"
         try:
             steps.tesla.set_time_of_use(steps.target.energy_site_id, plan.body)
@@ -146,7 +147,7 @@ class TariffPush:
             )
             return Pushed(pushed, lost, previous)
         except AppError:
-            state.own_pushes = own_pushes.forget(state.own_pushes, rates, steps.now, demand)
+            state.own_pushes = own_pushes.forget(state.own_pushes, sent)
             raise
         state.last_push = pushed
         return Pushed(pushed, previous=previous)
